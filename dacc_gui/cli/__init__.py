@@ -1,0 +1,1 @@
+"""The ``dacc-gui`` command line: the same core the app uses, headless."""

@@ -1,0 +1,204 @@
+"""Usage events: the documents Ecolyo stores in ``com.grandlyon.ecolyo.usageevent``.
+
+A ``UsageEvent`` keeps every field of its document, known or not, and the
+order they came in, so that writing an edited event back never drops or
+reorders data. Dates are kept as written: the rulebook reads the day of an
+event from the text of ``eventDate`` itself (Ecolyo writes local wall-clock
+time labelled as UTC), so parsing happens on demand, never on load.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+
+class EventType(StrEnum):
+    """The event types of the Ecolyo page's tables."""
+
+    CONNECTION = "ConnectionEvent"
+    NAVIGATION = "NavigationEvent"
+    KONNECTOR_CONNECT = "KonnectorConnectEvent"
+    KONNECTOR_REFRESH = "KonnectorRefreshEvent"
+    KONNECTOR_ATTEMPT = "KonnectorAttemptEvent"
+    CONSUMPTION_COMPARE = "ConsumptionCompareEvent"
+    CONSUMPTION_CHANGE_TIMESTEP = "ConsumptionChangeTimeStepEvent"
+    CHALLENGE_LAUNCH = "ChallengeLaunchEvent"
+    CHALLENGE_END = "ChallengeEndEvent"
+    DUEL_LAUNCH = "DuelLaunchEvent"
+    DUEL_END = "DuelEndEvent"
+    QUIZ_END = "QuizEndEvent"
+    EXPLORATION_END = "ExplorationEndEvent"
+    ACTION_CHANGE = "ActionChangeEvent"
+    ACTION_END = "ActionEndEvent"
+    PROFILE_SET = "ProfileSetEvent"
+    REPORT_FROM = "ReportFromEvent"
+
+
+KNOWN_TYPES = frozenset(t.value for t in EventType)
+
+# Page names a NavigationEvent may carry (Ecolyo page, "Nom de la page").
+NAVIGATION_PAGES = (
+    "electricity", "gas", "eau", "multifluid", "faq", "legalNotice",
+    "consumption", "challenges", "ecogestures", "analysis", "options",
+)
+
+# "must start with a valid YYYY-MM-DD date, optionally followed by T or a
+# space and a time"; a trailing zone (Z or an offset) is read but ignored.
+_DATE_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r"(?:Z|z|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
+
+
+def parse_event_date(text: Any) -> datetime | None:
+    """The wall-clock time written in ``text``, or None when it does not parse.
+
+    No timezone conversion: ``2021-12-08T23:30:00+02:00`` is 23:30 on the 8th.
+    """
+    if not isinstance(text, str):
+        return None
+    m = _DATE_RE.match(text.strip())
+    if m is None:
+        return None
+    y, mo, d, hh, mm, ss, frac = m.groups()
+    try:
+        micro = int((frac or "0")[:6].ljust(6, "0"))
+        return datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0), micro)
+    except ValueError:
+        return None
+
+
+def format_event_date(moment: datetime) -> str:
+    """Write a time the way Ecolyo does: ``2021-12-08T09:00:00.000Z``."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def rewrite_event_date(original: Any, moment: datetime) -> str:
+    """``moment`` written in the style of ``original`` where that is possible.
+
+    Keeps an explicit offset (``+02:00``) and the precision of the original
+    value, so that an edit changes the time and nothing else.
+    """
+    if isinstance(original, str):
+        m = _DATE_RE.match(original.strip())
+        if m is not None:
+            base = moment.strftime("%Y-%m-%d")
+            if m.group(4) is None:
+                if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
+                    return base
+                return format_event_date(moment)
+            sep = original.strip()[10]
+            out = f"{base}{sep}{moment:%H:%M}"
+            if m.group(6) is not None or moment.second or moment.microsecond:
+                out += f":{moment:%S}"
+                frac = m.group(7)
+                if frac is not None or moment.microsecond:
+                    digits = len(frac) if frac else 3
+                    out += "." + f"{moment.microsecond:06d}".ljust(9, "0")[:digits]
+            tail = re.search(r"(Z|z|[+-]\d{2}(?::?\d{2})?)$", original.strip())
+            return out + (tail.group(1) if tail else "")
+    return format_event_date(moment)
+
+
+class UsageEvent(BaseModel):
+    """One usage event document.
+
+    Unknown fields (``cozyMetadata``...) are kept as extra fields; the
+    original key order is remembered so ``to_document`` gives back the same
+    document, edits applied.
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, validate_assignment=False)
+
+    id: str | None = Field(default=None, alias="_id")
+    rev: str | None = Field(default=None, alias="_rev")
+    type: str
+    eventDate: Any = None
+    target: Any = None
+    context: Any = None
+    result: Any = None
+    startDate: Any = None
+    aggregated: bool = False
+
+    # The document's own key order, shared between events of the same shape.
+    _order: tuple[str, ...] = PrivateAttr(default=())
+
+    # --- reading ---------------------------------------------------------
+    @property
+    def moment(self) -> datetime | None:
+        """``eventDate`` as written (no zone conversion), or None."""
+        return parse_event_date(self.eventDate)
+
+    @property
+    def day(self) -> date | None:
+        m = self.moment
+        return m.date() if m else None
+
+    def problem(self) -> str | None:
+        """Why no rule may use this event (unknown type, bad date), or None."""
+        if self.type not in KNOWN_TYPES:
+            return f"unknown type {self.type!r}"
+        if self.eventDate is None:
+            return "no eventDate"
+        if parse_event_date(self.eventDate) is None:
+            return f"eventDate {self.eventDate!r} is not a date (YYYY-MM-DD, optionally followed by a time)"
+        return None
+
+    @property
+    def flagged(self) -> bool:
+        return self.problem() is not None
+
+    # --- writing ---------------------------------------------------------
+    def to_document(self) -> dict[str, Any]:
+        """The document as read, edits applied, key order kept."""
+        values = dict(self.__dict__)
+        extra = self.__pydantic_extra__ or {}
+        out: dict[str, Any] = {}
+        set_fields = self.model_fields_set
+        for key in self._order:
+            field = _ALIAS_TO_FIELD.get(key, key)
+            if field in values:
+                out[key] = values[field]
+            elif key in extra:
+                out[key] = extra[key]
+        # Fields added since reading (an edit that sets aggregated, a new rev).
+        for field, alias in _FIELD_TO_ALIAS.items():
+            if alias not in out and field in set_fields:
+                out[alias] = values[field]
+        for key, value in extra.items():
+            if key not in out:
+                out[key] = value
+        return out
+
+    def copy_with(self, **changes: Any) -> "UsageEvent":
+        """A copy with some known fields changed, key order kept."""
+        new = self.model_copy(update=changes, deep=False)
+        new._order = self._order
+        return new
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> "UsageEvent":
+        event = cls.model_validate(doc)
+        event._order = intern_order(doc)
+        return event
+
+
+_FIELD_TO_ALIAS = {
+    name: (info.alias or name) for name, info in UsageEvent.model_fields.items()
+}
+_ALIAS_TO_FIELD = {alias: name for name, alias in _FIELD_TO_ALIAS.items()}
+
+_ORDERS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def intern_order(doc: dict[str, Any]) -> tuple[str, ...]:
+    """One shared tuple per distinct key order: a million events of a few
+    shapes cost a few tuples, not a million."""
+    key = tuple(doc)
+    return _ORDERS.setdefault(key, key)

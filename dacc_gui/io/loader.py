@@ -1,0 +1,208 @@
+"""Loading usage events from a JSON export, whatever its shape.
+
+Bad input never raises anything but ``LoadError`` (a message that says what
+and where); documents that are not events are reported and kept aside.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from dacc_gui import DEFAULT_DOCTYPE
+from dacc_gui.context import ContextError, UserContext
+from dacc_gui.events import UsageEvent, intern_order
+from dacc_gui.io.eventset import EventSet, RejectedDocument, Shape
+
+Progress = Callable[[int, int], None]  # (done, total)
+CHUNK = 20_000
+
+
+class LoadError(Exception):
+    """A source that cannot be read at all; the message says what and where."""
+
+
+class Cancelled(Exception):
+    """The user cancelled a long load."""
+
+
+def load_file(
+    path: str | Path,
+    doctype: str = DEFAULT_DOCTYPE,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> EventSet:
+    """Read events from a file (JSON in any known shape, or JSON Lines)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    result = parse_events(data, doctype, progress, cancelled, name=str(path))
+    result.source = str(path)
+    return result
+
+
+def parse_events(
+    data: bytes | str,
+    doctype: str = DEFAULT_DOCTYPE,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    name: str = "input",
+) -> EventSet:
+    """Read events from the text of an export."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    if not data.strip():
+        raise LoadError(f"{name}: the file is empty")
+    try:
+        top = json.loads(data)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data" and "\n" in data.strip():
+            return _from_documents(_json_lines(data, name), Shape.JSONL, doctype, None, {}, progress, cancelled, name)
+        raise LoadError(f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise LoadError(f"{name}: JSON nested too deeply") from None
+    return from_json(top, doctype, progress, cancelled, name)
+
+
+def from_json(
+    top: Any,
+    doctype: str = DEFAULT_DOCTYPE,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    name: str = "input",
+) -> EventSet:
+    """Read events from already-parsed JSON, detecting the export's shape."""
+    if isinstance(top, list):
+        return _from_documents(top, Shape.ARRAY, doctype, None, {}, progress, cancelled, name)
+    if not isinstance(top, dict):
+        raise LoadError(f"{name}: expected a JSON array or object of events, got {_kind(top)}")
+    if isinstance(top.get("events"), list):
+        extra = _placeholder(top, "events")
+        context = _context(top.get("context"), name)
+        return _from_documents(top["events"], Shape.OWN, doctype, context, extra, progress, cancelled, name)
+    if isinstance(top.get("rows"), list):
+        docs = []
+        for n, row in enumerate(top["rows"]):
+            docs.append(row["doc"] if isinstance(row, dict) and isinstance(row.get("doc"), dict) else _Unwrapped(row))
+        extra = _placeholder(top, "rows")
+        return _from_documents(docs, Shape.ALL_DOCS, doctype, None, extra, progress, cancelled, name)
+    if isinstance(top.get("docs"), list):
+        extra = _placeholder(top, "docs")
+        return _from_documents(top["docs"], Shape.FIND, doctype, None, extra, progress, cancelled, name)
+    if isinstance(top.get(doctype), list):
+        extra = _placeholder(top, doctype)
+        return _from_documents(top[doctype], Shape.ACH, doctype, None, extra, progress, cancelled, name)
+    lists = [k for k, v in top.items() if isinstance(v, list)]
+    if len(lists) == 1 and "." in lists[0]:
+        # An ACH export of another spelling of the doctype (…usageevents).
+        key = lists[0]
+        extra = _placeholder(top, key)
+        return _from_documents(top[key], Shape.ACH, key, None, extra, progress, cancelled, name)
+    keys = ", ".join(list(top)[:5]) or "none"
+    raise LoadError(
+        f"{name}: no events found: expected a list, or an object with 'events', 'rows', 'docs' "
+        f"or '{doctype}' (keys found: {keys})"
+    )
+
+
+def _placeholder(top: dict[str, Any], key: str) -> dict[str, Any]:
+    """The top-level keys in their order, the events' own key left empty."""
+    return {k: (None if k == key else v) for k, v in top.items()}
+
+
+class _Unwrapped:
+    """An ``_all_docs`` row without its document (``include_docs`` missing)."""
+
+    def __init__(self, row: Any) -> None:
+        self.row = row
+
+
+def _json_lines(data: str, name: str) -> list[Any]:
+    docs = []
+    for lineno, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            docs.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise LoadError(f"{name}: invalid JSON at line {lineno}, column {exc.colno}: {exc.msg}") from None
+    return docs
+
+
+def _context(raw: Any, name: str) -> UserContext | None:
+    if raw is None:
+        return None
+    try:
+        return UserContext.parse(raw, where=f"{name}: context")
+    except ContextError as exc:
+        raise LoadError(str(exc)) from None
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+def _from_documents(
+    docs: list[Any],
+    shape: Shape,
+    doctype: str,
+    context: UserContext | None,
+    extra: dict[str, Any],
+    progress: Progress | None,
+    cancelled: Callable[[], bool] | None,
+    name: str,
+) -> EventSet:
+    result = EventSet(context=context, shape=shape, doctype=doctype, extra=extra, source=name)
+    events = result.events
+    total = len(docs)
+    validate = UsageEvent.model_validate
+    for start in range(0, total, CHUNK):
+        if cancelled is not None and cancelled():
+            raise Cancelled()
+        for index in range(start, min(start + CHUNK, total)):
+            doc = docs[index]
+            if type(doc) is not dict:
+                result.rejected.append(_reject_shape(index, doc))
+                continue
+            try:
+                event = validate(doc)
+            except ValidationError as exc:
+                result.rejected.append(_reject_invalid(index, doc, exc))
+                continue
+            event._order = intern_order(doc)
+            events.append(event)
+        if progress is not None:
+            progress(min(start + CHUNK, total), total)
+    if progress is not None and total == 0:
+        progress(0, 0)
+    return result
+
+
+def _reject_shape(index: int, doc: Any) -> RejectedDocument:
+    if isinstance(doc, _Unwrapped):
+        row = doc.row
+        doc_id = row.get("id") if isinstance(row, dict) else None
+        return RejectedDocument(index, "row without its document (was include_docs=true missing?)", row, doc_id)
+    return RejectedDocument(index, f"not an event: expected an object, got {_kind(doc)}", doc)
+
+
+def _reject_invalid(index: int, doc: dict[str, Any], exc: ValidationError) -> RejectedDocument:
+    doc_id = doc.get("_id") if isinstance(doc.get("_id"), str) else None
+    if isinstance(doc_id, str) and doc_id.startswith("_design/"):
+        return RejectedDocument(index, "design document, not an event", doc, doc_id)
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in err["loc"]) or "document"
+        parts.append(f"{loc}: {err['msg'].lower()}")
+    return RejectedDocument(index, "not an event: " + "; ".join(parts), doc, doc_id)

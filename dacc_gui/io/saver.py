@@ -1,0 +1,96 @@
+"""Writing events back to a file: this project's format, ACH's, or the source's own shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from dacc_gui.context import UserContext
+from dacc_gui.events import UsageEvent
+from dacc_gui.io.eventset import EventSet, Shape
+
+
+def documents(event_set: EventSet, strip_rev: bool = False) -> list[Any]:
+    """Every document of the set, rejected ones back at their place."""
+    docs: list[Any] = [e.to_document() for e in event_set.events]
+    if strip_rev:
+        for doc in docs:
+            doc.pop("_rev", None)
+    for rejected in sorted(event_set.rejected, key=lambda r: r.index):
+        docs.insert(min(rejected.index, len(docs)), rejected.raw)
+    return docs
+
+
+def own_format(events: list[UsageEvent], context: UserContext | None, extra: dict[str, Any] | None = None,
+               rejected: list | None = None) -> dict[str, Any]:
+    """``{"events": [...], "context": {...}}``, other top-level keys kept in place."""
+    docs = documents(EventSet(events=events, rejected=list(rejected or [])))
+    return _fill(extra or {}, "events", docs, context)
+
+
+def _fill(extra: dict[str, Any], key: str, docs: Any, context: UserContext | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, value in extra.items():
+        out[k] = docs if k == key else value
+    out.setdefault(key, docs)
+    if context is not None:
+        raw = extra.get("context")
+        # An unchanged context is written as it was read (defaults not spelled out).
+        if not (isinstance(raw, dict) and _same_context(raw, context)):
+            out["context"] = context.to_json()
+    return out
+
+
+def _same_context(raw: dict[str, Any], context: UserContext) -> bool:
+    try:
+        return UserContext.model_validate(raw) == context
+    except ValueError:
+        return False
+
+
+def to_json_object(event_set: EventSet, shape: Shape | None = None) -> Any:
+    """The set as a JSON value of the given shape (default: its own)."""
+    shape = shape or event_set.shape
+    if shape is Shape.OWN:
+        return own_format(event_set.events, event_set.context, event_set.extra, event_set.rejected)
+    if shape is Shape.ACH:
+        # ACH export strips _rev, and ACH import expects it absent.
+        docs = documents(event_set, strip_rev=event_set.shape is not Shape.ACH)
+        return _fill(event_set.extra if event_set.shape is Shape.ACH else {}, event_set.doctype, docs, None)
+    docs = documents(event_set)
+    if shape is Shape.ARRAY or shape is Shape.JSONL:
+        return docs
+    if shape is Shape.FIND:
+        return _fill(event_set.extra if event_set.shape is Shape.FIND else {}, "docs", docs, None)
+    if shape is Shape.ALL_DOCS:
+        rows = [{"id": d.get("_id"), "key": d.get("_id"), "value": {"rev": d.get("_rev")}, "doc": d}
+                if isinstance(d, dict) else d for d in docs]
+        return _fill(event_set.extra if event_set.shape is Shape.ALL_DOCS else {}, "rows", rows, None)
+    raise ValueError(f"unknown shape {shape}")
+
+
+def dumps(event_set: EventSet, shape: Shape | None = None) -> str:
+    shape = shape or event_set.shape
+    value = to_json_object(event_set, shape)
+    if shape is Shape.JSONL:
+        return "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in value)
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+def save_file(event_set: EventSet, path: str | Path, shape: Shape | None = None) -> Path:
+    """Write atomically: a crash mid-write never leaves half a file."""
+    path = Path(path)
+    text = dumps(event_set, shape)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
