@@ -137,3 +137,15 @@ def test_monthly_start_date_is_the_run_date_itself():
     result = run(run_date=date(2022, 2, 10), ignore=True)
     monthly = [p for p in result.payloads() if p["measureName"].endswith("-monthly")]
     assert monthly and all(p["startDate"] == "2022-02-10" for p in monthly)
+
+
+def test_monthly_indicators_name_the_events_behind_them():
+    a = ev("ConnectionEvent", "2022-01-04T10:00", aggregated=True)
+    b = ev("ConnectionEvent", "2022-01-04T18:00", aggregated=True)
+    outside = ev("ConnectionEvent", "2022-02-01T18:00")
+    report = ev("ReportFromEvent", "2022-01-05T10:00", context="analysis", result="1")
+    result = run([outside, b, a, report])
+    by_measure = {(i.measureName, i.groups[0]): i for i in result.indicators}
+    assert by_measure[("connection-count-monthly", None)].event_ids == [a.id, b.id]
+    assert by_measure[("summary-subscription-monthly", ("event_type", "summary_viewed"))].event_ids == [report.id]
+    assert all(i.rule is not None and i.rule.source_label for i in result.indicators)

@@ -4,7 +4,6 @@ date itself, as the Ecolyo page's sample output shows."""
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -41,13 +40,13 @@ def compute_month(run_date: date, context: UserContext, timeline: Timeline, note
         out.append(Indicator(rule.measure, stamp, value, groups, rule, list(ids)))
 
     # connection-count-monthly: distinct days of M with a connection, even 0.
-    days = sorted(d for d in timeline.connection_days if start <= d <= end)
-    add(R.CONNECTION_COUNT_MONTHLY, len(days))
+    connections = timeline.between(timeline.connections, start, end)
+    add(R.CONNECTION_COUNT_MONTHLY, len({c.day for c in connections}), ids=[c.id for c in connections])
 
     # profile-count-monthly: profile completions up to the end of M, when >= 1.
-    profiles = bisect_right(timeline.profile_days, end)
-    if profiles >= 1:
-        add(R.PROFILE_COUNT_MONTHLY, profiles)
+    profiles = timeline.between(timeline.profiles, None, end)
+    if profiles:
+        add(R.PROFILE_COUNT_MONTHLY, len(profiles), ids=[p.id for p in profiles])
 
     # konnector-attempts-monthly
     for slug, attempts in timeline.attempts.items():
@@ -68,9 +67,10 @@ def compute_month(run_date: date, context: UserContext, timeline: Timeline, note
     # summary-subscription-monthly
     add(R.SUMMARY_SUBSCRIPTION_MONTHLY, 1 if context.subscribedToMonthlyReport else 0,
         (g("event_type", "subscription"), None, None))
-    viewed = bisect_right(timeline.report_days, end) - bisect_left(timeline.report_days, start)
-    if viewed >= 1:
-        add(R.SUMMARY_SUBSCRIPTION_MONTHLY, viewed, (g("event_type", "summary_viewed"), None, None))
+    viewed = timeline.between(timeline.reports, start, end)
+    if viewed:
+        add(R.SUMMARY_SUBSCRIPTION_MONTHLY, len(viewed), (g("event_type", "summary_viewed"), None, None),
+            [v.id for v in viewed])
 
     # fluid-data-granularity-monthly
     for fluid in context.ordered_fluids():

@@ -7,7 +7,7 @@ the events, never a rescan per night.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -55,9 +55,10 @@ class Timeline:
         self.flagged_pending: list[Flagged] = []
         self.first_challenge: Entry | None = None
         self.first_connection: Entry | None = None
-        self.connection_days: set[date] = set()
-        self.profile_days: list[date] = []
-        self.report_days: list[date] = []
+        # History used by the monthly part (aggregated events included), by time.
+        self.connections: list[Entry] = []
+        self.profiles: list[Entry] = []
+        self.reports: list[Entry] = []
         self.attempts: dict[str, list[Entry]] = {}
         self.attempts_without_slug: list[Entry] = []
 
@@ -81,28 +82,35 @@ class Timeline:
         for slug, entries in attempts.items():
             entries.sort(key=_order)
             self.attempts[slug] = entries
-        self.profile_days.sort()
-        self.report_days.sort()
+        for history in (self.connections, self.profiles, self.reports):
+            history.sort(key=_order)
         self.days = sorted(self.pending_by_day)
 
     def _note_history(self, entry: Entry, etype: str, attempts: dict[str, list[Entry]]) -> None:
         if etype == EventType.CONNECTION:
-            self.connection_days.add(entry.moment.date())
+            self.connections.append(entry)
             if entry.event.result == FIRST_CONNECTION and _earlier(entry, self.first_connection):
                 self.first_connection = entry
         elif etype == EventType.CHALLENGE_LAUNCH:
             if _earlier(entry, self.first_challenge):
                 self.first_challenge = entry
         elif etype == EventType.PROFILE_SET:
-            self.profile_days.append(entry.moment.date())
+            self.profiles.append(entry)
         elif etype == EventType.REPORT_FROM:
-            self.report_days.append(entry.moment.date())
+            self.reports.append(entry)
         elif etype == EventType.KONNECTOR_ATTEMPT:
             slug = entry.event.target
             if isinstance(slug, str) and slug:
                 attempts[slug].append(entry)
             else:
                 self.attempts_without_slug.append(entry)
+
+    @staticmethod
+    def between(history: list[Entry], first: date | None, last: date) -> list[Entry]:
+        """The entries of a time-sorted history whose day is in [first, last]."""
+        lo = 0 if first is None else bisect_left(history, first, key=lambda e: e.moment.date())
+        hi = bisect_right(history, last, key=lambda e: e.moment.date())
+        return history[lo:hi]
 
     def days_before(self, run_date: date) -> list[date]:
         """Pending days strictly before the run date, oldest first."""
