@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from receiver_support import live_receiver, measure
+from tests.receiver_support import live_receiver, measure
 
 from dacc_gui.measures import MeasureCatalog, MeasureDefinition, load_catalog
 from dacc_gui.receiver import AggregateQueryError

@@ -12,7 +12,7 @@ import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from receiver_support import live_receiver
+from tests.receiver_support import live_receiver
 
 from dacc_gui.measures import load_catalog
 

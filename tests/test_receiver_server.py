@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from receiver_support import live_receiver, measure, wrapped
+from tests.receiver_support import live_receiver, measure, wrapped
 
 from dacc_gui.cli.main import main
 from dacc_gui.receiver import FaultError, PortInUseError, Receiver

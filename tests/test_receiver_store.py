@@ -7,7 +7,7 @@ import sqlite3
 import threading
 
 import pytest
-from receiver_support import live_receiver, measure, wrapped
+from tests.receiver_support import live_receiver, measure, wrapped
 
 from dacc_gui.receiver import Receiver, Store, StoreError
 from dacc_gui.receiver.records import Record, now_iso

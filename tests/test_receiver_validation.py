@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from receiver_support import live_receiver, measure, wrapped
+from tests.receiver_support import live_receiver, measure, wrapped
 
 from dacc_gui.receiver.app import MAX_BODY
 from dacc_gui.validation import check_measure, lint_measure
