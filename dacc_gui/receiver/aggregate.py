@@ -30,9 +30,8 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from dateutil import parser as dateparser
-
 from dacc_gui.measures import MeasureDefinition
+from dacc_gui.validation import parse_date
 
 _CENT = Decimal("0.01")
 
@@ -50,7 +49,7 @@ def timestamp(text: Any) -> str | None:
     if not isinstance(text, str):
         return None
     try:
-        parsed = dateparser.parse(text)
+        parsed = parse_date(text)
     except (ValueError, OverflowError):
         return None
     return parsed.replace(tzinfo=None).isoformat(timespec="microseconds")
