@@ -28,7 +28,15 @@ class CozyError(Exception):
 
 
 class CozyUnreachable(CozyError):
-    """The Cozy did not answer (refused, timed out, 5xx) after every retry."""
+    """The Cozy did not answer (refused, timed out, 5xx) after every retry.
+
+    ``maybe_sent``: the last request timed out after it was sent, so the
+    server may have acted on it.
+    """
+
+    def __init__(self, message: str, maybe_sent: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 class CozyAuthError(CozyError):
@@ -183,7 +191,7 @@ class CozyClient:
                 sent = not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
                 if (sent and not retry_timeouts) or failed >= self.retry.attempts:
                     tries = f"{failed} tr{'y' if failed == 1 else 'ies'}"
-                    raise CozyUnreachable(f"{self.url}: {what} timed out ({tries})") from None
+                    raise CozyUnreachable(f"{self.url}: {what} timed out ({tries})", maybe_sent=sent) from None
                 self._wait(failed, cancelled)
                 continue
             except httpx.TransportError as exc:
