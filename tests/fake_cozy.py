@@ -38,7 +38,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import httpx
 import uvicorn
@@ -602,7 +602,8 @@ def _build_app(fake: FakeCozy) -> Any:
         return RedirectResponse(f"{redirect_uri}?{urlencode({'state': q['state'], 'code': code})}", 302)
 
     async def access_token(request: Request) -> Response:
-        form = await request.form()
+        # Form-encoded; parsed by hand so the fake needs no python-multipart.
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
         grant = form.get("grant_type")
         with fake.lock:
             client = fake.clients.get(str(form.get("client_id", "")))

@@ -123,6 +123,8 @@ def error_text(response: httpx.Response) -> str:
             first = body["errors"][0]
             if isinstance(first, dict):
                 return str(first.get("detail") or first.get("title") or first)
+        if body.get("error") and body.get("error_description"):
+            return f"{body['error']}: {body['error_description']}"
         for key in ("reason", "error", "message"):
             if body.get(key):
                 return str(body[key])

@@ -96,7 +96,7 @@ class LoopbackReceiver:
                 pass  # the query carries the code: keep it out of any log
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="oauth-loopback", daemon=True)
+        self._thread = threading.Thread(target=lambda: self._server.serve_forever(0.05), name="oauth-loopback", daemon=True)
         self._thread.start()
 
     @property
@@ -105,7 +105,7 @@ class LoopbackReceiver:
 
     def wait(self, timeout: float, cancelled: Callable[[], bool] | None = None) -> dict[str, str]:
         deadline = time.monotonic() + timeout
-        while not self._arrived.wait(0.1):
+        while not self._arrived.wait(0.05):
             if cancelled is not None and cancelled():
                 raise Cancelled()
             if time.monotonic() > deadline:
