@@ -173,7 +173,7 @@ class AccessToken:
 
 @dataclass
 class Fault:
-    kind: str  # "status" or "delay"
+    kind: str  # "status", "delay" (before handling) or "late" (handled, then the answer is late)
     remaining: int | None  # None: for ever
     status: int = 500
     seconds: float = 0.0
@@ -262,9 +262,11 @@ class FakeCozy:
         with self.lock:
             self.faults.append(Fault("status", n, status=status, method=method, path=path))
 
-    def delay_next(self, n: int, seconds: float, method: str | None = None, path: str | None = None) -> None:
+    def delay_next(self, n: int, seconds: float, method: str | None = None, path: str | None = None,
+                   after: bool = False) -> None:
+        """Slow answers; ``after``: the request is handled at once, only its answer is late."""
         with self.lock:
-            self.faults.append(Fault("delay", n, seconds=seconds, method=method, path=path))
+            self.faults.append(Fault("late" if after else "delay", n, seconds=seconds, method=method, path=path))
 
     def break_path(self, path: str, status: int = 500, method: str | None = None) -> None:
         """Every request whose path contains ``path`` fails, for ever."""
@@ -656,6 +658,14 @@ def _build_app(fake: FakeCozy) -> Any:
         fault = fake._take_fault(method, path)
         if fault is not None and fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
+        elif fault is not None and fault.kind == "late":
+            async def late_send(message: dict) -> None:
+                if message["type"] == "http.response.start":
+                    await asyncio.sleep(fault.seconds)
+                await send(message)
+
+            await app(scope, receive, late_send)
+            return
         elif fault is not None:
             response = _errors(fault.status, "Internal Server Error", "injected fault")
             await response(scope, receive, send)
