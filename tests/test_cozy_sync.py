@@ -18,6 +18,7 @@ from dacc_gui.cozy.sync import (
     Change,
     Outcome,
     SaveSession,
+    apply_written,
     changes_from_edits,
     reload_and_reapply,
     save_events,
@@ -109,6 +110,14 @@ def test_the_app_path_writes_edits_against_the_documents_read_and_keeps_the_new_
         assert fake.doc(result.doc_id) == result.document
         assert result.rev == fake.doc(result.doc_id)["_rev"]
     assert "aggregated" in report.results[0].document
+    # After the write the app keeps the new revs; editing again is no conflict.
+    originals = pulled.originals()
+    revs = apply_written(report, originals)
+    again = [e.copy_with(rev=revs[e.id]) for e in edited if e.id in revs]
+    again = shift(again, {0, 1})
+    with client_for(fake) as client:
+        second = write_changes(client, changes_from_edits(again, originals), session=session)
+    assert [r.outcome for r in second.results] == [Outcome.WRITTEN, Outcome.WRITTEN]
 
 
 def test_a_document_changed_on_the_server_is_a_conflict_never_overwritten(fake, session):

@@ -59,7 +59,7 @@ def _token_source(args: argparse.Namespace, url: str) -> TokenSource:
         tokens = store.load(url)
         if tokens is None:
             print(f"Signing in to {url}: finish in the browser window that opens…", file=sys.stderr)
-            tokens = sign_in(url, open_browser=lambda link: webbrowser.open(link))
+            tokens = sign_in(url, open_browser=_open_browser)
             store.save(url, tokens)
         if not store.persistent:
             print(f"note: {store.note}", file=sys.stderr)
@@ -68,6 +68,13 @@ def _token_source(args: argparse.Namespace, url: str) -> TokenSource:
         f"no token: give --token-file F (a token from `cozy-stack instances token-app <domain> ecolyo`), "
         f"set {TOKEN_ENV}, or sign in with --oauth"
     )
+
+
+def _open_browser(link: str) -> bool:
+    # The link carries no secret; shown so that a machine without a browser can still sign in.
+    print(f"If no browser opens, open this address: {link}", file=sys.stderr)
+    webbrowser.open(link)
+    return True
 
 
 def connect(args: argparse.Namespace) -> CozyClient:

@@ -447,6 +447,18 @@ def reload_and_reapply(
     return Change(change.doc_id, current, dict(change.edits))
 
 
+def apply_written(report: SaveReport, originals: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """For the app, after a write: each document written becomes the new
+    original (so the next save compares with it and carries its new ``_rev``);
+    returns ``{id: new rev}`` to set on the events (``event.copy_with(rev=...)``)."""
+    revs = {}
+    for result in report.results:
+        if result.outcome is Outcome.WRITTEN and result.document is not None and result.rev:
+            originals[result.doc_id] = result.document
+            revs[result.doc_id] = result.rev
+    return revs
+
+
 def save_events(
     client: CozyClient,
     events: list[UsageEvent],
