@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from dacc_gui.cli.main import main
-from tests.fake_cozy import USAGE_DOCTYPE, FakeCozyServer, generate_events
+from tests.fake_cozy import FakeCozyServer, generate_events
 
 GOOD = {"createdBy": "ecolyo", "measureName": "connection-count-daily", "startDate": "2022-01-03", "value": 4,
         "group1": {"device": "desktop"}}

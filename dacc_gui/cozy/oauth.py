@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from dacc_gui import DEFAULT_DOCTYPE
-from dacc_gui.cozy.client import CozyAuthError, CozyError, CozyUnreachable, error_text, normalize_url
+from dacc_gui.cozy.client import CozyError, CozyUnreachable, error_text, normalize_url
 from dacc_gui.cozy.tokens import CozyTokens, TokenStore
 from dacc_gui.io.loader import Cancelled
 
@@ -320,7 +320,6 @@ class OAuthToken:
 
 
 __all__ = [
-    "CozyAuthError",
     "DEFAULT_SCOPES",
     "OAuthError",
     "OAuthToken",
