@@ -493,6 +493,8 @@ def _build_app(fake: FakeCozy) -> Any:
         return JSONResponse(out, 201)
 
     # --- remote doctypes ---
+    fake_http: dict[str, httpx.AsyncClient | None] = {"client": None}
+
     async def remote(request: Request) -> Response:
         doctype = request.path_params["doctype"]
         if doctype not in REMOTE_DOCTYPES:
@@ -507,10 +509,12 @@ def _build_app(fake: FakeCozy) -> Any:
             return _errors(400, "Bad Request", "a variable is used in the template, but no value was given")
         target = (fake.dacc_url or f"{fake.url}/_dacc").rstrip("/") + "/" + path
         try:
-            async with httpx.AsyncClient(timeout=fake.remote_timeout) as http:
-                answer = await http.post(target, content=body["data"].encode("utf-8"), headers={
-                    "Content-Type": "application/json", "Authorization": f"Bearer {fake.dacc_secret}",
-                })
+            if fake_http.get("client") is None:  # one client for the server's life: cheap forwards
+                fake_http["client"] = httpx.AsyncClient()
+            answer = await fake_http["client"].post(
+                target, content=body["data"].encode("utf-8"), timeout=fake.remote_timeout,
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {fake.dacc_secret}"},
+            )
         except httpx.HTTPError as exc:
             return _errors(502, "Bad Gateway", f"the remote doctype could not be reached: {type(exc).__name__}")
         if not answer.headers.get("content-type", "").startswith("application/json"):

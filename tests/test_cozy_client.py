@@ -72,9 +72,10 @@ def test_a_4xx_is_never_retried(fake):
 
 
 def test_a_timeout_is_retried(fake):
-    fake.delay_next(1, 0.5, path="_normal_docs")
-    with client_for(fake, timeout=0.1) as client:
+    fake.delay_next(1, 2.5, path="_normal_docs")
+    with client_for(fake, timeout=1.0) as client:
         assert client.json("GET", DOCS)["total_rows"] == 1
+    assert fake.count("GET", "_normal_docs") == 2
 
 
 def test_a_refused_connection_is_reported_after_the_retries():

@@ -111,8 +111,8 @@ def test_a_server_error_is_retried(fake):
 
 
 def test_a_timed_out_push_is_not_sent_twice(fake):
-    fake.delay_next(1, 0.6, path="/remote/", after=True)
-    with client_for(fake, timeout=0.2) as client:
+    fake.delay_next(1, 2.5, path="/remote/", after=True)
+    with client_for(fake, timeout=1.0) as client:
         report = push_indicators(client, GOOD)
     first, second = report.results
     assert first.outcome is PushOutcome.FAILED and "not sent again" in first.message

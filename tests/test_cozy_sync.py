@@ -201,10 +201,10 @@ def test_a_partial_failure_writes_the_rest_and_a_second_save_finishes(fake, sess
 
 def test_a_write_whose_answer_was_lost_is_not_a_conflict_on_retry(fake, session):
     fake.put_docs(generate_events(5, seed=14))
-    with client_for(fake, timeout=0.2) as client:
+    with client_for(fake, timeout=1.0) as client:
         pulled = pull_events(client)
         changes = changes_from_edits(shift(pulled.event_set.events, {0}), pulled.documents)
-        fake.delay_next(1, 0.6, method="PUT", after=True)  # written, then the answer is late
+        fake.delay_next(1, 2.5, method="PUT", after=True)  # written, then the answer is late
         report = write_changes(client, changes, session=session)
     result = report.results[0]
     assert result.outcome is Outcome.WRITTEN and result.message == "already on the server"
