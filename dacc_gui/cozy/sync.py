@@ -470,7 +470,11 @@ def save_events(
     cancelled: Callable[[], bool] | None = None,
 ) -> SaveReport:
     """``dacc-gui save``: write the events whose ``eventDate`` or ``aggregated``
-    differ from the server's; one result per event, in order."""
+    differ from the server's; one result per event, in order.
+
+    Raises ``CozyError`` only when the server's documents cannot be read to
+    compare with (nothing is written then), ``BackupError`` when the backup
+    cannot be written (idem)."""
     plan = plan_save(client, events, doctype, cancelled)
     report = write_changes(client, plan.changes, doctype, session=session, bulk=bulk,
                            progress=progress, cancelled=cancelled)
