@@ -42,6 +42,20 @@ BarLayout = Literal["stacked", "grouped"]
 SEP = " · "
 
 
+class ValueAxis(pg.AxisItem):
+    """A y axis that can keep to whole numbers: half a connection means nothing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.whole_numbers = False
+
+    def tickSpacing(self, minVal, maxVal, size):
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if self.whole_numbers:
+            levels = [(spacing, offset) for spacing, offset in levels if spacing >= 1] or [(1, 0)]
+        return levels
+
+
 class ChartView(pg.GraphicsLayoutWidget):
     """Title, date-axis plot and legend in one scene, with a hover readout."""
 
@@ -53,7 +67,10 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.ci.setContentsMargins(12, 8, 16, 8)
         self.title = self.addLabel("", row=0, col=0, size=TITLE_SIZE, justify="left")
         self.date_axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
-        self.plot: pg.PlotItem = self.addPlot(row=1, col=0, axisItems={"bottom": self.date_axis})
+        self.value_axis = ValueAxis(orientation="left")
+        self.plot: pg.PlotItem = self.addPlot(
+            row=1, col=0, axisItems={"bottom": self.date_axis, "left": self.value_axis}
+        )
         self.plot.setMenuEnabled(False)
         self.legend = pg.LegendItem(labelTextSize=LEGEND_SIZE, colCount=2)
         self.ci.addItem(self.legend, row=2, col=0)
@@ -61,6 +78,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._y_label = ""
         self._title_text = ""
+        self._y_extent: tuple[float, float] | None = None
         self.apply_theme(light)
 
     # --- look -------------------------------------------------------------
@@ -90,11 +108,18 @@ class ChartView(pg.GraphicsLayoutWidget):
     def _finish(self, targets: list[HoverTarget], columns: int) -> None:
         self.legend.setColumnCount(columns)
         self.hover.set_targets(targets)
+        ys = [t.y for t in targets] + [t.rect[1] for t in targets if t.rect]
+        self._y_extent = (min(ys), max(ys)) if ys else None
+        self.value_axis.whole_numbers = bool(ys) and all(float(y).is_integer() for y in ys)
         self.reset_zoom()
 
     def reset_zoom(self) -> None:
+        """Fit the data; values that are all positive are read from zero."""
         self.plot.enableAutoRange()
         self.plot.autoRange(padding=0.06)
+        if self._y_extent is not None and self._y_extent[0] >= 0:
+            top = self._y_extent[1] or 1.0
+            self.plot.setYRange(0, top, padding=0.06)
 
     # --- hover ------------------------------------------------------------
     def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:

@@ -251,3 +251,18 @@ def test_real_simulation_of_a_golden_case(panel):
     # the night of the 9th sent only konnector-connected-daily for the 8th
     assert shown.count("konnector-connected-daily", dt.date(2022, 3, 8)) == 1
     assert series_for(results, "session-duration").many_per_day
+
+
+def test_counts_read_in_whole_numbers_from_zero(panel):
+    panel.set_results(three_nights())
+    panel.select_measure("connection-count-daily")
+    chart = panel.measure_plot
+    assert chart.value_axis.whole_numbers
+    (_, _), (y0, _) = chart.plot.getViewBox().viewRange()
+    assert y0 <= 0 < 1
+    panel.select_measure("session-duration")
+    panel.set_daily("mean")
+    assert chart.value_axis.whole_numbers  # 120, 60 and their mean 90
+    panel.set_results([FakeRun(dt.date(2022, 3, 2), [ind("consumption-variation-monthly", "2022-03-02", -12.5)])])
+    panel.select_measure("consumption-variation-monthly")
+    assert not chart.value_axis.whole_numbers
