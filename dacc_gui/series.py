@@ -51,6 +51,23 @@ def group_label(groups: Groups | None) -> str:
     return ", ".join(parts) if parts else NO_GROUP_LABEL
 
 
+def shared_groups(all_groups: Sequence[Groups]) -> tuple[tuple[str, str], ...]:
+    """The group pairs every combination has in common (said once, not in each label)."""
+    if len(all_groups) < 2:
+        return ()
+    first = all_groups[0]
+    return tuple(
+        g for n, g in enumerate(first)
+        if g is not None and all(len(o) > n and o[n] == g for o in all_groups[1:])
+    )
+
+
+def short_label(groups: Groups | None, shared: Sequence[tuple[str, str]]) -> str:
+    """A group label without the pairs shared by every series."""
+    kept = tuple(g for g in (groups or ()) if g is not None and g not in shared)
+    return group_label(kept) if kept else group_label(groups)
+
+
 def parse_day(text: Any) -> dt.date | None:
     """The date of a ``YYYY-MM-DD`` start date (a longer ISO string is cut), or None."""
     if isinstance(text, dt.date):
@@ -132,6 +149,15 @@ class MeasureSeries:
 
     def point_count(self) -> int:
         return sum(len(s.points) for s in self.series)
+
+    def shared_groups(self) -> tuple[tuple[str, str], ...]:
+        """Group pairs common to every series (e.g. ``end_event=end_action``)."""
+        return shared_groups([s.groups for s in self.series])
+
+    def legend_labels(self) -> list[str]:
+        """Series labels without what they all share, so a legend stays short."""
+        shared = self.shared_groups()
+        return [short_label(s.groups, shared) for s in self.series]
 
 
 def measure_sends_many_per_day(measure: str) -> bool:

@@ -62,6 +62,20 @@ def test_groups_of_three_keys_make_one_label_each():
     ]
 
 
+def test_legend_labels_leave_out_what_every_series_shares():
+    runs = [FakeRun(D(2022, 3, 2), [
+        ind("event-duration", "2022-03-01", 10, ("start_event", "start_action"), ("end_event", "end_action"), ("params", "A:C1")),
+        ind("event-duration", "2022-03-01", 20, ("start_event", "start_action"), ("end_event", "end_action"), ("params", "B:C1")),
+    ])]
+    shaped = series_for(runs, "event-duration")
+    assert shaped.shared_groups() == (("start_event", "start_action"), ("end_event", "end_action"))
+    assert shaped.legend_labels() == ["params=A:C1", "params=B:C1"]
+    one = series_for(runs[:1], "event-duration")
+    one.series = one.series[:1]
+    assert one.shared_groups() == ()  # a single series keeps its full label
+    assert one.legend_labels() == ["start_event=start_action, end_event=end_action, params=A:C1"]
+
+
 def test_group_label_without_groups():
     assert group_label((None, None, None)) == NO_GROUP_LABEL
     assert group_label(None) == NO_GROUP_LABEL

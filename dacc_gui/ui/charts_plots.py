@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from dacc_gui.measures import load_catalog
-from dacc_gui.series import DailyCounts, DailyReduction, MeasureSeries, Series
+from dacc_gui.series import DailyCounts, DailyReduction, MeasureSeries, Series, group_label
 from dacc_gui.ui import qt_workarounds
 from dacc_gui.ui.charts_hover import HoverFinder, HoverTarget
 from dacc_gui.ui.charts_style import (
@@ -79,6 +79,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         self._y_label = ""
         self._title_text = ""
         self._y_extent: tuple[float, float] | None = None
+        self._legend_labels: list[str] = []
         self.apply_theme(light)
 
     # --- look -------------------------------------------------------------
@@ -105,13 +106,26 @@ class ChartView(pg.GraphicsLayoutWidget):
         style_plot(self.plot, self.theme, y_label)
         self._set_title(title)
 
-    def _finish(self, targets: list[HoverTarget], columns: int) -> None:
-        self.legend.setColumnCount(columns)
+    def _finish(self, targets: list[HoverTarget], labels: list[str]) -> None:
+        self._legend_labels = labels
+        self._fit_legend()
         self.hover.set_targets(targets)
         ys = [t.y for t in targets] + [t.rect[1] for t in targets if t.rect]
         self._y_extent = (min(ys), max(ys)) if ys else None
         self.value_axis.whole_numbers = bool(ys) and all(float(y).is_integer() for y in ys)
         self.reset_zoom()
+
+    def _fit_legend(self) -> None:
+        labels = getattr(self, "_legend_labels", None)  # resized while pyqtgraph sets it up
+        if not labels:
+            return
+        columns = _legend_columns(labels, self.width())
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_legend()  # a wider view holds more legend columns
 
     def reset_zoom(self) -> None:
         """Fit the data; values that are all positive are read from zero."""
@@ -143,14 +157,12 @@ class ChartView(pg.GraphicsLayoutWidget):
         return exporter.export(toBytes=True)
 
 
-def _legend_columns(labels: list[str]) -> int:
-    """More columns for short labels; long group combinations get one column."""
+def _legend_columns(labels: list[str], width: int) -> int:
+    """As many columns as the widest label allows, so a long legend takes few rows."""
     longest = max((len(label) for label in labels), default=0)
-    if longest > 45:
-        return 1
-    if longest > 22:
-        return 2
-    return 4 if len(labels) > 4 else max(1, len(labels))
+    per_column = longest * 7.5 + 48  # ~7.5 px a character at the legend size, plus the sample
+    fits = int(max(width, 600) * 0.95 // per_column)
+    return max(1, min(fits, 6, len(labels)))
 
 
 def _slot_offsets(n: int) -> list[float]:
@@ -197,6 +209,7 @@ class MeasurePlot(ChartView):
         self.style: LineStyle = "lines"
         self.daily: DailyReduction | None = None
         self.items: dict[str, pg.GraphicsObject] = {}  # series label -> its main item
+        self.legend_names: dict[str, str] = {}  # series label -> its shorter legend entry
 
     def show_measure(
         self,
@@ -222,8 +235,12 @@ class MeasurePlot(ChartView):
                 drawn = "bars" if self.style == "bars" else "dashed lines, hollow symbols"
                 note += f"; {drawn}: daily {self.daily}"
         title = f"<b>{shaped.measure}</b>{description}"
+        shared = shaped.shared_groups()
+        if shared:  # said once here rather than in every legend entry
+            note = "; ".join(filter(None, [f"all series: {group_label(shared)}", note]))
         if note:
             title += f"<br><span style='font-size:10pt'>{note}</span>"
+        self.legend_names = dict(zip([s.label for s in shaped.series], shaped.legend_labels()))
         self._start(title, y_label_for(shaped.measure))
         self.items = {}
         if many:
@@ -232,7 +249,7 @@ class MeasurePlot(ChartView):
             targets = self._draw_bars(shaped.series)
         else:
             targets = self._draw_lines(shaped.series)
-        self._finish(targets, _legend_columns([s.label for s in shaped.series]))
+        self._finish(targets, list(self.legend_names.values()))
 
     def _draw_lines(self, series: list[Series]) -> list[HoverTarget]:
         gap = float("inf") if self.shaped and _is_monthly(self.shaped.measure) else DAY_SECONDS
@@ -324,7 +341,7 @@ class MeasurePlot(ChartView):
                 for px, py, p in zip(xs, ys, daily.points)]
 
     def _add_legend(self, item, label: str) -> None:
-        self.legend.addItem(item, label)
+        self.legend.addItem(item, self.legend_names.get(label, label))
         self.items[label] = item
 
     def series_labels(self) -> list[str]:
@@ -380,4 +397,4 @@ class SummaryPlot(ChartView):
                         rect=(cx - width / 2, float(bottom), cx + width / 2, float(bottom + h))))
             if self.layout_kind == "stacked":
                 base = base + heights
-        self._finish(targets, _legend_columns(counts.measures))
+        self._finish(targets, counts.measures)

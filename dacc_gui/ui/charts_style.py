@@ -61,7 +61,7 @@ class Theme:
 
 
 LIGHT = Theme("light", "#FFFFFF", "#202020", 0.25, "#FFFFFFE6", PALETTE[0])
-DARK = Theme("dark", "#1E1E1E", "#E0E0E0", 0.2, "#1E1E1EE6", "#56B4E9")
+DARK = Theme("dark", "#1E1E1E", "#E0E0E0", 0.2, "#1E1E1EE6", "#F0E442")  # Okabe-Ito yellow: reads on dark
 
 
 def theme(light: bool) -> Theme:

@@ -266,3 +266,12 @@ def test_counts_read_in_whole_numbers_from_zero(panel):
     panel.set_results([FakeRun(dt.date(2022, 3, 2), [ind("consumption-variation-monthly", "2022-03-02", -12.5)])])
     panel.select_measure("consumption-variation-monthly")
     assert not chart.value_axis.whole_numbers
+
+
+@pytest.mark.parametrize("light", [True, False])
+def test_each_theme_gives_every_series_its_own_look(light):
+    from dacc_gui.ui.charts_style import symbol, theme
+
+    t = theme(light)
+    looks = {(t.colour(i), symbol(i)) for i in range(40)}
+    assert len(looks) == 40
