@@ -8,14 +8,13 @@ production DACC doctypes are refused.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 from dacc_gui.cli.cozy_options import add_connection_args, connect
 from dacc_gui.cli.main import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from dacc_gui.cozy.client import CozyError
-from dacc_gui.cozy.push import DEV_DOCTYPES, PushOutcome, PushRefused, check_doctype, payloads_from_json, push_indicators
+from dacc_gui.io.payloads import PayloadError, read_payloads
+from dacc_gui.cozy.push import DEV_DOCTYPES, PushOutcome, PushRefused, check_doctype, push_indicators
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,15 +34,9 @@ def run(args: argparse.Namespace) -> int:
     except PushRefused as exc:
         raise UsageError(str(exc)) from None
     try:
-        raw = json.loads(Path(args.file).read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise UsageError(f"{args.file}: cannot read it ({exc.strerror or exc})") from None
-    except ValueError as exc:
-        raise UsageError(f"{args.file}: not JSON ({exc})") from None
-    try:
-        payloads = payloads_from_json(raw)
-    except ValueError as exc:
-        raise UsageError(f"{args.file}: {exc}") from None
+        payloads = read_payloads(args.file)
+    except PayloadError as exc:
+        raise UsageError(str(exc)) from None
     try:
         client = connect(args)
     except CozyError as exc:  # signing in failed, or the Cozy is unreachable

@@ -23,6 +23,7 @@ import httpx
 from dacc_gui.cozy.client import CozyAuthError, CozyClient, CozyUnreachable, error_text
 from dacc_gui.indicators import Indicator
 from dacc_gui.io.loader import Cancelled
+from dacc_gui.io.payloads import payloads_from_json  # noqa: F401  (re-exported for callers)
 from dacc_gui.validation import Validation, validate_all
 
 DEV_DOCTYPES = ("cc.cozycloud.dacc.dev", "cc.cozycloud.dacc.dev_v2")
@@ -100,35 +101,6 @@ def check_doctype(doctype: str) -> str:
     if doctype not in DEV_DOCTYPES:
         raise PushRefused(f"{doctype!r} is not a dev DACC doctype (expected {' or '.join(DEV_DOCTYPES)})")
     return doctype
-
-
-def payloads_from_json(value: Any) -> list[Any]:
-    """The payloads of a file: a list of payloads, one payload, or a ``compute``
-    output (``{"runs": [{"indicators": [...]}]}``, or one run's ``{"indicators": [...]}``)."""
-    if isinstance(value, dict) and isinstance(value.get("runs"), list):
-        out: list[Any] = []
-        for n, run in enumerate(value["runs"]):
-            if not isinstance(run, dict) or not isinstance(run.get("indicators"), list):
-                raise ValueError(f"runs[{n}] has no 'indicators' list")
-            out.extend(_unwrap(i) for i in run["indicators"])
-        return out
-    if isinstance(value, dict) and isinstance(value.get("indicators"), list):
-        return [_unwrap(i) for i in value["indicators"]]
-    if isinstance(value, dict) and "measureName" in value:
-        return [value]
-    if isinstance(value, list):
-        return [_unwrap(i) for i in value]
-    raise ValueError(
-        "expected a list of indicators, one indicator (an object with measureName), "
-        "or a compute output (an object with 'runs')"
-    )
-
-
-def _unwrap(item: Any) -> Any:
-    # A compute output may list indicators with their provenance around the payload.
-    if isinstance(item, dict) and isinstance(item.get("payload"), dict) and "measureName" not in item:
-        return item["payload"]
-    return item
 
 
 def request_body(doctype: str, payload: Any) -> dict[str, str]:

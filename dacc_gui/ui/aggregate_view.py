@@ -17,7 +17,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from dacc_gui.measures import load_catalog
 from dacc_gui.series import AggregateBar, aggregate_bars, aggregate_measures, hidden_label
-from dacc_gui.ui import qt_workarounds
 from dacc_gui.ui.charts_hover import HoverFinder, HoverTarget
 from dacc_gui.ui.charts_style import (
     BAR_SPAN,
@@ -30,7 +29,6 @@ from dacc_gui.ui.charts_style import (
     theme,
 )
 
-qt_workarounds.install()
 
 STATISTICS = (("Average", "avg"), ("Sum", "sum"), ("Count", "count"), ("Minimum", "min"), ("Maximum", "max"))
 EMPTY_MESSAGE = "No aggregates: fetch them from the DACC to see them here"

@@ -18,7 +18,6 @@ from PySide6 import QtCore
 
 from dacc_gui.measures import load_catalog
 from dacc_gui.series import DailyCounts, DailyReduction, MeasureSeries, Series, group_label
-from dacc_gui.ui import qt_workarounds
 from dacc_gui.ui.charts_hover import HoverFinder, HoverTarget
 from dacc_gui.ui.charts_style import (
     BAR_SPAN,
@@ -35,7 +34,6 @@ from dacc_gui.ui.charts_style import (
     y_label_for,
 )
 
-qt_workarounds.install()  # pyqtgraph emits on every mouse move: see that module
 
 LineStyle = Literal["lines", "bars"]
 BarLayout = Literal["stacked", "grouped"]
