@@ -207,7 +207,7 @@ def main() -> int:
     print(f"stored    {stored} accepted records for {acknowledged} answers 201 "
           f"(summary said {receiver['summary']['accepted']}): {'equal' if stored == acknowledged else 'MISMATCH'}")
     goals = ratio >= 0.5 and receiver["rps"] >= 2000 and stored == acknowledged
-    print("goals     " + ("met" if goals else "NOT met") + f" (>= 0.5x baseline, >= 2,000 measures/s, stored == acknowledged)")
+    print("goals     " + ("met" if goals else "NOT met") + " (>= 0.5x baseline, >= 2,000 measures/s, stored == acknowledged)")
     return 0 if stored == acknowledged else 1
 
 

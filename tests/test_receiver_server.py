@@ -55,7 +55,7 @@ def test_restart_onto_a_taken_port_fails_clearly_then_works_elsewhere(taken_port
 
 
 # -- faults --------------------------------------------------------------------------
-def test_injected_500_answers_the_next_n_requests_then_stops(taken_port):
+def test_injected_500_answers_the_next_n_requests_then_stops():
     with live_receiver() as (receiver, client):
         response = client.post("/_receiver/faults", json={"kind": "500", "count": 2})
         assert response.status_code == 201

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+import httpx
 import pytest
 from tests.receiver_support import live_receiver, measure, wrapped
 
@@ -36,8 +37,6 @@ def test_stop_and_start_again_on_another_port_keeps_everything():
         old_port = receiver.port
         receiver.restart(port=0)
         assert receiver.running and receiver.port != old_port
-        import httpx
-
         response = httpx.post(receiver.url + "/measure", json=measure(value=2))
         assert response.status_code == 201
         assert receiver.store.summary()["accepted"] == 2

@@ -88,6 +88,7 @@ class Receiver:
         self.http = ReceiverApp(self.store, self.faults, token, self.catalog)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
         self._lock = threading.Lock()
 
     # -- life cycle ------------------------------------------------------------
@@ -139,8 +140,9 @@ class Receiver:
             self._server.should_exit = True
             if self._thread is not None:
                 self._thread.join(timeout)
-            self._socket.close()
-            self._server = self._thread = None
+            if self._socket is not None:
+                self._socket.close()
+            self._server = self._thread = self._socket = None
         self.store.flush()
 
     def restart(self, port: int | None = None, host: str | None = None) -> Receiver:
