@@ -27,12 +27,13 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import PrivateAttr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dacc_gui.measures import MeasureCatalog, load_catalog
+from dacc_gui.measures import MeasureCatalog, MeasureDefinition, load_catalog
 from dacc_gui.receiver import aggregate as agg
 from dacc_gui.receiver.faults import FaultError, Faults
 from dacc_gui.receiver.records import BODY_KEEP_LIMIT, Kind, Record, Shape, now_iso, redact_headers
@@ -93,6 +94,24 @@ def json_response(value: Any, status: int = 200, headers: dict | None = None) ->
     return Response(dump(value), status, headers, media_type="application/json")
 
 
+class _IndexedCatalog(MeasureCatalog):
+    """The catalog with its name index built once (``get`` is called several times per measure)."""
+
+    _index: dict[str, MeasureDefinition] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def of(cls, catalog: MeasureCatalog) -> _IndexedCatalog:
+        indexed = cls.model_validate(catalog.model_dump())
+        indexed._index = MeasureCatalog.by_name(indexed)
+        return indexed
+
+    def by_name(self) -> dict[str, MeasureDefinition]:
+        return self._index
+
+    def get(self, name: str) -> MeasureDefinition | None:
+        return self._index.get(name)
+
+
 class _Endpoint:
     """An ASGI endpoint taking every method (function endpoints default to GET only)."""
 
@@ -143,7 +162,7 @@ class ReceiverApp:
         self.store = store
         self.faults = faults or Faults()
         self.token = token or None
-        self.catalog = catalog or load_catalog()
+        self.catalog = _IndexedCatalog.of(catalog or load_catalog())
         self.definitions = self.catalog.by_name()
         dacc = [
             Route("/measure", _Endpoint(self._measure)),
@@ -174,7 +193,7 @@ class ReceiverApp:
         record = Record(
             received_at=now_iso(),
             method=request.method,
-            path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            path=_path_of(request),
             headers=redact_headers([(k, v) for k, v in request.headers.items()]),
             kind=kind,
         )
@@ -470,6 +489,12 @@ def _not_allowed(request: Request, allowed: str) -> Response:
         405,
         {"Allow": allowed},
     )
+
+
+def _path_of(request: Request) -> str:
+    """The path as received, with its query string (cheaper than building ``request.url``)."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return request.scope["path"] + (f"?{query}" if query else "")
 
 
 def _query_params(path: str) -> dict[str, str]:
