@@ -26,7 +26,8 @@ import json
 import math
 import statistics
 from dataclasses import dataclass
-from datetime import datetime
+from functools import lru_cache
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -48,6 +49,11 @@ def timestamp(text: Any) -> str | None:
     """A startDate as the sortable naive timestamp text the store keeps, or None."""
     if not isinstance(text, str):
         return None
+    return _timestamp_on(text, date.today())
+
+
+@lru_cache(maxsize=4096)
+def _timestamp_on(text: str, today: date) -> str | None:
     try:
         parsed = parse_date(text)
     except (ValueError, OverflowError):
@@ -63,6 +69,8 @@ def rounded_value(value: Any) -> float | None:
         return None
     if not math.isfinite(number):
         return None
+    if number.is_integer():  # the usual case: nothing to round
+        return number
     return float(Decimal(repr(number)).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 

@@ -24,6 +24,8 @@ import hmac
 import json
 import logging
 import math
+import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -164,6 +166,9 @@ class ReceiverApp:
         self.token = token or None
         self.catalog = _IndexedCatalog.of(catalog or load_catalog())
         self.definitions = self.catalog.by_name()
+        self._settled: deque = deque()  # (future, error) from the writer thread
+        self._settle_lock = threading.Lock()
+        self._settle_scheduled = False
         dacc = [
             Route("/measure", _Endpoint(self._measure)),
             Route("/", _Endpoint(self._wrapped)),
@@ -270,22 +275,33 @@ class ReceiverApp:
         return _Reply(401, UNAUTHORIZED_BODY, html=True, headers=UNAUTHORIZED_HEADERS)
 
     async def _commit(self, record: Record) -> None:
+        """Hand the record to the store and wait until it is committed."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
-        def settle(error: BaseException | None) -> None:
+        def done(_: Record, error: BaseException | None) -> None:
+            # Called in the writer thread: queue the outcome, wake the loop once per batch.
+            self._settled.append((future, error))
+            with self._settle_lock:
+                if self._settle_scheduled:
+                    return
+                self._settle_scheduled = True
+            loop.call_soon_threadsafe(self._settle)
+
+        self.store.submit(record, done)
+        await future
+
+    def _settle(self) -> None:
+        with self._settle_lock:
+            self._settle_scheduled = False
+        while self._settled:
+            future, error = self._settled.popleft()
             if future.done():
-                return
+                continue
             if error is None:
                 future.set_result(None)
             else:
                 future.set_exception(StoreError(str(error)))
-
-        def done(_: Record, error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(settle, error)
-
-        self.store.submit(record, done)
-        await future
 
     # -- measures ---------------------------------------------------------------
     async def _measure(self, request: Request) -> Response:
@@ -348,6 +364,7 @@ class ReceiverApp:
         try:
             with self.store.duplicate_keys() as seen:
                 result = validate_measure(measure, self.catalog, seen)
+                record.duplicate_key = seen.added
         except Exception as exc:  # the validator tripped on odd input: a 400, said plainly
             log.exception("receiver: the validator failed")
             result = Validation(400, f"the receiver could not check this measure ({type(exc).__name__}: {exc})")

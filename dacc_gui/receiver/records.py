@@ -71,6 +71,7 @@ class Record:
     production_status: int | None = None
     production_note: str | None = None
     fault: str | None = None
+    duplicate_key: str | None = None  # of an accepted measure, as the validator computed it
     id: int | None = None  # set once stored
 
     # Derived for filtering and aggregation (filled by the app from the measure).

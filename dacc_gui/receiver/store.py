@@ -88,12 +88,14 @@ class _Seen:
 
     def __init__(self, keys: set[str]):
         self._keys = keys
+        self.added: str | None = None  # the key the validator just checked, for the record
 
     def __contains__(self, key: str) -> bool:
         return key in self._keys
 
     def add(self, key: str) -> None:
         self._keys.add(key)
+        self.added = key
 
 
 class Store:
@@ -275,7 +277,7 @@ class Store:
                         cur.execute(_INSERT, row)
                         record.id = cur.lastrowid
                     keys = [
-                        (duplicate_key(record.measure),)
+                        (record.duplicate_key or duplicate_key(record.measure),)
                         for _, record, _ in batch
                         if record.accepted and isinstance(record.measure, dict)
                     ]
@@ -477,7 +479,7 @@ def _row(record: Record) -> tuple:
         record.status,
         record.response,
         record.error,
-        json.dumps(record.warnings, ensure_ascii=False),
+        json.dumps(record.warnings, ensure_ascii=False) if record.warnings else "[]",
         len(record.warnings),
         record.production_status,
         record.production_note,
