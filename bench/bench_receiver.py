@@ -204,6 +204,11 @@ def main() -> int:
             "SELECT count(*) FROM records WHERE kind = 'measure' AND status = 201").fetchone()[0]
     ratio = receiver["rps"] / baseline["rps"]
     print(f"ratio     {ratio:.2f}x the bare baseline (goal >= 0.5)")
+    if baseline.get("server_cpu") and receiver.get("server_cpu"):
+        # Less sensitive to other load on the machine than wall-clock rates.
+        per_cpu = [sum(s["codes"].values()) / s["server_cpu"] for s in (baseline, receiver)]
+        print(f"per CPU   {per_cpu[0]:.0f} vs {per_cpu[1]:.0f} answers per server CPU-second: "
+              f"{per_cpu[1] / per_cpu[0]:.2f}x")
     print(f"stored    {stored} accepted records for {acknowledged} answers 201 "
           f"(summary said {receiver['summary']['accepted']}): {'equal' if stored == acknowledged else 'MISMATCH'}")
     goals = ratio >= 0.5 and receiver["rps"] >= 2000 and stored == acknowledged
