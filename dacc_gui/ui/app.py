@@ -1,0 +1,31 @@
+"""Starting the desktop app: the ``QApplication``, the main window, what to open first."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from dacc_gui.ui.main_window import APP_NAME, MainWindow
+from dacc_gui.ui.settings import APPLICATION, ORGANIZATION
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APP_NAME)
+    return app  # type: ignore[return-value]
+
+
+def run(path: Path | None = None, sample: bool = False) -> int:
+    """Open the window (on a file or the bundled sample) and run until it closes."""
+    app = application()
+    window = MainWindow()
+    window.show()
+    if path is not None:
+        window.open_file(path, confirm=False)
+    elif sample:
+        window.open_sample()
+    return app.exec()
