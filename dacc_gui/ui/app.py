@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from dacc_gui.ui import errors
 from dacc_gui.ui.main_window import APP_NAME, MainWindow
 from dacc_gui.ui.settings import APPLICATION, ORGANIZATION
 
@@ -23,6 +24,7 @@ def run(path: Path | None = None, sample: bool = False) -> int:
     """Open the window (on a file or the bundled sample) and run until it closes."""
     app = application()
     window = MainWindow()
+    errors.install_excepthook(lambda: window)
     window.show()
     if path is not None:
         window.open_file(path, confirm=False)

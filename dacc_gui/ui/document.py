@@ -67,13 +67,16 @@ class EventsDocument(QObject):
         self.reloaded.emit()
         self.dirty_changed.emit(self.is_dirty)
 
-    def snapshot(self, shape: Shape | None = None) -> EventSet:
-        """The events as they are now, as an ``EventSet`` to save (a shallow copy)."""
+    def snapshot(self) -> EventSet:
+        """The events as they are now, as an ``EventSet`` to save (a shallow copy).
+
+        It keeps the source's shape: the saver uses it to know what to strip
+        when writing another shape (``_rev`` for ACH)."""
         src = self.source
         return EventSet(
             events=list(self.store.events),
             context=self.store.context,
-            shape=shape or src.shape,
+            shape=src.shape,
             doctype=src.doctype,
             rejected=list(src.rejected),
             extra=dict(src.extra),

@@ -263,6 +263,12 @@ class EventTableModel(QAbstractTableModel):
             self._set_view(view)
         elif change.kind == "inserted":
             total = len(self.document.events)
+            natural = self.sort_column is None and self.filter.is_empty()
+            at_end = len(rows) and rows[0] == total - len(rows)
+            if natural and not at_end:
+                # Rows put back in the middle (undo of a delete): show them in place.
+                self._set_view(np.arange(total, dtype=np.int64))
+                return
             survivors = np.setdiff1d(np.arange(total, dtype=np.int64), rows, assume_unique=True)
             view = survivors[self._view] if len(self._view) else self._view
             # New rows show at the end, whatever the filter, so the user sees them.

@@ -81,10 +81,11 @@ class EventsView(QWidget):
 
     # --- building ---------------------------------------------------------------
     def _build_filter_bar(self) -> None:
-        bar = self.filter_bar = QHBoxLayout()
+        bar = self.filter_bar = QVBoxLayout()
         self.type_filter = QComboBox()
         self.type_filter.addItems([ALL_TYPES, FLAGGED, *(t.value for t in EventType)])
         self.type_filter.setToolTip("Show only events of this type")
+        self.type_filter.setMaximumWidth(210)
         self.from_check, self.from_date = QCheckBox("From"), QDateEdit()
         self.to_check, self.to_date = QCheckBox("to"), QDateEdit()
         for check, edit in ((self.from_check, self.from_date), (self.to_check, self.to_date)):
@@ -98,17 +99,23 @@ class EventsView(QWidget):
         self.text_filter = QLineEdit()
         self.text_filter.setPlaceholderText("Find in id, type, date, target, context, result (Ctrl+F)")
         self.text_filter.setClearButtonEnabled(True)
+        self.text_filter.setMinimumWidth(220)
         self.clear_filter_button = QPushButton("Show all")
         self.clear_filter_button.setToolTip("Clear the filter")
         self.count_label = QLabel()
         self.count_label.setMinimumWidth(140)
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        for w in (self.type_filter, self.from_check, self.from_date, self.to_check, self.to_date,
-                  self.aggregated_filter):
-            bar.addWidget(w)
-        bar.addWidget(self.text_filter, 1)
-        bar.addWidget(self.clear_filter_button)
-        bar.addWidget(self.count_label)
+        # Two rows, so that the window still fits a laptop screen.
+        first, second = QHBoxLayout(), QHBoxLayout()
+        for w in (self.type_filter, self.aggregated_filter, self.from_check, self.from_date, self.to_check,
+                  self.to_date):
+            first.addWidget(w)
+        first.addStretch(1)
+        first.addWidget(self.count_label)
+        second.addWidget(self.text_filter, 1)
+        second.addWidget(self.clear_filter_button)
+        bar.addLayout(first)
+        bar.addLayout(second)
         # Typing waits for a pause before filtering a million rows.
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -178,7 +185,8 @@ class EventsView(QWidget):
         table.setWordWrap(False)
         header = table.horizontalHeader()
         header.setStretchLastSection(True)
-        for name, width in (("type", 190), ("eventDate", 200), ("target", 130), ("context", 170), ("result", 110),
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        for name, width in (("type", 175), ("eventDate", 190), ("target", 110), ("context", 140), ("result", 95),
                             ("startDate", 180), ("aggregated", 80)):
             table.setColumnWidth(COLUMNS.index(name), width)
         table.selectionModel().selectionChanged.connect(self._on_selection)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar, QPushButton,
@@ -123,7 +123,6 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_state()
         self._update_title()
-        errors.install_excepthook(lambda: self)
 
     # --- extension points ---------------------------------------------------------
     def register_tab(self, key: str, title: str, widget: QWidget) -> None:
@@ -290,8 +289,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def _update_title(self) -> None:
-        mark = " *" if self.document.is_dirty else ""
-        self.setWindowTitle(f"{self.document.title}{mark} — {APP_NAME}")
+        self.setWindowTitle(f"{self.document.title}[*] — {APP_NAME}")
         self.setWindowModified(self.document.is_dirty)
         self._update_status()
 
@@ -421,7 +419,7 @@ class MainWindow(QMainWindow):
 
     def write(self, path: Path, shape: Shape, as_source: bool) -> Task:
         """Write the events off the UI thread; edits wait until it is done."""
-        snapshot = self.document.snapshot(shape)
+        snapshot = self.document.snapshot()
         version = self.document.store.version
         self.document.busy = True
 
@@ -436,7 +434,7 @@ class MainWindow(QMainWindow):
             note = "" if shape in (Shape.OWN,) or snapshot.context is None else " (this format has no user context)"
             self.statusBar().showMessage(f"Saved {len(snapshot.events):,} events to {path}{note}", 8000)
             if self._close_after_save:
-                self.close()
+                QTimer.singleShot(0, self.close)
 
         def failed(exc: BaseException) -> None:
             self.document.busy = False
@@ -482,10 +480,12 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             if answer == "save":
-                self._close_after_save = True
-                self.save()
-                event.ignore()
-                return
+                task = self.save()
+                if task is not None and task.running:
+                    self._close_after_save = True  # close once written
+                if self.document.is_dirty:
+                    event.ignore()
+                    return
         self.save_state()
         self.runner.cancel_all()
         self.runner.wait(5000)
