@@ -17,6 +17,7 @@ last save, so the app can mark them.
 from __future__ import annotations
 
 import itertools
+import operator
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -44,9 +45,11 @@ class EventStore:
         self.context = context
         self.version = 0  # bumps on every change
         self.structure_version = 0  # bumps when rows are added or removed
-        # id(event) -> (event, {field: number of applied edits}); the event is
-        # kept alive so that its id is never reused while marked.
-        self._marks: dict[int, tuple[UsageEvent, dict[str, int]]] = {}
+        # One entry per applied edit since the last save: (field, ids of the
+        # events, the events). Built and dropped with C-level calls only, since
+        # an edit may touch a million events on the UI thread; the events are
+        # kept alive so that their ids are never reused while marked.
+        self._marks: list[tuple[str, set[int], list[UsageEvent]]] = []
         self.context_edited = False
 
     def __len__(self) -> int:
@@ -54,32 +57,36 @@ class EventStore:
 
     # --- marks ---------------------------------------------------------------
     def edited_fields(self, event: UsageEvent) -> dict[str, int] | None:
-        """The fields of ``event`` edited since the last save, or None."""
-        mark = self._marks.get(id(event))
-        return mark[1] if mark else None
+        """The fields of ``event`` edited since the last save (with how many edits), or None."""
+        key = id(event)
+        out: dict[str, int] = {}
+        for name, ids, _events in self._marks:
+            if key in ids:
+                out[name] = out.get(name, 0) + 1
+        return out or None
 
     @property
     def edited_count(self) -> int:
         """How many events carry an edit not saved yet."""
-        return len(self._marks)
+        if len(self._marks) == 1:
+            return len(self._marks[0][1])
+        return len(set().union(*(ids for _n, ids, _e in self._marks)))
 
     def mark_saved(self) -> None:
         self._marks.clear()
         self.context_edited = False
 
-    def _mark(self, event: UsageEvent, name: str, delta: int) -> None:
-        key = id(event)
-        mark = self._marks.get(key)
-        if mark is None:
-            if delta <= 0:
-                return  # undoing an edit saved since: nothing to unmark
-            mark = self._marks[key] = (event, {})
-        counts = mark[1]
-        counts[name] = counts.get(name, 0) + delta
-        if counts[name] <= 0:
-            del counts[name]
-            if not counts:
-                del self._marks[key]
+    def _mark(self, name: str, events: list[UsageEvent], ids: set[int] | None = None) -> tuple:
+        entry = (name, ids if ids is not None else set(map(id, events)), events)
+        self._marks.append(entry)
+        return entry
+
+    def _unmark(self, entry: tuple | None) -> None:
+        # Absent when the store was saved since the edit: nothing to unmark.
+        for n, other in enumerate(self._marks):
+            if other is entry:
+                del self._marks[n]
+                return
 
     def _changed(self, structural: bool = False) -> None:
         self.version += 1
@@ -132,32 +139,49 @@ class SetField(Command):
         self.field = name
         self.rows = list(rows)
         self.values = list(values)
-        self._old: list[tuple[Any, bool]] = []
+        self._old: list[Any] = []
+        self._unset: list[set] = []  # fields sets that lacked the field
+        self._targets: list[UsageEvent] = []
+        self._dicts: list[dict] = []
+        self._ids: set[int] = set()
+        self._prepared_at = -1
+        self._mark: tuple | None = None
+
+    def prepare(self, store: EventStore) -> None:
+        """Read what ``do`` needs (old values, ...); may run off the UI thread."""
+        version = store.version
+        name = self.field
+        self._targets = list(map(store.events.__getitem__, self.rows))
+        self._dicts = list(map(vars, self._targets))
+        self._old = list(map(operator.itemgetter(name), self._dicts))
+        fields_sets = map(operator.attrgetter("__pydantic_fields_set__"), self._targets)
+        self._unset = [fs for fs in fields_sets if name not in fs]
+        self._ids = set(map(id, self._targets))
+        self._prepared_at = version
 
     def do(self, store: EventStore) -> Change:
-        events, name = store.events, self.field
-        old = []
-        for row, value in zip(self.rows, self.values):
-            event = events[row]
-            fields_set = event.__pydantic_fields_set__
-            old.append((event.__dict__.get(name), name in fields_set))
-            # In place, past pydantic's setattr: no validation, no copy.
-            event.__dict__[name] = value
-            fields_set.add(name)
-            store._mark(event, name, +1)
-        self._old = old
+        # In place, past pydantic's setattr (no validation, no copy). This
+        # runs on the UI thread for up to a million events, so what can be
+        # read beforehand is (``prepare``) and the rest are C-level maps.
+        if self._prepared_at != store.version:
+            self.prepare(store)
+        name = self.field
+        list(map(operator.setitem, self._dicts, itertools.repeat(name), self.values))
+        for fs in self._unset:
+            fs.add(name)
+        self._mark = store._mark(name, self._targets, self._ids)
         store._changed()
         return Change("fields", self.rows, name)
 
     def undo(self, store: EventStore) -> Change:
-        events, name = store.events, self.field
-        for row, (value, was_set) in zip(self.rows, self._old):
-            event = events[row]
-            event.__dict__[name] = value
-            if not was_set:
-                event.__pydantic_fields_set__.discard(name)
-            store._mark(event, name, -1)
+        # The stack undoes in order: the store is as ``do`` left it.
+        name = self.field
+        list(map(operator.setitem, self._dicts, itertools.repeat(name), self._old))
+        for fs in self._unset:
+            fs.discard(name)
+        store._unmark(self._mark)
         store._changed()
+        self._prepared_at = store.version  # redo starts from this very state
         return Change("fields", self.rows, name)
 
 
@@ -168,20 +192,19 @@ class InsertEvents(Command):
         self.label = label
         self.new_events = list(events)
         self._start = 0
+        self._mark: tuple | None = None
 
     def do(self, store: EventStore) -> Change:
         self._start = len(store.events)
         store.events.extend(self.new_events)
-        for event in self.new_events:
-            store._mark(event, WHOLE_ROW, +1)
+        self._mark = store._mark(WHOLE_ROW, self.new_events)
         store._changed(structural=True)
         return Change("inserted", range(self._start, self._start + len(self.new_events)))
 
     def undo(self, store: EventStore) -> Change:
         rows = range(self._start, self._start + len(self.new_events))
         del store.events[self._start:]
-        for event in self.new_events:
-            store._mark(event, WHOLE_ROW, -1)
+        store._unmark(self._mark)
         store._changed(structural=True)
         return Change("removed", rows)
 

@@ -33,6 +33,13 @@ BOLD = QFont()
 BOLD.setBold(True)
 
 _Index = QModelIndex | QPersistentModelIndex
+_BASE_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_COLUMN_FLAGS = [
+    _BASE_FLAGS | Qt.ItemFlag.ItemIsUserCheckable if name == "aggregated"
+    else _BASE_FLAGS | Qt.ItemFlag.ItemIsEditable if name in edits.EDITABLE_FIELDS
+    else _BASE_FLAGS
+    for name in COLUMNS
+]
 
 
 def to_qdatetime(moment: datetime) -> QDateTime:
@@ -126,15 +133,10 @@ class EventTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
+        # Precomputed: Qt asks for flags often, and enum arithmetic is slow in Python.
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        name = COLUMNS[index.column()]
-        if name == "aggregated":
-            return base | Qt.ItemFlag.ItemIsUserCheckable
-        if name in edits.EDITABLE_FIELDS:
-            return base | Qt.ItemFlag.ItemIsEditable
-        return base
+        return _COLUMN_FLAGS[index.column()]
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or not (0 <= index.row() < len(self._view)):

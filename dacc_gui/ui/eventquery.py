@@ -103,23 +103,39 @@ def view_rows(
 ) -> np.ndarray:
     """Source indices of the rows to show, sorted and filtered."""
     n = len(events)
-    if sort_column is not None:
-        keys = sort_keys(events, sort_column)
-        _check(cancelled)
-        order: Sequence[int] = sorted(range(n), key=keys.__getitem__, reverse=descending)
-        del keys
-    else:
-        order = range(n)
     predicate = make_predicate(flt or EventFilter())
-    if predicate is None:
-        return np.fromiter(order, dtype=np.int64, count=n) if sort_column else np.arange(n, dtype=np.int64)
-    kept: list[int] = []
-    for start in range(0, n, STEP):
-        _check(cancelled)
-        if progress:
-            progress(start, n)
-        kept.extend(i for i in order[start:start + STEP] if predicate(events[i]))
-    return np.array(kept, dtype=np.int64)
+    if predicate is not None:
+        kept: list[int] = []
+        for start in range(0, n, STEP):
+            _check(cancelled)
+            if progress:
+                progress(start, n)
+            kept.extend(i for i in range(start, min(n, start + STEP)) if predicate(events[i]))
+        rows = np.array(kept, dtype=np.int64)
+    else:
+        rows = np.arange(n, dtype=np.int64)
+    if sort_column is None:
+        return rows
+    keys = sort_keys(events if predicate is None else [events[i] for i in kept], sort_column)
+    _check(cancelled)
+    return rows[argsort(keys, descending)]
+
+
+def argsort(keys: list, descending: bool = False) -> np.ndarray:
+    """A stable sort order of ``keys`` (ties keep their order both ways).
+
+    numpy sorts without holding Python's lock, so the UI thread keeps
+    running; ``sorted()`` would hold it for the whole sort. The keys become an
+    array in chunks, for the same reason.
+    """
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    chunks = [np.asarray(keys[i:i + STEP]) for i in range(0, n, STEP)]
+    array = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+    if not descending:
+        return np.argsort(array, kind="stable")
+    return (n - 1 - np.argsort(array[::-1], kind="stable"))[::-1]
 
 
 def _check(cancelled: Callable[[], bool] | None) -> None:

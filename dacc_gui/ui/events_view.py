@@ -185,6 +185,13 @@ class EventsView(QWidget):
         table.setWordWrap(False)
         header = table.horizontalHeader()
         header.setStretchLastSection(True)
+        # Painting a header section asks the selection model whether its
+        # whole column is selected: Qt then checks the flags of every selected
+        # row (seconds with 100,000 rows selected). The header gets a selection
+        # model of its own, always empty; rows are still selected in the table.
+        header.setHighlightSections(False)
+        self._header_selection = QItemSelectionModel(self.model, self)
+        header.setSelectionModel(self._header_selection)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         for name, width in (("type", 175), ("eventDate", 190), ("target", 110), ("context", 140), ("result", 95),
                             ("startDate", 180), ("aggregated", 80)):
@@ -329,7 +336,15 @@ class EventsView(QWidget):
             push(build(self.document.events, rows))
             return
         events = list(self.document.events)
-        self.runner.run(label, lambda _p, _c: build(events, rows), on_done=push, cancellable=False)
+        store = self.document.store
+
+        def work(_progress, _cancelled):
+            command = build(events, rows)
+            if hasattr(command, "prepare"):
+                command.prepare(store)  # the UI thread then only writes the values
+            return command
+
+        self.runner.run(label, work, on_done=push, cancellable=False)
 
     def shift_selected(self, amount: int, unit: str) -> None:
         self._apply("Shift", lambda ev, rows: edits.shift_dates(ev, rows, amount, unit))

@@ -303,13 +303,19 @@ class MainWindow(QMainWindow):
             self.source_label.setText(
                 f"{where}\n{SHAPE_NAMES.get(src.shape, src.shape)} · doctype {src.doctype}\n"
                 f"{len(doc.events):,} events" + ("" if doc.source.context is not None else " · no context in the file (defaults)"))
-            problems = src.problems() if len(doc.events) <= 200_000 else [r.describe() for r in src.rejected]
-            if problems:
-                shown = problems[:8]
-                more = f"\n… and {len(problems) - 8:,} more" if len(problems) > 8 else ""
-                self.problems_label.setText(f"{len(problems):,} document(s) no rule can use:\n" + "\n".join(shown) + more)
-            self.problems_label.setVisible(bool(problems))
+            self.problems_label.setVisible(False)
+            # Checking a million dates takes a while: in the background.
+            snapshot = EventSet(events=list(doc.events), rejected=list(src.rejected))
+            self.runner.run("Checking the events", lambda _p, _c: snapshot.problems(),
+                            on_done=self._show_problems, quiet=True)
         self._update_title()
+
+    def _show_problems(self, problems: list[str]) -> None:
+        if problems:
+            shown = problems[:8]
+            more = f"\n… and {len(problems) - 8:,} more" if len(problems) > 8 else ""
+            self.problems_label.setText(f"{len(problems):,} document(s) no rule can use:\n" + "\n".join(shown) + more)
+        self.problems_label.setVisible(bool(problems))
 
     def _update_status(self) -> None:
         doc = self.document
