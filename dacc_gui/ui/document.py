@@ -50,8 +50,11 @@ class EventsDocument(QObject):
         self.title = "no events"
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.dirty_changed.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.busy = False  # while saving, edits wait
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.dirty_changed.emit(not clean)
 
     # --- loading / saving --------------------------------------------------------
     def load(self, event_set: EventSet, path: Path | None, title: str | None = None, dirty: bool = False) -> None:

@@ -132,6 +132,23 @@ class EventTableModel(QAbstractTableModel):
             return "\n".join(tips) or None
         return None
 
+    def multiData(self, index: _Index, span) -> None:  # noqa: N802, ANN001
+        """Every role a delegate asks for, in one call into Python per cell.
+
+        Qt would otherwise call ``data`` once per role (7 per cell); each call
+        has to win Python's lock back from background work, so painting while
+        a preview computes would crawl.
+        """
+        if not index.isValid():
+            return
+        data = self.data
+        for role_data in span:
+            value = data(index, role_data.role())
+            if value is None:
+                role_data.clearData()  # the span is reused from cell to cell
+            else:
+                role_data.setData(value)
+
     def flags(self, index: _Index) -> Qt.ItemFlag:
         # Precomputed: Qt asks for flags often, and enum arithmetic is slow in Python.
         if not index.isValid():

@@ -242,3 +242,29 @@ def test_sort_keys_put_bad_dates_first():
     keys = sort_keys(events, "eventDate")
     assert sorted(range(3), key=keys.__getitem__) == [1, 2, 0]
     assert EventFilter().is_empty()
+
+
+def test_multi_data_gives_each_role_and_clears_what_a_cell_lacks(window, golden_path):
+    """Delegates ask all roles at once, reusing the same slots from cell to cell."""
+    from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan
+
+    open_golden(window, golden_path)
+    window.events_view.select_source_rows([1])
+    window.events_view.shift_selected(-1, "days")
+    model = window.events_view.model
+    roles = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.CheckStateRole,
+             Qt.ItemDataRole.BackgroundRole]
+    slots = {role: QModelRoleData(int(role)) for role in roles}
+    for row in range(model.rowCount()):
+        for column in range(model.columnCount()):
+            index = model.index(row, column)
+            for role, slot in slots.items():
+                model.multiData(index, QModelRoleDataSpan(slot))
+                expected = model.data(index, role)
+                got = slot.data()
+                if expected is None:
+                    assert got is None, (row, column, role)
+                elif role == Qt.ItemDataRole.FontRole:
+                    assert got.bold() == expected.bold()
+                elif role != Qt.ItemDataRole.BackgroundRole:
+                    assert got == expected, (row, column, role)
