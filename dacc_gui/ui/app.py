@@ -29,6 +29,7 @@ def run(path: Path | None = None, sample: bool = False) -> int:
     window = MainWindow()
     errors.install_excepthook(lambda: window)
     window.show()
+    window.receiver_controller.start_with_app()  # honours "start the receiver with the app"
     if path is not None:
         window.open_file(path, confirm=False)
     elif sample:

@@ -30,6 +30,7 @@ from dacc_gui.ui.context_editor import ContextEditor
 from dacc_gui.ui.document import EventsDocument
 from dacc_gui.ui.events_view import EventsView
 from dacc_gui.ui.indicators_view import IndicatorsView
+from dacc_gui.ui.receiver_install import install_receiver
 from dacc_gui.ui.sample import load_sample
 from dacc_gui.ui.settings import Settings
 from dacc_gui.ui.tasks import Task, TaskRunner
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_state()
         self._update_title()
+        install_receiver(self)
 
     # --- extension points ---------------------------------------------------------
     def register_tab(self, key: str, title: str, widget: QWidget) -> None:

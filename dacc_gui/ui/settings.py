@@ -63,8 +63,10 @@ class Settings:
     simulate_range = Option("run/simulateRange", bool, False)
     range_nights = Option("run/rangeNights", int, 7)
     recompute_delay_ms = Option("run/recomputeDelayMs", int, 400)
-    # The built-in DACC receiver (part 2 of the app).
-    receiver_port = Option("receiver/port", int, 8765)
+    # The built-in DACC receiver (part 2 of the app; see ui/receiver_controller.py).
+    receiver_port = Option("receiver/port", int, 8081)  # the Ecolyo page's local server port
+    receiver_autostart = Option("receiver/startWithApp", bool, True)
+    receiver_database = Option("receiver/database", str, "")  # "": the user data dir; ":memory:"
 
     def __init__(self, qsettings: QSettings | None = None) -> None:
         self.q = qsettings or QSettings(ORGANIZATION, APPLICATION)

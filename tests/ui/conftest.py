@@ -31,7 +31,9 @@ def golden(request) -> dict:
 def settings(tmp_path):
     from dacc_gui.ui.settings import Settings
 
-    return Settings.at(tmp_path / "settings.ini")
+    settings = Settings.at(tmp_path / "settings.ini")
+    settings.receiver_database = ":memory:"  # a receiver a test starts keeps nothing on disk
+    return settings
 
 
 @pytest.fixture
@@ -57,6 +59,15 @@ def window(qtbot, settings, messages):
     win.ask_unsaved = lambda: "discard"  # tests that care replace it
     yield win
     win.document.undo_stack.setClean()
+    win.receiver_controller.close()
+
+
+@pytest.fixture
+def receiving_window(window):
+    """The main window with its receiver listening on a free port (in memory)."""
+    assert window.receiver_controller.start(0), window.receiver_controller.state
+    yield window
+    window.receiver_controller.close()
 
 
 def open_golden(window, path: Path) -> None:

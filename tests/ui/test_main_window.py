@@ -147,7 +147,7 @@ def test_settings_survive_a_restart(qtbot, tmp_path, copy_of_golden, messages):
 
 def test_settings_defaults_types_and_damage(tmp_path):
     settings = Settings.at(tmp_path / "s.ini")
-    assert settings.receiver_port == 8765 and settings.recent_files == [] and settings.ignore_monthly_protection is False
+    assert settings.receiver_port == 8081 and settings.recent_files == [] and settings.ignore_monthly_protection is False
     settings.receiver_port = 9000
     settings.geometry = b"\x01\x02"
     settings.add_recent_file(tmp_path / "a.json")
@@ -157,7 +157,7 @@ def test_settings_defaults_types_and_damage(tmp_path):
     assert again.recent_files == [str((tmp_path / "a.json").resolve())]
     again.q.setValue("receiver/port", "not a number")
     again.q.setValue("files/recent", "{broken")
-    assert again.receiver_port == 8765 and again.recent_files == []
+    assert again.receiver_port == 8081 and again.recent_files == []
     assert int(again.q.value("version")) >= 1
 
 
