@@ -59,13 +59,16 @@ class _StopOnClose(QObject):
 
 
 class ReceiverMenu(QMenu):
-    """Receiver ▸ Start/Stop, Port…, Clear…, Export…, Start with the app."""
+    """Receiver ▸ Start/Stop, Port…, Send…, How-to, Clear…, Export…, Start with the app."""
 
     def __init__(self, window: QMainWindow, controller: ReceiverController) -> None:
         super().__init__("&Receiver", window)
         self.window_, self.controller = window, controller
         self.toggle_action = self.addAction("Start", self.toggle)
         self.port_action = self.addAction("Port…", self.ask_port)
+        self.addSeparator()
+        self.send_action = self.addAction("Send the previewed indicators")
+        self.howto_action = self.addAction("How to point Ecolyo at it")
         self.addSeparator()
         self.clear_action = self.addAction("Clear…")
         self.export_action = self.addAction("Export (JSON)…")
@@ -116,11 +119,30 @@ def _insert_menu(window: QMainWindow, menu: QMenu) -> None:
 
 def install_receiver(window: QMainWindow) -> ReceiverController:
     """Attach the receiver and its views to the main window (see the module doc)."""
+    from dacc_gui.ui.dacc_view import DaccView
+    from dacc_gui.ui.ecolyo_howto import EcolyoHowTo
+    from dacc_gui.ui.receiver_panel import ReceiverPanel
+    from dacc_gui.ui.send_to_receiver import SendToReceiver
+
     controller = ReceiverController(window.settings, parent=window)
     window.receiver_controller = controller
-    window.receiver_menu = ReceiverMenu(window, controller)
-    _insert_menu(window, window.receiver_menu)
-    window.receiver_status = ReceiverStatus(controller)
+    window.receiver_panel = ReceiverPanel(controller, window.runner, window.settings)
+    window.dacc_view = DaccView(controller, window.runner, window.today,
+                                measure_counts=lambda: window.receiver_panel.model.summary.by_measure)
+    window.ecolyo_howto = EcolyoHowTo(controller)
+    window.register_tab("receiver", "Receiver", window.receiver_panel)
+    window.register_tab("dacc", "As the DACC would show it", window.dacc_view)
+    window.register_tab("ecolyo", "Point Ecolyo at it", window.ecolyo_howto)
+
+    menu = window.receiver_menu = ReceiverMenu(window, controller)
+    menu.clear_action.triggered.connect(window.receiver_panel.ask_clear)
+    menu.export_action.triggered.connect(window.receiver_panel.ask_export)
+    window.send_to_receiver = SendToReceiver(window)
+    menu.send_action.triggered.connect(window.send_to_receiver.send)
+    menu.howto_action.triggered.connect(lambda: window.show_tab("ecolyo"))
+    _insert_menu(window, menu)
+
+    window.receiver_status = ReceiverStatus(controller, on_click=lambda: window.show_tab("receiver"))
     window.add_status_widget("receiver", window.receiver_status)
     window.installEventFilter(_StopOnClose(window, controller))
     return controller

@@ -1,0 +1,293 @@
+"""The received requests as a Qt table: a list model appended as they arrive, and its filters.
+
+``RecordListModel`` keeps the receiver's records in arrival order. New ones
+are queued by :meth:`RecordListModel.add` and inserted together a moment
+later (one ``beginInsertRows`` per burst), so that a thousand requests a
+second keep the window fluid. It also keeps the summary counts as they come,
+so they never need a query over the whole store.
+
+``RecordFilter`` narrows the list by status, measure and a text (found in
+the path, the body, the error or the warnings).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, \
+    QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+
+from dacc_gui.receiver import Kind, Record
+
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
+COLUMNS = ("Time", "Path", "Status", "Measure", "startDate", "Value", "Groups", "Warnings")
+BATCH_MS = 100  # new records wait at most this long to be shown together
+
+LEVEL_COLOURS = {"ok": "#2e9d43", "warning": "#d99a00", "error": "#c62828"}
+STATUS_FILTERS = (
+    ("All", "all"),
+    ("Accepted (201)", "accepted"),
+    ("Accepted with warnings", "warning"),
+    ("Rejected", "rejected"),
+    ("Errors (4xx/5xx)", "error"),
+)
+
+_icons: dict[str, QIcon] = {}
+
+
+def level_icon(level: str) -> QIcon:
+    """A filled dot in the level's colour (made once)."""
+    if level not in _icons:
+        pixmap = QPixmap(12, 12)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(QBrush(QColor(LEVEL_COLOURS[level])))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawEllipse(1, 1, 10, 10)
+        painter.end()
+        _icons[level] = QIcon(pixmap)
+    return _icons[level]
+
+
+def groups_text(measure: Any) -> str:
+    """``device=mobile, fluid=elec`` from a measure's group1..3."""
+    if not isinstance(measure, dict):
+        return ""
+    parts = []
+    for n in (1, 2, 3):
+        group = measure.get(f"group{n}")
+        if isinstance(group, dict):
+            parts += [f"{k}={_text(v)}" for k, v in group.items()]
+        elif group is not None:
+            parts.append(_text(group))
+    return ", ".join(parts)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def time_text(received_at: str) -> str:
+    """``2021-12-09 10:02:03.123`` (UTC, as stored) from the ISO reception time."""
+    return received_at.replace("T", " ").rstrip("Z")
+
+
+class Summary:
+    """The receiver's summary counts, kept up to date record by record."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self, counts: dict[str, Any] | None = None) -> None:
+        counts = counts or {}
+        self.total = counts.get("total", 0)
+        self.accepted = counts.get("accepted", 0)
+        self.warnings = counts.get("warnings", 0)
+        self.requests = counts.get("requests", 0)
+        self.dropped = counts.get("dropped", 0)
+        self.by_measure: Counter[str] = Counter()  # accepted measures per name
+
+    @property
+    def rejected(self) -> int:
+        return self.total - self.accepted
+
+    def add(self, record: Record) -> None:
+        self.requests += 1
+        if record.kind != Kind.MEASURE:
+            return
+        self.total += 1
+        if record.accepted:
+            self.accepted += 1
+            if record.warnings:
+                self.warnings += 1
+        name = record.measure_name
+        if name and record.accepted:
+            self.by_measure[name] += 1
+
+    def text(self) -> str:
+        line = (f"{self.total:,} measure{'s' if self.total != 1 else ''} received: "
+                f"{self.accepted:,} accepted ({self.warnings:,} with warnings), {self.rejected:,} rejected"
+                f" · {self.requests:,} request{'s' if self.requests != 1 else ''} in all")
+        if self.dropped:
+            line += f" · {self.dropped:,} oldest dropped (record cap)"
+        return line
+
+
+class RecordListModel(QAbstractTableModel):
+    """Received records, oldest first, appended in bursts."""
+
+    counts_changed = Signal()
+
+    def __init__(self, parent=None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self.records: list[Record] = []
+        self.summary = Summary()
+        self._pending: list[Record] = []
+        self._known_ids: set[int] = set()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(BATCH_MS)
+        self._timer.timeout.connect(self.flush)
+
+    # --- filling -------------------------------------------------------------------
+    def add(self, records: list[Record]) -> None:
+        """Queue new records; they show within ``BATCH_MS``."""
+        self._pending.extend(records)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> None:
+        """Insert what is queued now, in one step."""
+        self._timer.stop()
+        batch = [r for r in self._pending if r.id is None or r.id not in self._known_ids]
+        self._pending = []
+        if not batch:
+            return
+        first = len(self.records)
+        self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
+        self.records.extend(batch)
+        self._known_ids.update(r.id for r in batch if r.id is not None)
+        for record in batch:
+            self.summary.add(record)
+        self.endInsertRows()
+        self.counts_changed.emit()
+
+    def load(self, records: list[Record], summary: dict[str, Any] | None = None) -> None:
+        """Start over with the store's records (at start-up or after a clear)."""
+        self._timer.stop()
+        known = {r.id for r in records}
+        newest = max(known, default=0) or 0
+        # Arrived while the store was being read: keep those the read did not see.
+        late = [r for r in self.records + self._pending if r.id is not None and r.id > newest]
+        self.beginResetModel()
+        self.records = list(records)
+        self._known_ids = known
+        self._pending = []
+        self.summary.reset(summary)
+        self.summary.by_measure = Counter(r.measure_name for r in records if r.accepted and r.measure_name)
+        self.endResetModel()
+        self.counts_changed.emit()
+        if late:
+            self.add(late)
+
+    def clear(self) -> None:
+        """Forget every record (the store was emptied)."""
+        self._pending = []
+        self.records = []
+        self.load([], None)
+
+    def record(self, row: int) -> Record:
+        return self.records[row]
+
+    # --- Qt model -------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.records)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.records):
+            return None
+        record = self.records[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(record, column)
+        if role == RECORD_ROLE:
+            return record
+        if role == Qt.ItemDataRole.DecorationRole and column == 2:
+            return level_icon(record.level)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 2:
+                return record.error or record.production_note or ("accepted" if record.accepted else record.response[:200])
+            if column == 7 and record.warnings:
+                return "\n".join(record.warnings)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 5:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    @staticmethod
+    def _display(record: Record, column: int) -> str:
+        measure = record.measure if isinstance(record.measure, dict) else None
+        if column == 0:
+            return time_text(record.received_at)
+        if column == 1:
+            return f"{record.method} {record.path}"
+        if column == 2:
+            return str(record.status) + (" ⚠" if record.production_note else "")
+        if column == 3:
+            return record.measure_name or ("" if record.kind == Kind.MEASURE else record.kind)
+        if column == 4:
+            return _text(measure["startDate"]) if measure and "startDate" in measure else ""
+        if column == 5:
+            return _text(measure["value"]) if measure and "value" in measure else ""
+        if column == 6:
+            return groups_text(measure)
+        if column == 7:
+            n = len(record.warnings)
+            return f"{n} warning{'s' if n != 1 else ''}" if n else ""
+        return ""
+
+
+class RecordFilter(QSortFilterProxyModel):
+    """Status, measure and text filters over :class:`RecordListModel`."""
+
+    def __init__(self, parent=None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self.status = "all"
+        self.measure: str | None = None
+        self.text = ""
+
+    def set_status(self, status: str) -> None:
+        self._refilter("status", status or "all")
+
+    def set_measure(self, measure: str | None) -> None:
+        self._refilter("measure", measure or None)
+
+    def set_text(self, text: str) -> None:
+        self._refilter("text", text.strip().lower())
+
+    def _refilter(self, name: str, value) -> None:  # noqa: ANN001
+        self.beginFilterChange()
+        setattr(self, name, value)
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent) -> bool:  # noqa: N802, ANN001
+        record: Record = self.sourceModel().records[source_row]
+        return matches(record, self.status, self.measure, self.text)
+
+
+def matches(record: Record, status: str, measure: str | None, text: str) -> bool:
+    """Whether a record passes the filters (``text`` already lower case)."""
+    if status != "all" and not _status_matches(record, status):
+        return False
+    if measure and record.measure_name != measure:
+        return False
+    if text:
+        haystack = " ".join((record.path, record.body_text, record.error or "", " ".join(record.warnings),
+                             str(record.status), record.production_note or "")).lower()
+        if text not in haystack:
+            return False
+    return True
+
+
+def _status_matches(record: Record, status: str) -> bool:
+    """The store's status filters (``Store.records(status=...)``), on one record."""
+    if status == "accepted":
+        return record.accepted
+    if status == "rejected":
+        return record.kind == Kind.MEASURE and record.status != 201
+    if status == "warning":
+        return record.accepted and bool(record.warnings)
+    if status == "error":
+        return record.status >= 400
+    return True

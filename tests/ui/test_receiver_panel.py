@@ -1,0 +1,252 @@
+"""The Receiver tab: live list, filters, detail pane, clear, export, faults, summary."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from dacc_gui.receiver import Record
+from dacc_gui.receiver.records import now_iso
+from dacc_gui.ui.receiver_controller import ReceiverController
+from dacc_gui.ui.receiver_models import RecordListModel, matches
+from tests.receiver_support import measure, wrapped
+
+WAIT = 15_000
+
+
+@pytest.fixture
+def panel(receiving_window):
+    return receiving_window.receiver_panel
+
+
+@pytest.fixture
+def client(receiving_window):
+    with httpx.Client(base_url=receiving_window.receiver_controller.url, timeout=30) as c:
+        yield c
+
+
+def post_all(client, bodies) -> list[int]:
+    return [client.post("/", json=body).status_code for body in bodies]
+
+
+def wait_rows(qtbot, panel, n: int) -> None:
+    qtbot.waitUntil(lambda: panel.model.rowCount() == n, timeout=WAIT)
+
+
+MIXED = [
+    wrapped(measure(startDate="2021-12-07")),
+    wrapped(measure(value=None)),  # refused; production would answer 500
+    wrapped(measure(measureName="navigation-count-daily", group1={"page": "home"}, value=3)),
+    wrapped(measure(startDate="2021-12-07")),  # accepted, with a duplicate warning
+]
+
+
+def test_requests_posted_appear_live(qtbot, qtmodeltester, panel, client):
+    assert panel.model.rowCount() == 0
+    assert post_all(client, MIXED) == [201, 400, 201, 201]
+    wait_rows(qtbot, panel, 4)
+    qtmodeltester.check(panel.model)
+    qtmodeltester.check(panel.proxy)
+    texts = [[panel.model.index(r, c).data() for c in range(8)] for r in range(4)]
+    assert [t[1] for t in texts] == ["POST /"] * 4
+    assert [t[2].split()[0] for t in texts] == ["201", "400", "201", "201"]
+    assert texts[0][3:7] == ["connection-count-daily", "2021-12-07", "1", "device=mobile"]
+    assert texts[2][3:7] == ["navigation-count-daily", "2021-12-08", "3", "page=home"]
+    assert texts[3][7] == "1 warning" and texts[0][7] == ""
+    # More keep coming.
+    post_all(client, [wrapped(measure(startDate="2021-12-01"))])
+    wait_rows(qtbot, panel, 5)
+    assert panel.model.index(4, 4).data() == "2021-12-01"
+
+
+def test_arrivals_are_inserted_in_bursts(qtbot, qtmodeltester):
+    model = RecordListModel()
+    qtmodeltester.check(model)
+    inserts: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _p, first, last: inserts.append((first, last)))
+    for n in range(3):
+        model.add([_record(n * 10 + k) for k in range(10)])
+    assert model.rowCount() == 0  # not yet: they wait for the burst to end
+    qtbot.waitUntil(lambda: model.rowCount() == 30, timeout=WAIT)
+    assert inserts == [(0, 29)]  # one insertion for the three arrivals
+    model.add([_record(5)])  # already shown: not twice
+    model.flush()
+    assert model.rowCount() == 30
+
+
+def _record(n: int, **changes) -> Record:
+    m = measure(startDate=f"2021-11-{1 + n % 28:02d}", value=n)
+    record = Record(received_at=now_iso(), method="POST", path="/", body=json.dumps(wrapped(m)).encode(),
+                    measure=m, has_measure=True, status=201, response='{"ok": true}', id=n + 1)
+    for key, value in changes.items():
+        setattr(record, key, value)
+    return record
+
+
+def test_filters(qtbot, panel, client):
+    post_all(client, MIXED)
+    client.post("/", content=b"{not json", headers={"content-type": "application/json"})
+    wait_rows(qtbot, panel, 5)
+
+    def shown() -> list[tuple[int, str | None]]:
+        return [(r.status, r.measure_name) for r in panel.shown_records()]
+
+    panel.status_filter.setCurrentIndex(panel.status_filter.findData("rejected"))
+    assert [s for s, _ in shown()] == [400, 400]
+    panel.status_filter.setCurrentIndex(panel.status_filter.findData("warning"))
+    assert shown() == [(201, "connection-count-daily")]
+    panel.status_filter.setCurrentIndex(panel.status_filter.findData("accepted"))
+    assert [s for s, _ in shown()] == [201, 201, 201]
+    panel.measure_filter.setCurrentIndex(panel.measure_filter.findData("navigation-count-daily"))
+    assert shown() == [(201, "navigation-count-daily")]
+    assert panel.shown_label.text() == "1 of 5 shown"
+    panel.status_filter.setCurrentIndex(0)
+    panel.measure_filter.setCurrentIndex(0)
+    panel.text_filter.setText("NUMBER")  # case-insensitive, in the error text
+    assert shown() == [(400, "connection-count-daily")]
+    panel.text_filter.setText("2021-12-07")  # in the body
+    assert len(shown()) == 2
+    panel.text_filter.setText("")
+    assert len(shown()) == 5
+    # A new arrival that does not match a filter stays out of view.
+    panel.status_filter.setCurrentIndex(panel.status_filter.findData("rejected"))
+    post_all(client, [wrapped(measure(startDate="2021-12-02"))])
+    wait_rows(qtbot, panel, 6)
+    assert [s for s, _ in shown()] == [400, 400]
+
+
+def test_status_filters_agree_with_the_store(qtbot, panel, client):
+    post_all(client, MIXED)
+    client.get("/status")
+    wait_rows(qtbot, panel, 5)
+    store = panel.controller.store
+    for status in ("accepted", "rejected", "warning", "error"):
+        assert [r.id for r in panel.model.records if matches(r, status, None, "")] == \
+               [r.id for r in store.records(status=status)], status
+
+
+def test_detail_pane(qtbot, panel, client):
+    post_all(client, MIXED[:2])
+    wait_rows(qtbot, panel, 2)
+    panel.select_row(1)
+    detail = panel.detail
+    assert detail.record.status == 400
+    verdict = detail.verdict_text()
+    assert "400: refused — value type is incorrect, it must be a number." in verdict
+    assert "Production would answer 500" in verdict
+    assert "Production would answer 500" in detail.verdict.text()  # shown, not only computed
+    assert "content-type: application/json" in detail.headers.toPlainText()
+    assert json.loads(detail.raw.toPlainText()) == MIXED[1]
+    pretty = detail.pretty.toPlainText()
+    assert '"data":' in pretty and '"value": null' in pretty  # the measure unwrapped
+    assert "HTTP 400" in detail.response.toPlainText()
+    panel.select_row(0)
+    assert detail.verdict_text().startswith("201: accepted")
+    assert "Production" not in detail.verdict_text()
+
+
+def test_clear_asks_first(qtbot, panel, client, monkeypatch):
+    post_all(client, MIXED)
+    wait_rows(qtbot, panel, 4)
+    asked: list[str] = []
+
+    def answer(reply):
+        def question(_parent, _title, text, *_a, **_k):
+            asked.append(text)
+            return reply
+        return question
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
+    assert panel.ask_clear() is False
+    assert panel.model.rowCount() == 4 and len(panel.controller.store.records()) == 4
+    assert "Remove the 4 received requests" in asked[0]
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+    panel.window().receiver_menu.clear_action.trigger()  # the menu does the same
+    assert panel.model.rowCount() == 0 and panel.controller.store.records() == []
+    assert panel.summary_label.text().startswith("0 measures received")
+    post_all(client, MIXED[:1])  # it keeps receiving
+    wait_rows(qtbot, panel, 1)
+
+
+def test_export_json(qtbot, panel, client, tmp_path, monkeypatch):
+    post_all(client, MIXED)
+    wait_rows(qtbot, panel, 4)
+    target = tmp_path / "out" / "export.json"
+    target.parent.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "JSON (*.json)"))
+    panel.ask_export()
+    exported = json.loads(target.read_text())
+    assert exported["summary"]["total"] == 4 and exported["summary"]["accepted"] == 3
+    assert [r["status"] for r in exported["records"]] == [201, 400, 201, 201]
+    assert exported["records"][1]["productionStatus"] == 500
+    assert not list(target.parent.glob("*.part"))
+
+
+def test_export_to_a_bad_place_says_so(panel, tmp_path, messages):
+    panel.export_to(tmp_path / "missing-folder" / "export.json")
+    assert messages and messages[-1][0] == "The received requests could not be exported"
+    assert "Nothing was written" in messages[-1][1]
+
+
+def test_fault_injection(qtbot, panel, client):
+    faults = panel.faults
+    faults.kind.setCurrentIndex(faults.kind.findData("500"))
+    faults.count.setValue(2)
+    faults.delay.setValue(0)
+    assert faults.inject()
+    assert faults.pending_label.text() == "Pending: 500 × 2"
+    assert post_all(client, MIXED[:3]) == [500, 500, 201]  # the third is answered normally
+    wait_rows(qtbot, panel, 3)
+    assert [r.fault for r in panel.model.records] == ["500", "500", None]
+    assert faults.pending_label.text() == "No fault pending"
+    faults.kind.setCurrentIndex(faults.kind.findData("401"))
+    faults.count.setValue(1)
+    faults.inject()
+    faults.clear()
+    assert faults.pending_label.text() == "No fault pending"
+    assert post_all(client, MIXED[:1]) == [201]
+
+
+def test_summary_counts(qtbot, panel, client):
+    post_all(client, MIXED)
+    client.get("/status")
+    wait_rows(qtbot, panel, 5)
+    expected = panel.controller.store.summary()
+    text = panel.summary_label.text()
+    assert text == (f"{expected['total']} measures received: {expected['accepted']} accepted "
+                    f"({expected['warnings']} with warnings), {expected['rejected']} rejected · "
+                    f"{expected['requests']} requests in all")
+    assert (expected["total"], expected["accepted"], expected["warnings"]) == (4, 3, 1)
+
+
+def test_records_kept_in_a_file_come_back(qtbot, window, tmp_path):
+    db = tmp_path / "receiver.sqlite3"
+    first = ReceiverController(window.settings, db_path=db)
+    first.start(0)
+    httpx.post(f"{first.url}/", json=wrapped(measure()))
+    first.close()
+    window.settings.receiver_database = str(db)
+    window.receiver_controller.close()
+    window.settings.receiver_port = 0
+    assert window.receiver_controller.start()
+    panel = window.receiver_panel
+    panel.loaded = False
+    panel.reload()
+    wait_rows(qtbot, panel, 1)
+    assert panel.model.records[0].measure_name == "connection-count-daily"
+    assert panel.summary_label.text().startswith("1 measure received: 1 accepted")
+
+
+def test_start_stop_and_port_from_the_tab(qtbot, window):
+    panel = window.receiver_panel
+    ctl = window.receiver_controller
+    free = __import__("dacc_gui.ui.receiver_controller", fromlist=["x"]).free_port_near(20000)
+    panel.port_spin.setValue(free)
+    panel.toggle()
+    assert ctl.running and ctl.port == free and window.settings.receiver_port == free
+    assert panel.start_button.text() == "Stop" and str(free) in panel.state_label.text()
+    panel.toggle()
+    assert not ctl.running and panel.start_button.text() == "Start"
