@@ -40,7 +40,7 @@ def url_snippet(url: str) -> str:
         "  .fetchJSON(\n"
         "    'POST',\n"
         "    environments.isProduction()\n"
-        "      ? '/remote/cc.cozycloud.daccv_2'\n"
+        "      ? '/remote/cc.cozycloud.dacc_v2'\n"
         f"      : '{url}',\n"
         "    {\n"
         "      data: JSON.stringify(indicator),\n"
@@ -82,7 +82,8 @@ def steps(url: str, running: bool) -> list[Step]:
              "In the source of Ecolyo's aggregatorUsageEvents service (the one the build turns into "
              "<code>build/services/aggregatorUsageEvents/ecolyo.js</code>), around line 67, replace the local URL of the "
              "<code>fetchJSON('POST', ...)</code> call by this one. Keep <code>127.0.0.1</code>: the receiver "
-             "listens on IPv4, and Node may try <code>localhost</code> as <code>::1</code> first.",
+             "listens on IPv4, and Node may try <code>localhost</code> as <code>::1</code> first. (The page "
+             "writes the production doctype <code>daccv_2</code>; the DACC's is <code>cc.cozycloud.dacc_v2</code>.)",
              url_snippet(url)),
         Step("3. For monthly indicators, remove the date protection",
              "Around line 1100, comment out the monthly analysis day check, as below. The Indicators tab's "
@@ -113,21 +114,60 @@ class EcolyoHowTo(QScrollArea):
         self.controller = controller
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.copy_buttons: dict[str, QPushButton] = {}
         self.code_boxes: dict[str, QPlainTextEdit] = {}
+        self.step_labels: list[QLabel] = []
         self.body = QWidget()
-        self.layout_ = QVBoxLayout(self.body)
-        self.layout_.setContentsMargins(16, 12, 16, 12)
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(16, 12, 16, 12)
         self.setWidget(self.body)
+
+        title = QLabel("<h2>Point Ecolyo's service at this receiver</h2>"
+                       "<p>The Ecolyo page's “How to local test ?” recipe, with this receiver's address.</p>")
+        title.setWordWrap(True)
+        layout.addWidget(title)
         self.url_label = QLabel()
         self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.url_label.setFont(self.mono)
+        self.url_label.setFont(mono)
         self.url_label.setStyleSheet("QLabel { font-size: 14pt; padding: 4px; }")
-        self.copy_url_button = QPushButton("Copy URL")
-        self.copy_url_button.clicked.connect(lambda: self.copy("url"))
-        self.rebuild()
-        controller.state_changed.connect(lambda _t: self.rebuild())
+        self.copy_buttons["url"] = QPushButton("Copy URL")
+        self.copy_buttons["url"].clicked.connect(lambda: self.copy("url"))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("<b>URL to use:</b>"))
+        row.addWidget(self.url_label)
+        row.addWidget(self.copy_buttons["url"])
+        row.addStretch(1)
+        layout.addLayout(row)
+
+        for n, step in enumerate(steps(self.url(), controller.running), start=1):
+            layout.addWidget(QLabel(f"<h3>{step.title}</h3>"))
+            text = QLabel()
+            text.setWordWrap(True)
+            text.setTextFormat(Qt.TextFormat.RichText)
+            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(text)
+            self.step_labels.append(text)
+            if not step.code:
+                continue
+            key = f"step{n}"
+            box = QPlainTextEdit()
+            box.setReadOnly(True)
+            box.setFont(mono)
+            lines = step.code.count("\n") + 1
+            box.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+            box.setFixedHeight((max(lines, 1) + 1) * box.fontMetrics().lineSpacing() + 12)
+            button = QPushButton("Copy")
+            button.clicked.connect(lambda _=False, k=key: self.copy(k))
+            code_row = QHBoxLayout()
+            code_row.addWidget(box, 1)
+            code_row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+            layout.addLayout(code_row)
+            self.copy_buttons[key] = button
+            self.code_boxes[key] = box
+        layout.addStretch(1)
+        self.refresh()
+        controller.state_changed.connect(lambda _t: self.refresh())
 
     def url(self) -> str:
         return service_url(self.controller)
@@ -145,63 +185,15 @@ class EcolyoHowTo(QScrollArea):
         QGuiApplication.clipboard().setText(text)
         return text
 
-    def rebuild(self) -> None:
-        while self.layout_.count():
-            item = self.layout_.takeAt(0)
-            widget = item.widget()
-            if widget is not None and widget not in (self.url_label, self.copy_url_button):
-                widget.deleteLater()
-            elif item.layout() is not None:
-                _empty(item.layout(), keep=(self.url_label, self.copy_url_button))
-        self.copy_buttons = {"url": self.copy_url_button}
-        self.code_boxes = {}
+    def refresh(self) -> None:
+        """Put the receiver's current URL and state in every step."""
         url = self.url()
-        title = QLabel("<h2>Point Ecolyo's service at this receiver</h2>"
-                       "<p>The Ecolyo page's “How to local test ?” recipe, with this receiver's address.</p>")
-        title.setWordWrap(True)
-        self.layout_.addWidget(title)
         self.url_label.setText(url)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("<b>URL to use:</b>"))
-        row.addWidget(self.url_label)
-        row.addWidget(self.copy_url_button)
-        row.addStretch(1)
-        self.layout_.addLayout(row)
-        for n, step in enumerate(steps(url, self.controller.running), start=1):
-            heading = QLabel(f"<h3>{step.title}</h3>")
-            text = QLabel(step.text)
-            text.setWordWrap(True)
-            text.setTextFormat(Qt.TextFormat.RichText)
-            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.layout_.addWidget(heading)
-            self.layout_.addWidget(text)
-            if step.code:
-                box = QPlainTextEdit(step.code)
-                box.setReadOnly(True)
-                box.setFont(self.mono)
-                lines = step.code.count("\n") + 1
-                box.setFixedHeight(min(14, lines) * box.fontMetrics().lineSpacing() + 16)
-                box.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap if lines > 1
-                                    else QPlainTextEdit.LineWrapMode.WidgetWidth)
-                if lines == 1:
-                    box.setFixedHeight(2 * box.fontMetrics().lineSpacing() + 16)
-                button = QPushButton("Copy")
-                key = f"step{n}"
-                button.clicked.connect(lambda _=False, k=key: self.copy(k))
-                code_row = QHBoxLayout()
-                code_row.addWidget(box, 1)
-                code_row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
-                self.layout_.addLayout(code_row)
-                self.copy_buttons[key] = button
-                self.code_boxes[key] = box
-        self.layout_.addStretch(1)
+        for n, (label, step) in enumerate(zip(self.step_labels, steps(url, self.controller.running)), start=1):
+            label.setText(step.text)
+            box = self.code_boxes.get(f"step{n}")
+            if box is not None and box.toPlainText() != step.code:
+                box.setPlainText(step.code)
 
-
-def _empty(layout, keep) -> None:  # noqa: ANN001
-    while layout.count():
-        item = layout.takeAt(0)
-        widget = item.widget()
-        if widget is not None and widget not in keep:
-            widget.deleteLater()
-        elif item.layout() is not None:
-            _empty(item.layout(), keep)
+    def step_texts(self) -> list[str]:
+        return [label.text() for label in self.step_labels]

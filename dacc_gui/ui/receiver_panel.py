@@ -110,7 +110,7 @@ class ReceiverPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((165, 70, 62, 210, 90, 60, 190, 80)):
+        for column, width in enumerate((160, 60, 74, 200, 86, 56, 180, 80)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _p: self._on_current(cur))
         self.detail = RecordDetail()
@@ -119,6 +119,7 @@ class ReceiverPanel(QWidget):
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([880, 520])
 
         self.faults = FaultControls(self.controller)
         self.summary_label = QLabel()

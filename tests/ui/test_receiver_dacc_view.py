@@ -107,13 +107,15 @@ def test_howto_follows_the_receiver(qtbot, window):
     howto = window.ecolyo_howto
     ctl = window.receiver_controller
     window.settings.receiver_port = 8081
-    howto.rebuild()
-    assert howto.url() == "http://127.0.0.1:8081"
-    assert "not running" in " ".join(label.text() for label in howto.body.findChildren(type(howto.url_label)))
+    howto.refresh()
+    assert howto.url() == "http://127.0.0.1:8081" == howto.url_label.text()
+    assert "not running" in howto.step_texts()[0]
+    assert "'http://127.0.0.1:8081'" in howto.code_boxes["step2"].toPlainText()
     window.settings.receiver_port = 0
     assert ctl.start()
     url = ctl.url
     assert howto.url() == url and howto.url_label.text() == url
+    assert f"It is listening on <b>{url}</b>" in howto.step_texts()[0]
     texts = howto.texts()
     assert f"      : '{url}'," in texts["step2"]
     assert "data: JSON.stringify(indicator)" in texts["step2"]
