@@ -92,7 +92,7 @@ def main() -> int:
     window.show_tab("receiver")
     panel.follow_check.setChecked(False)
     pump(app)
-    rows = panel.proxy.rowCount()
+    rows = panel.model.rowCount()
     panel.select_row(rows - 1)  # the null value: refused, production would answer 500
     panel.table.scrollToBottom()
     pump(app)

@@ -26,13 +26,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
 from dacc_gui.receiver import DEFAULT_HOST, PortInUseError, Receiver, ReceiverError, Record, StoreError
 from dacc_gui.receiver.server import default_db_path
 from dacc_gui.ui.settings import Settings
 
 MEMORY = ":memory:"
+DRAIN_MS = 30  # new records reach the views at most this late
 _FROM_SETTINGS = object()
 
 
@@ -84,7 +85,13 @@ class ReceiverController(QObject):
         self.error: str | None = None  # why the last start failed
         self.suggested_port: int | None = None  # a free port when the wanted one is taken
         self.database_note: str | None = None  # when the database file could not be used
-        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+        # Records wait up to DRAIN_MS and go together: at a thousand requests a second,
+        # one wake of the UI thread per writer batch would keep it busy.
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.setInterval(DRAIN_MS)
+        self._drain_timer.timeout.connect(self._drain)
+        self._wake.connect(self._drain_timer.start, Qt.ConnectionType.QueuedConnection)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.close)
@@ -222,7 +229,7 @@ class ReceiverController(QObject):
         return core
 
     def _on_record(self, record: Record) -> None:
-        """Writer thread: queue the record, wake the UI thread once per burst."""
+        """Writer thread: queue the record; the first one waiting wakes the UI thread."""
         with self._pending_lock:
             first = not self._pending
             self._pending.append(record)
@@ -231,6 +238,7 @@ class ReceiverController(QObject):
 
     @Slot()
     def _drain(self) -> None:
+        self._drain_timer.stop()
         with self._pending_lock:
             batch, self._pending = self._pending, []
         if not batch:

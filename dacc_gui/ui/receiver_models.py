@@ -6,8 +6,8 @@ later (one ``beginInsertRows`` per burst), so that a thousand requests a
 second keep the window fluid. It also keeps the summary counts as they come,
 so they never need a query over the whole store.
 
-``RecordFilter`` narrows the list by status, measure and a text (found in
-the path, the body, the error or the warnings).
+The model also narrows the rows by status, measure and a text (found in the
+path, the body, the error or the warnings), without a proxy model.
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ import json
 from collections import Counter
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, \
-    QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
 from dacc_gui.receiver import Kind, Record
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Time", "Path", "Status", "Measure", "startDate", "Value", "Groups", "Warnings")
-BATCH_MS = 100  # new records wait at most this long to be shown together
+BATCH_MS = 200  # new records wait at most this long to be shown together (5 repaints a second)
 
 LEVEL_COLOURS = {"ok": "#2e9d43", "warning": "#d99a00", "error": "#c62828"}
 STATUS_FILTERS = (
@@ -118,7 +117,13 @@ class Summary:
 
 
 class RecordListModel(QAbstractTableModel):
-    """Received records, oldest first, appended in bursts."""
+    """Received records, oldest first, appended in bursts, filtered in place.
+
+    The rows are the records that pass the filters (status, measure, text).
+    Each record's cells are worked out once, when it arrives, and ``multiData``
+    answers every role of a cell in one call: painting must not call into
+    Python once per role, as the receiver's threads compete for Python's lock.
+    """
 
     counts_changed = Signal()
 
@@ -126,6 +131,11 @@ class RecordListModel(QAbstractTableModel):
         super().__init__(parent)
         self.records: list[Record] = []
         self.summary = Summary()
+        self.status = "all"
+        self.measure: str | None = None
+        self.text = ""
+        self._cells: list[tuple] = []  # per record: the display text of each column
+        self._shown: list[int] = []  # indices into records, of the rows
         self._pending: list[Record] = []
         self._known_ids: set[int] = set()
         self._timer = QTimer(self)
@@ -141,19 +151,24 @@ class RecordListModel(QAbstractTableModel):
             self._timer.start()
 
     def flush(self) -> None:
-        """Insert what is queued now, in one step."""
+        """Take in what is queued now; the rows that pass the filters are inserted in one step."""
         self._timer.stop()
         batch = [r for r in self._pending if r.id is None or r.id not in self._known_ids]
         self._pending = []
         if not batch:
             return
-        first = len(self.records)
-        self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
+        first_index = len(self.records)
         self.records.extend(batch)
+        self._cells.extend(_cells(r) for r in batch)
         self._known_ids.update(r.id for r in batch if r.id is not None)
         for record in batch:
             self.summary.add(record)
-        self.endInsertRows()
+        shown = [first_index + n for n, r in enumerate(batch) if self._passes(r)]
+        if shown:
+            first = len(self._shown)
+            self.beginInsertRows(QModelIndex(), first, first + len(shown) - 1)
+            self._shown.extend(shown)
+            self.endInsertRows()
         self.counts_changed.emit()
 
     def load(self, records: list[Record], summary: dict[str, Any] | None = None) -> None:
@@ -165,8 +180,10 @@ class RecordListModel(QAbstractTableModel):
         late = [r for r in self.records + self._pending if r.id is not None and r.id > newest]
         self.beginResetModel()
         self.records = list(records)
+        self._cells = [_cells(r) for r in self.records]
         self._known_ids = known
         self._pending = []
+        self._shown = self._matching()
         self.summary.reset(summary)
         self.summary.by_measure = Counter(r.measure_name for r in records if r.accepted and r.measure_name)
         self.endResetModel()
@@ -180,12 +197,42 @@ class RecordListModel(QAbstractTableModel):
         self.records = []
         self.load([], None)
 
+    # --- filters ----------------------------------------------------------------------
+    def set_filters(self, status: str | None = None, measure: str | None = None, text: str | None = None) -> None:
+        """Change the filters given (``None``: keep); ``measure=""`` means every measure."""
+        if status is not None:
+            self.status = status or "all"
+        if measure is not None:
+            self.measure = measure or None
+        if text is not None:
+            self.text = text.strip().lower()
+        self.beginResetModel()
+        self._shown = self._matching()
+        self.endResetModel()
+        self.counts_changed.emit()
+
+    def _passes(self, record: Record) -> bool:
+        return matches(record, self.status, self.measure, self.text)
+
+    def _matching(self) -> list[int]:
+        if self.status == "all" and not self.measure and not self.text:
+            return list(range(len(self.records)))
+        return [n for n, r in enumerate(self.records) if self._passes(r)]
+
+    @property
+    def total(self) -> int:
+        """Every record, shown or not."""
+        return len(self.records)
+
     def record(self, row: int) -> Record:
-        return self.records[row]
+        return self.records[self._shown[row]]
+
+    def shown_records(self) -> list[Record]:
+        return [self.records[n] for n in self._shown]
 
     # --- Qt model -------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.records)
+        return 0 if parent.isValid() else len(self._shown)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(COLUMNS)
@@ -196,74 +243,82 @@ class RecordListModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.records):
+        if not index.isValid() or not 0 <= index.row() < len(self._shown):
             return None
-        record = self.records[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(record, column)
-        if role == RECORD_ROLE:
-            return record
-        if role == Qt.ItemDataRole.DecorationRole and column == 2:
-            return level_icon(record.level)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == 2:
-                return record.error or record.production_note or ("accepted" if record.accepted else record.response[:200])
-            if column == 7 and record.warnings:
-                return "\n".join(record.warnings)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 5:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        n = self._shown[index.row()]
+        role = int(role)
+        if role == _RECORD:
+            return self.records[n]
+        if role == _TOOLTIP:
+            return self._tooltip(self.records[n], index.column())
+        return self._cell_role(n, index.column(), role)
+
+    def _cell_role(self, n: int, column: int, role: int):  # noqa: ANN202
+        """What painting asks (display, icon, alignment), with ints: enum compares are slow."""
+        if role == _DISPLAY:
+            return self._cells[n][column]
+        if role == _DECORATION:
+            return level_icon(self.records[n].level) if column == 2 else None
+        if role == _ALIGNMENT:
+            return _RIGHT if column == 5 else None
         return None
 
     @staticmethod
-    def _display(record: Record, column: int) -> str:
-        measure = record.measure if isinstance(record.measure, dict) else None
-        if column == 0:
-            return time_text(record.received_at)
-        if column == 1:
-            return f"{record.method} {record.path}"
+    def _tooltip(record: Record, column: int) -> str | None:
         if column == 2:
-            return str(record.status) + (" ⚠" if record.production_note else "")
-        if column == 3:
-            return record.measure_name or ("" if record.kind == Kind.MEASURE else record.kind)
-        if column == 4:
-            return _text(measure["startDate"]) if measure and "startDate" in measure else ""
-        if column == 5:
-            return _text(measure["value"]) if measure and "value" in measure else ""
-        if column == 6:
-            return groups_text(measure)
-        if column == 7:
-            n = len(record.warnings)
-            return f"{n} warning{'s' if n != 1 else ''}" if n else ""
-        return ""
+            return record.error or record.production_note or ("accepted" if record.accepted else record.response[:200])
+        if column == 7 and record.warnings:
+            return "\n".join(record.warnings)
+        return None
+
+    def multiData(self, index: QModelIndex | QPersistentModelIndex, span) -> None:  # noqa: N802, ANN001
+        """Every role a delegate asks for, in one call into Python per cell."""
+        row = index.row()
+        if not 0 <= row < len(self._shown):
+            return
+        n, column = self._shown[row], index.column()
+        cell_role = self._cell_role
+        for role_data in span:
+            value = cell_role(n, column, role_data.role())
+            if value is None:
+                role_data.clearData()  # the span is reused from cell to cell
+            else:
+                role_data.setData(value)
 
 
-class RecordFilter(QSortFilterProxyModel):
-    """Status, measure and text filters over :class:`RecordListModel`."""
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_RECORD = int(RECORD_ROLE)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-    def __init__(self, parent=None) -> None:  # noqa: ANN001
-        super().__init__(parent)
-        self.status = "all"
-        self.measure: str | None = None
-        self.text = ""
 
-    def set_status(self, status: str) -> None:
-        self._refilter("status", status or "all")
+def _cells(record: Record) -> tuple:
+    return tuple(cell_text(record, column) for column in range(len(COLUMNS)))
 
-    def set_measure(self, measure: str | None) -> None:
-        self._refilter("measure", measure or None)
 
-    def set_text(self, text: str) -> None:
-        self._refilter("text", text.strip().lower())
-
-    def _refilter(self, name: str, value) -> None:  # noqa: ANN001
-        self.beginFilterChange()
-        setattr(self, name, value)
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, source_row: int, source_parent) -> bool:  # noqa: N802, ANN001
-        record: Record = self.sourceModel().records[source_row]
-        return matches(record, self.status, self.measure, self.text)
+def cell_text(record: Record, column: int) -> str:
+    """What a column shows of a record."""
+    measure = record.measure if isinstance(record.measure, dict) else None
+    if column == 0:
+        return time_text(record.received_at)
+    if column == 1:
+        return f"{record.method} {record.path}"
+    if column == 2:
+        return str(record.status) + (" ⚠" if record.production_note else "")
+    if column == 3:
+        return record.measure_name or ("" if record.kind == Kind.MEASURE else record.kind)
+    if column == 4:
+        return _text(measure["startDate"]) if measure and "startDate" in measure else ""
+    if column == 5:
+        return _text(measure["value"]) if measure and "value" in measure else ""
+    if column == 6:
+        return groups_text(measure)
+    if column == 7:
+        n = len(record.warnings)
+        return f"{n} warning{'s' if n != 1 else ''}" if n else ""
+    return ""
 
 
 def matches(record: Record, status: str, measure: str | None, text: str) -> bool:

@@ -23,7 +23,7 @@ from dacc_gui.ui import errors
 from dacc_gui.ui.receiver_controller import ReceiverController
 from dacc_gui.ui.receiver_detail import RecordDetail
 from dacc_gui.ui.receiver_faults import FaultControls
-from dacc_gui.ui.receiver_models import RECORD_ROLE, STATUS_FILTERS, RecordFilter, RecordListModel
+from dacc_gui.ui.receiver_models import RECORD_ROLE, STATUS_FILTERS, RecordListModel
 from dacc_gui.ui.tasks import TaskRunner
 
 MAX_LOADED = 200_000  # records read back from the database when the tab opens (newest first)
@@ -40,8 +40,6 @@ class ReceiverPanel(QWidget):
         self.loaded = False
         self._loading = None
         self.model = RecordListModel(self)
-        self.proxy = RecordFilter(self)
-        self.proxy.setSourceModel(self.model)
         self._build()
         controller.records_received.connect(self.model.add)
         controller.state_changed.connect(self._state_changed)
@@ -101,7 +99,7 @@ class ReceiverPanel(QWidget):
         filters.addWidget(self.shown_label)
 
         self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
@@ -199,13 +197,12 @@ class ReceiverPanel(QWidget):
                                                                    exc))
 
     def _filter(self) -> None:
-        self.proxy.set_status(self.status_filter.currentData())
-        self.proxy.set_measure(self.measure_filter.currentData())
-        self.proxy.set_text(self.text_filter.text())
-        self._update_summary()
+        self.model.set_filters(self.status_filter.currentData(), self.measure_filter.currentData(),
+                               self.text_filter.text())
+        self.detail.show_record(self.current_record())
 
     def _follow(self, *_args) -> None:
-        if self.follow_check.isChecked() and self.proxy.rowCount():
+        if self.follow_check.isChecked() and self.model.rowCount():
             self.table.scrollToBottom()
 
     def _on_current(self, current) -> None:  # noqa: ANN001
@@ -213,16 +210,20 @@ class ReceiverPanel(QWidget):
 
     def select_row(self, row: int) -> None:
         """Select a row of the (filtered) list and show it in the detail pane."""
-        index = self.proxy.index(row, 0)
+        index = self.model.index(row, 0)
         self.table.selectionModel().setCurrentIndex(
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
 
+    def current_record(self):  # noqa: ANN201
+        index = self.table.selectionModel().currentIndex()
+        return index.data(RECORD_ROLE) if index.isValid() else None
+
     def shown_records(self) -> list:
-        return [self.proxy.index(r, 0).data(RECORD_ROLE) for r in range(self.proxy.rowCount())]
+        return self.model.shown_records()
 
     def _update_summary(self) -> None:
         self.summary_label.setText(self.model.summary.text())
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        shown, total = self.model.rowCount(), self.model.total
         self.shown_label.setText(f"{shown:,} of {total:,} shown" if shown != total else f"{total:,} requests")
         self.clear_button.setEnabled(total > 0)
 
@@ -230,7 +231,7 @@ class ReceiverPanel(QWidget):
     def ask_clear(self) -> bool:
         """Clear every record once the user confirms."""
         self.model.flush()
-        n = self.model.rowCount()
+        n = self.model.total
         answer = QMessageBox.question(
             self, "Clear the receiver",
             f"Remove the {n:,} received request{'s' if n != 1 else ''} from the receiver? "

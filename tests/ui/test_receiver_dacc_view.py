@@ -20,11 +20,11 @@ HIDDEN = "hidden: fewer than 5 contributions"
 def send(qtbot, window, *measures) -> None:
     """Post measures and wait until the Receiver tab lists them."""
     panel = window.receiver_panel
-    before = panel.model.rowCount()
+    before = panel.model.total
     with httpx.Client(base_url=window.receiver_controller.url, timeout=30) as client:
         for m in measures:
             assert client.post("/", json=wrapped(m)).status_code == 201
-    qtbot.waitUntil(lambda: panel.model.rowCount() == before + len(measures), timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.model.total == before + len(measures), timeout=WAIT)
 
 
 def contributions(n: int, day: str, device: str, value: float = 1) -> list[dict]:
