@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
@@ -26,6 +26,7 @@ from dacc_gui.ui.receiver_faults import FaultControls
 from dacc_gui.ui.receiver_models import RECORD_ROLE, STATUS_FILTERS, RecordListModel
 from dacc_gui.ui.tasks import TaskRunner
 
+TEXT_FILTER_MS = 250
 MAX_LOADED = 200_000  # records read back from the database when the tab opens (newest first)
 
 
@@ -88,7 +89,12 @@ class ReceiverPanel(QWidget):
         self.shown_label = QLabel()
         self.status_filter.currentIndexChanged.connect(lambda _i: self._filter())
         self.measure_filter.currentIndexChanged.connect(lambda _i: self._filter())
-        self.text_filter.textChanged.connect(lambda _t: self._filter())
+        # Typing refilters a moment after the last key: the list may hold many records.
+        self._text_timer = QTimer(self)
+        self._text_timer.setSingleShot(True)
+        self._text_timer.setInterval(TEXT_FILTER_MS)
+        self._text_timer.timeout.connect(self._filter)
+        self.text_filter.textChanged.connect(lambda _t: self._text_timer.start())
         filters = QHBoxLayout()
         filters.addWidget(QLabel("Status"))
         filters.addWidget(self.status_filter)
@@ -197,6 +203,7 @@ class ReceiverPanel(QWidget):
                                                                    exc))
 
     def _filter(self) -> None:
+        self._text_timer.stop()
         self.model.set_filters(self.status_filter.currentData(), self.measure_filter.currentData(),
                                self.text_filter.text())
         self.detail.show_record(self.current_record())

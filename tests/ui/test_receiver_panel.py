@@ -106,11 +106,11 @@ def test_filters(qtbot, qtmodeltester, panel, client):
     panel.status_filter.setCurrentIndex(0)
     panel.measure_filter.setCurrentIndex(0)
     panel.text_filter.setText("NUMBER")  # case-insensitive, in the error text
-    assert shown() == [(400, "connection-count-daily")]
+    qtbot.waitUntil(lambda: shown() == [(400, "connection-count-daily")], timeout=WAIT)  # after typing stops
     panel.text_filter.setText("2021-12-07")  # in the body
-    assert len(shown()) == 2
+    qtbot.waitUntil(lambda: len(shown()) == 2, timeout=WAIT)
     panel.text_filter.setText("")
-    assert len(shown()) == 5
+    qtbot.waitUntil(lambda: len(shown()) == 5, timeout=WAIT)
     # A new arrival that does not match a filter stays out of view.
     panel.status_filter.setCurrentIndex(panel.status_filter.findData("rejected"))
     post_all(client, [wrapped(measure(startDate="2021-12-02")), wrapped(measure(value="x"))])
