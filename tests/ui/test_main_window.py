@@ -218,3 +218,14 @@ def test_cancel_a_long_task(qtbot, settings, messages):
     qtbot.waitUntil(lambda: not task.running, timeout=30_000)
     assert cancels == [1] and results == [] and messages == []
     runner.wait(10_000)
+
+
+def test_charts_follow_the_preview(window, golden_path, tmp_path):
+    if window.charts is None:
+        pytest.skip("charts not available")
+    open_golden(window, golden_path)
+    window.indicators_view.recompute()
+    assert window.charts.results() == window.indicators_view.preview.results
+    assert window.charts.results()[0].indicators
+    out = window.charts.export_png(tmp_path / "chart.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
