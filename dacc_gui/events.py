@@ -124,7 +124,8 @@ class UsageEvent(BaseModel):
     context: Any = None
     result: Any = None
     startDate: Any = None
-    aggregated: bool = False
+    # Strict: "true" or 1 would be coerced to True and written back changed.
+    aggregated: bool = Field(default=False, strict=True)
 
     # The document's own key order, shared between events of the same shape.
     _order: tuple[str, ...] = PrivateAttr(default=())
@@ -162,14 +163,18 @@ class UsageEvent(BaseModel):
         out: dict[str, Any] = {}
         set_fields = self.model_fields_set
         for key in self._order:
-            field = _ALIAS_TO_FIELD.get(key, key)
-            if field in values:
+            # Only a field's own key (``_id``, not ``id``) is the field; a
+            # document may also hold a plain ``id`` key, kept as extra data.
+            field = _ALIAS_TO_FIELD.get(key)
+            if field is not None:
                 out[key] = values[field]
             elif key in extra:
                 out[key] = extra[key]
         # Fields added since reading (an edit that sets aggregated, a new rev).
+        # pydantic counts extra keys in the fields set: a document's plain
+        # "id" key must not make an unset _id appear.
         for field, alias in _FIELD_TO_ALIAS.items():
-            if alias not in out and field in set_fields:
+            if alias not in out and field in set_fields and not (field in extra and values[field] is None):
                 out[alias] = values[field]
         for key, value in extra.items():
             if key not in out:
@@ -184,7 +189,7 @@ class UsageEvent(BaseModel):
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> "UsageEvent":
-        event = cls.model_validate(doc)
+        event = cls.model_validate(doc, by_alias=True, by_name=False)
         event._order = intern_order(doc)
         return event
 

@@ -128,13 +128,17 @@ class _Unwrapped:
 
 def _json_lines(data: str, name: str) -> list[Any]:
     docs = []
-    for lineno, line in enumerate(data.splitlines(), start=1):
+    # split("\n"), not splitlines(): a JSON string may hold a raw U+2028 or
+    # form feed, which splitlines() would cut the line at.
+    for lineno, line in enumerate(data.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             docs.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise LoadError(f"{name}: invalid JSON at line {lineno}, column {exc.colno}: {exc.msg}") from None
+        except RecursionError:
+            raise LoadError(f"{name}: JSON nested too deeply at line {lineno}") from None
     return docs
 
 
@@ -176,7 +180,8 @@ def _from_documents(
                 result.rejected.append(_reject_shape(index, doc))
                 continue
             try:
-                event = validate(doc)
+                # By alias only: a document's "id"/"rev" keys are data, not _id/_rev.
+                event = validate(doc, by_alias=True, by_name=False)
             except ValidationError as exc:
                 result.rejected.append(_reject_invalid(index, doc, exc))
                 continue

@@ -72,23 +72,28 @@ def to_json_object(event_set: EventSet, shape: Shape | None = None) -> Any:
     raise ValueError(f"unknown shape {shape}")
 
 
-def dumps(event_set: EventSet, shape: Shape | None = None) -> str:
+def dumps(event_set: EventSet, shape: Shape | None = None, ensure_ascii: bool = False) -> str:
     shape = shape or event_set.shape
     value = to_json_object(event_set, shape)
     if shape is Shape.JSONL:
-        return "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in value)
-    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+        return "".join(json.dumps(d, ensure_ascii=ensure_ascii) + "\n" for d in value)
+    return json.dumps(value, ensure_ascii=ensure_ascii, indent=2) + "\n"
 
 
 def save_file(event_set: EventSet, path: str | Path, shape: Shape | None = None) -> Path:
     """Write atomically: a crash mid-write never leaves half a file."""
     path = Path(path)
-    text = dumps(event_set, shape)
+    try:
+        data = dumps(event_set, shape).encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (read from a "\ud800" escape) has no UTF-8 form:
+        # write every non-ASCII character escaped instead, losing nothing.
+        data = dumps(event_set, shape, ensure_ascii=True).encode("ascii")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
