@@ -76,7 +76,9 @@ def parse_event_date(text: Any) -> datetime | None:
 
 def format_event_date(moment: datetime) -> str:
     """Write a time the way Ecolyo does: ``2021-12-08T09:00:00.000Z``."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # No strftime: its %Y does not pad years before 1000 (which then no longer parse).
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+            f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond // 1000:03d}Z")
 
 
 def rewrite_event_date(original: Any, moment: datetime) -> str:
@@ -88,7 +90,7 @@ def rewrite_event_date(original: Any, moment: datetime) -> str:
     if isinstance(original, str):
         m = _DATE_RE.match(original.strip())
         if m is not None:
-            base = moment.strftime("%Y-%m-%d")
+            base = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
             if m.group(4) is None:
                 if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
                     return base
