@@ -94,7 +94,11 @@ def from_json(
         for n, row in enumerate(top["rows"]):
             docs.append(row["doc"] if isinstance(row, dict) and isinstance(row.get("doc"), dict) else _Unwrapped(row))
         extra = _placeholder(top, "rows")
-        return _from_documents(docs, Shape.ALL_DOCS, doctype, None, extra, progress, cancelled, name)
+        result = _from_documents(docs, Shape.ALL_DOCS, doctype, None, extra, progress, cancelled, name)
+        # Keep what was rejected as the row it was, so that saving writes it back as read.
+        for rejected in result.rejected:
+            rejected.raw = top["rows"][rejected.index]
+        return result
     if isinstance(top.get("docs"), list):
         extra = _placeholder(top, "docs")
         return _from_documents(top["docs"], Shape.FIND, doctype, None, extra, progress, cancelled, name)
