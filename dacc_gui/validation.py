@@ -174,6 +174,15 @@ def duplicate_key(measure: dict[str, Any]) -> str:
     return json.dumps(parts, sort_keys=True, default=str)
 
 
+def _duplicate_message(measure: dict[str, Any], catalog: MeasureCatalog) -> str:
+    text = "duplicate: the same measure, startDate and groups were already received"
+    definition = catalog.get(measure["measureName"])
+    if definition is not None and definition.aggregationPeriod is None:
+        # One value per session/quiz/end event: several per day are normal.
+        return text + f" (normal for {definition.name}, which sends one value per occurrence)"
+    return text + " (events not marked aggregated?)"
+
+
 def validate_measure(
     measure: Any,
     catalog: MeasureCatalog | None = None,
@@ -186,10 +195,7 @@ def validate_measure(
         if seen is not None:
             key = duplicate_key(measure)
             if key in seen:
-                result.warnings.append(
-                    "duplicate: the same measure, startDate and groups were already received "
-                    "(events not marked aggregated?)"
-                )
+                result.warnings.append(_duplicate_message(measure, catalog or load_catalog()))
             seen.add(key)
     return result
 

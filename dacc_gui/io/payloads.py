@@ -1,0 +1,42 @@
+"""Reading indicator payloads from a file: one payload, a list, or a ``compute`` output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+class PayloadError(ValueError):
+    """A file that holds no indicator payloads; the message says where."""
+
+
+def payloads_from_json(value: Any, name: str = "input") -> list[Any]:
+    """The payloads of a value: ``{"runs": [{"indicators": [...]}]}``, a list, or one object."""
+    if isinstance(value, dict) and isinstance(value.get("runs"), list):
+        out: list[Any] = []
+        for n, run in enumerate(value["runs"]):
+            if not isinstance(run, dict) or not isinstance(run.get("indicators"), list):
+                raise PayloadError(f"{name}: runs[{n}] has no 'indicators' list")
+            out.extend(run["indicators"])
+        return out
+    if isinstance(value, dict) and isinstance(value.get("indicators"), list):
+        return list(value["indicators"])
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return [value]
+    raise PayloadError(f"{name}: expected a payload object, a list of payloads or a compute output")
+
+
+def read_payloads(path: str | Path) -> list[Any]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"{path}: cannot read the file ({exc})") from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    return payloads_from_json(value, str(path))

@@ -1,0 +1,63 @@
+"""Collecting indicators and skipped events while the rules run."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from dacc_gui.indicators import Indicator, Rule
+
+Group = tuple[str, str] | None
+Groups = tuple[Group, Group, Group]
+
+
+@dataclass
+class Skipped:
+    """An event a rule could not use, and why."""
+
+    event_id: str
+    reason: str
+    index: int
+
+    def to_json(self) -> dict[str, str]:
+        return {"eventId": self.event_id, "reason": self.reason}
+
+
+class Counter:
+    """Counts per group combination, keeping the events behind each count,
+    in the order the combinations first appeared."""
+
+    def __init__(self, rule: Rule, start_date: str) -> None:
+        self.rule = rule
+        self.start_date = start_date
+        self.counts: dict[Groups, list[str]] = {}
+
+    def add(self, groups: Groups, event_id: str) -> None:
+        self.counts.setdefault(groups, []).append(event_id)
+
+    def indicators(self) -> list[Indicator]:
+        return [
+            Indicator(self.rule.measure, self.start_date, len(ids), groups, self.rule, ids)
+            for groups, ids in self.counts.items()
+        ]
+
+
+class SkipList:
+    """Reasons per event: one entry per event, its reasons joined."""
+
+    def __init__(self) -> None:
+        self._reasons: dict[int, list[str]] = defaultdict(list)
+        self._ids: dict[int, str] = {}
+
+    def add(self, index: int, event_id: str, reason: str) -> None:
+        self._ids[index] = event_id
+        if reason not in self._reasons[index]:
+            self._reasons[index].append(reason)
+
+    def items(self) -> list[Skipped]:
+        return [Skipped(self._ids[i], "; ".join(r), i) for i, r in sorted(self._reasons.items())]
+
+
+def g(key: str, value: str) -> tuple[str, str]:
+    """One group: ``{key: value}``."""
+    return (key, value)

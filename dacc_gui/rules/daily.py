@@ -1,0 +1,212 @@
+"""Daily indicators for one day D (rulebook section 4)."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+
+from dacc_gui.events import EventType, parse_event_date
+from dacc_gui.indicators import Indicator
+from dacc_gui.rules import catalog as R
+from dacc_gui.rules.accumulate import Counter, SkipList, g
+from dacc_gui.rules.timeline import FIRST_CONNECTION, Entry, Timeline
+
+_MOBILE_UA = re.compile(r"Mobi|Android|iPhone|iPad|iPod|Tablet", re.IGNORECASE)
+
+# event type -> (start_event, end_event, the fields whose values make params)
+END_EVENTS = {
+    EventType.CHALLENGE_END: ("start_challenge", "end_challenge", ("target",)),
+    EventType.EXPLORATION_END: ("start_exploration", "end_exploration", ("target", "context")),
+    EventType.ACTION_END: ("start_action", "end_action", ("target", "context")),
+    EventType.DUEL_END: ("start_duel", "end_duel", ("target", "result")),
+    EventType.QUIZ_END: ("start_quiz", "end_quiz", ("target", "context")),
+}
+
+# event type -> (page, feature); params are the non-empty parts of target:context
+NAVIGATION_ACTIONS = {
+    EventType.CONSUMPTION_CHANGE_TIMESTEP: ("consumption", "change_timestep"),
+    EventType.CONSUMPTION_COMPARE: ("consumption", "compare"),
+    EventType.ACTION_CHANGE: ("action", "action_change"),
+    EventType.PROFILE_SET: ("profile", "profileTypeFinished"),
+}
+
+DUEL_LAUNCH_REASON = (
+    "DuelLaunchEvent carries no start, so it yields no event-duration "
+    "(the Ecolyo page lists it under event-duration)"
+)
+
+
+def text(value: object) -> str:
+    """A field as group text: '' when missing."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def device(context: object) -> str:
+    """mobile or desktop, from the browser the ConnectionEvent recorded."""
+    if isinstance(context, str):
+        if context.strip().lower() in ("mobile", "tablet") or _MOBILE_UA.search(context):
+            return "mobile"
+    return "desktop"
+
+
+def seconds_between(start: datetime, end: datetime) -> int:
+    """Whole seconds, rounded down."""
+    return math.floor((end - start).total_seconds())
+
+
+def quiz_stars(result: object) -> int | None:
+    """Stars of a quiz result: an integer 0..5 given as a JSON number or one digit."""
+    if isinstance(result, bool):
+        return None
+    if isinstance(result, int):
+        stars = result
+    elif isinstance(result, float) and result.is_integer():
+        stars = int(result)
+    elif isinstance(result, str) and len(result) == 1 and result.isdigit():
+        stars = int(result)
+    else:
+        return None
+    return stars if 0 <= stars <= 5 else None
+
+
+def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: SkipList) -> list[Indicator]:
+    """The daily indicators of day D from its pending events (sorted by time)."""
+    start = day.isoformat()
+    connections = Counter(R.CONNECTION_COUNT_DAILY, start)
+    konnectors = Counter(R.KONNECTOR_EVENT_DAILY, start)
+    pages = Counter(R.NAVIGATION_COUNT_DAILY, start)
+    actions = Counter(R.NAVIGATION_ACTION_DAILY, start)
+    launches = Counter(R.CHALLENGE_LAUNCH_DAILY, start)
+    durations: list[Indicator] = []
+    stars: list[Indicator] = []
+
+    for entry in entries:
+        event, etype = entry.event, entry.event.type
+        if etype == EventType.CONNECTION:
+            connections.add((g("device", device(event.context)), None, None), entry.id)
+        elif etype in (EventType.KONNECTOR_CONNECT, EventType.KONNECTOR_REFRESH):
+            slug = text(event.target)
+            if not slug:
+                skips.add(entry.index, entry.id, f"{etype} without target (konnector slug)")
+                continue
+            kind = "connection" if etype == EventType.KONNECTOR_CONNECT else "refresh"
+            status = text(event.result) or "error"
+            konnectors.add((g("slug", slug), g("event_type", kind), g("status", status)), entry.id)
+        elif etype == EventType.NAVIGATION:
+            page = text(event.target)
+            if not page:
+                skips.add(entry.index, entry.id, "NavigationEvent without target (page name)")
+                continue
+            pages.add((g("page", page), None, None), entry.id)
+        elif etype in NAVIGATION_ACTIONS:
+            page, feature = NAVIGATION_ACTIONS[etype]
+            if etype == EventType.PROFILE_SET:
+                params = "none"
+            else:
+                params = ":".join(p for p in (text(event.target), text(event.context)) if p) or "none"
+            actions.add((g("page", page), g("feature", feature), g("params", params)), entry.id)
+        elif etype == EventType.CHALLENGE_LAUNCH:
+            challenge = text(event.target)
+            if not challenge:
+                skips.add(entry.index, entry.id, "ChallengeLaunchEvent without target (challenge id)")
+            else:
+                launches.add((g("challenge_id", challenge), None, None), entry.id)
+            first = _first_challenge(entry, timeline)
+            if first is not None:
+                durations.append(first)
+        elif etype == EventType.DUEL_LAUNCH:
+            skips.add(entry.index, entry.id, DUEL_LAUNCH_REASON)
+
+        if etype in END_EVENTS:
+            duration = _event_duration(entry, skips)
+            if duration is not None:
+                durations.append(duration)
+        if etype == EventType.QUIZ_END:
+            quiz = _quiz_stars(entry, start, skips)
+            if quiz is not None:
+                stars.append(quiz)
+
+    sessions = _sessions(entries, start)
+    return (
+        connections.indicators() + konnectors.indicators() + pages.indicators()
+        + actions.indicators() + launches.indicators() + sessions + durations + stars
+    )
+
+
+def _sessions(entries: list[Entry], start: str) -> list[Indicator]:
+    """One session-duration per ConnectionEvent of the day (section 4, Sessions)."""
+    out: list[Indicator] = []
+    current: list[Entry] | None = None
+
+    def close(session: list[Entry]) -> None:
+        opening = session[0]
+        pages = sum(1 for e in session if e.event.type == EventType.NAVIGATION)
+        kind = "first" if opening.event.result == FIRST_CONNECTION else "any"
+        value = seconds_between(opening.moment, session[-1].moment)
+        groups = (g("number_pages", str(pages)), g("session_type", kind), None)
+        out.append(Indicator(R.SESSION_DURATION.measure, start, value, groups, R.SESSION_DURATION,
+                             [e.id for e in session]))
+
+    for entry in entries:
+        if entry.event.type == EventType.CONNECTION:
+            if current:
+                close(current)
+            current = [entry]
+        elif current is not None:
+            current.append(entry)
+    if current:
+        close(current)
+    return out
+
+
+def _event_duration(entry: Entry, skips: SkipList) -> Indicator | None:
+    event = entry.event
+    start_event, end_event, fields = END_EVENTS[EventType(event.type)]
+    started = parse_event_date(event.startDate)
+    if started is None:
+        what = "no startDate" if event.startDate in (None, "") else f"startDate {event.startDate!r} does not parse"
+        skips.add(entry.index, entry.id, f"{event.type}: {what}, so no event-duration")
+        return None
+    value = seconds_between(started, entry.moment)
+    if value < 0:
+        skips.add(entry.index, entry.id, f"{event.type}: startDate is after eventDate, so no event-duration")
+        return None
+    params = ":".join(text(getattr(event, f)) or "none" for f in fields)
+    groups = (g("start_event", start_event), g("end_event", end_event), g("params", params))
+    return Indicator(R.EVENT_DURATION.measure, entry.moment.date().isoformat(), value, groups,
+                     R.EVENT_DURATION, [entry.id])
+
+
+def _quiz_stars(entry: Entry, start: str, skips: SkipList) -> Indicator | None:
+    event = entry.event
+    value = quiz_stars(event.result)
+    if value is None:
+        skips.add(entry.index, entry.id, f"QuizEndEvent result {event.result!r} is not 0 to 5 stars, so no quiz-stars")
+        return None
+    challenge, quiz = text(event.context), text(event.target)
+    if not challenge or not quiz:
+        missing = "context (challenge id)" if not challenge else "target (quiz id)"
+        skips.add(entry.index, entry.id, f"QuizEndEvent without {missing}, so no quiz-stars")
+        return None
+    groups = (g("challenge_id", challenge), g("quiz_id", quiz), None)
+    return Indicator(R.QUIZ_STARS.measure, start, value, groups, R.QUIZ_STARS, [entry.id])
+
+
+def _first_challenge(launch: Entry, timeline: Timeline) -> Indicator | None:
+    """The first_session → first_challenge duration, when this launch is the
+    earliest of the whole history and a first connection precedes it."""
+    if timeline.first_challenge is not launch:
+        return None
+    first = timeline.first_connection
+    if first is None or first.moment > launch.moment:
+        return None
+    value = seconds_between(first.moment, launch.moment)
+    params = text(launch.event.target) or "none"
+    groups = (g("start_event", "first_session"), g("end_event", "first_challenge"), g("params", params))
+    return Indicator(R.FIRST_CHALLENGE.measure, launch.moment.date().isoformat(), value, groups,
+                     R.FIRST_CHALLENGE, [first.id, launch.id])

@@ -1,0 +1,19 @@
+"""Shared fixtures. Qt runs headless in every test."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+DATA = Path(__file__).parent / "data"
+GOLDEN = sorted((DATA / "golden").glob("*.json"))
+
+
+@pytest.fixture
+def golden_cases() -> list[dict]:
+    return [json.loads(p.read_text()) for p in GOLDEN]

@@ -1,0 +1,54 @@
+"""Event dates as the rulebook reads them, and lossless documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from dacc_gui.events import UsageEvent, parse_event_date, rewrite_event_date
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2021-12-08T09:00:00.000Z", datetime(2021, 12, 8, 9)),
+    ("2021-12-08", datetime(2021, 12, 8)),
+    ("2021-12-08 09:30", datetime(2021, 12, 8, 9, 30)),
+    ("2021-12-08T23:30:00+02:00", datetime(2021, 12, 8, 23, 30)),
+    ("2021-12-08T09:00:00.123456789Z", datetime(2021, 12, 8, 9, 0, 0, 123456)),
+])
+def test_dates_are_read_as_written(text, expected):
+    assert parse_event_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2021-13-01", "2021-02-30T10:00", "2021-12-08T25:00",
+                                  "2021-12-08X10:00", "08/12/2021", None, 20211208])
+def test_nonsense_dates_do_not_parse(text):
+    assert parse_event_date(text) is None
+
+
+@pytest.mark.parametrize("original, expected", [
+    ("2021-12-08T09:00:00.000Z", "2021-12-07T08:00:00.000Z"),
+    ("2021-12-08T09:00:00+02:00", "2021-12-07T08:00:00+02:00"),
+    ("2021-12-08 09:00", "2021-12-07 08:00"),
+    ("2021-12-08", "2021-12-07T08:00:00.000Z"),
+    ("garbage", "2021-12-07T08:00:00.000Z"),
+])
+def test_rewriting_a_date_keeps_its_style(original, expected):
+    assert rewrite_event_date(original, datetime(2021, 12, 7, 8)) == expected
+
+
+def test_unknown_fields_and_key_order_survive_an_edit():
+    doc = {"_id": "a", "_rev": "1-a", "cozyMetadata": {"createdAt": "x"}, "type": "NavigationEvent",
+           "eventDate": "2021-12-08T09:00:00.000Z", "target": "faq", "zzz": [1, 2], "aggregated": False}
+    event = UsageEvent.from_document(doc)
+    assert event.to_document() == doc and list(event.to_document()) == list(doc)
+    event.eventDate = "2021-12-07T09:00:00.000Z"
+    out = event.to_document()
+    assert list(out) == list(doc) and out["eventDate"] == "2021-12-07T09:00:00.000Z"
+    assert {k: v for k, v in out.items() if k != "eventDate"} == {k: v for k, v in doc.items() if k != "eventDate"}
+
+
+def test_problem_names_unknown_types_and_bad_dates():
+    assert UsageEvent.from_document({"type": "X", "eventDate": "2021-01-01"}).problem() == "unknown type 'X'"
+    assert "not a date" in UsageEvent.from_document({"type": "NavigationEvent", "eventDate": "x"}).problem()
+    assert UsageEvent.from_document({"type": "NavigationEvent"}).problem() == "no eventDate"

@@ -1,0 +1,118 @@
+"""The nightly run as a whole: consent, pending days, flags, ranges."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dacc_gui.context import UserContext
+from dacc_gui.events import EventType, UsageEvent
+from dacc_gui.rules import NightlyRun, simulate
+from tests.helpers import ev, payload_multiset
+
+
+def test_consent_gate_sends_and_marks_nothing():
+    events = [ev("ConnectionEvent", "2022-02-02T10:00")]
+    result = NightlyRun(date(2022, 2, 3), UserContext(daccConsent=False, connectedFluids=["gas"])).apply(events)
+    assert result.consent_blocked
+    assert result.indicators == [] and result.aggregated == [] and result.skipped == []
+
+
+def test_only_pending_events_before_the_run_date_are_taken():
+    done = ev("NavigationEvent", "2022-02-01T10:00", target="faq", aggregated=True)
+    today = ev("NavigationEvent", "2022-02-03T00:00", target="faq")
+    yesterday = ev("NavigationEvent", "2022-02-02T23:59:59.999Z", target="faq")
+    result = NightlyRun(date(2022, 2, 3)).apply([done, today, yesterday])
+    assert result.aggregated == [yesterday.id]
+    assert [(p["measureName"], p["startDate"], p["value"]) for p in result.payloads() if p["measureName"] == "navigation-count-daily"] == [
+        ("navigation-count-daily", "2022-02-02", 1)]
+
+
+def test_the_run_never_modifies_the_events():
+    events = [ev("NavigationEvent", "2022-02-02T10:00", target="faq")]
+    before = [e.to_document() for e in events]
+    NightlyRun(date(2022, 2, 3)).apply(events)
+    assert [e.to_document() for e in events] == before
+
+
+def test_flagged_events_are_kept_skipped_and_never_aggregated():
+    unknown = ev("MysteryEvent", "2022-02-02T10:00")
+    bad_date = ev("NavigationEvent", "yesterday", target="faq")
+    future_unknown = ev("MysteryEvent", "2022-02-05T10:00")
+    good = ev("NavigationEvent", "2022-02-02T10:00", target="faq")
+    result = NightlyRun(date(2022, 2, 3)).apply([unknown, bad_date, future_unknown, good])
+    assert result.aggregated == [good.id]
+    reasons = {s.event_id: s.reason for s in result.skipped}
+    assert set(reasons) == {unknown.id, bad_date.id}
+    assert "unknown type" in reasons[unknown.id] and "not a date" in reasons[bad_date.id]
+
+
+def test_events_without_id_are_named_by_position():
+    doc = {"type": "NavigationEvent", "eventDate": "2022-02-02T10:00:00.000Z", "target": "faq"}
+    result = NightlyRun(date(2022, 2, 3)).apply([UsageEvent.from_document(doc)])
+    assert result.aggregated == ["#0"]
+
+
+def test_a_range_takes_each_day_once():
+    events = [ev("NavigationEvent", f"2022-02-0{d}T10:00", target="faq") for d in (1, 2, 4)]
+    nights = simulate(events, None, date(2022, 2, 3), date(2022, 2, 6))
+    assert [r.aggregated for r in nights] == [[events[0].id, events[1].id], [], [events[2].id], []]
+    assert [len([p for p in r.payloads() if p["measureName"] == "navigation-count-daily"]) for r in nights] == [2, 0, 1, 0]
+
+
+def test_simulate_reports_progress_and_can_be_cancelled():
+    seen = []
+    simulate([], None, date(2022, 1, 1), date(2022, 1, 3), progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    from dacc_gui.rules import Cancelled
+    import pytest
+    with pytest.raises(Cancelled):
+        simulate([], None, date(2022, 1, 1), date(2022, 1, 3), cancelled=lambda: True)
+
+
+# --- a range equals the same nights run one by one -------------------------
+
+TYPES = [t.value for t in EventType] + ["UnknownEvent"]
+BASE = datetime(2022, 1, 25)
+
+
+@st.composite
+def event_lists(draw):
+    n = draw(st.integers(0, 40))
+    out = []
+    for i in range(n):
+        type_ = draw(st.sampled_from(TYPES))
+        when = BASE + timedelta(minutes=draw(st.integers(0, 60 * 24 * 20)))
+        doc = {"_id": f"e{i}", "type": type_, "eventDate": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+               "aggregated": draw(st.booleans())}
+        if draw(st.booleans()):
+            doc["target"] = draw(st.sampled_from(["faq", "C1", "enedis", "Q1"]))
+        if draw(st.booleans()):
+            doc["context"] = draw(st.sampled_from(["mobile", "desktop", "C1", "gas"]))
+        if draw(st.booleans()):
+            doc["result"] = draw(st.sampled_from(["success", "error", "firstConnection", "3", "win"]))
+        if draw(st.booleans()):
+            doc["startDate"] = (when - timedelta(minutes=draw(st.integers(-5, 300)))).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        out.append(doc)
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(docs=event_lists(), nights=st.integers(1, 12), ignore=st.booleans(), day=st.integers(1, 28))
+def test_a_range_equals_the_nights_run_one_by_one(docs, nights, ignore, day):
+    context = UserContext(connectedFluids=["electricity"], monthlyAnalysisDay=day,
+                          monthlyConsumption={"gas": {"2022-01": 2, "2022-02": 3}})
+    first = date(2022, 1, 28)
+    last = first + timedelta(days=nights - 1)
+    ranged = simulate([UsageEvent.from_document(d) for d in docs], context, first, last, ignore)
+
+    events = [UsageEvent.from_document(d) for d in docs]
+    for n, expected in enumerate(ranged):
+        one = NightlyRun(first + timedelta(days=n), context, ignore).apply(events)
+        assert payload_multiset(one.payloads()) == payload_multiset(expected.payloads())
+        assert one.aggregated == expected.aggregated
+        assert [s.to_json() for s in one.skipped] == [s.to_json() for s in expected.skipped]
+        for index in one.aggregated_indices:  # what the service would write back
+            events[index].aggregated = True
