@@ -191,8 +191,12 @@ class UsageEvent(BaseModel):
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> "UsageEvent":
-        event = cls.model_validate(doc, by_alias=True, by_name=False)
-        event._order = intern_order(doc)
+        """The event of a document; raises pydantic's ValidationError when it is not one."""
+        event = _plain_event(doc)
+        if event is None:
+            # By alias only: a document's "id"/"rev" keys are data, not _id/_rev.
+            event = cls.model_validate(doc, by_alias=True, by_name=False)
+            event._order = intern_order(doc)
         return event
 
 
@@ -200,6 +204,38 @@ _FIELD_TO_ALIAS = {
     name: (info.alias or name) for name, info in UsageEvent.model_fields.items()
 }
 _ALIAS_TO_FIELD = {alias: name for name, alias in _FIELD_TO_ALIAS.items()}
+
+_DEFAULTS = {name: info.default for name, info in UsageEvent.model_fields.items()}
+_set_attribute = object.__setattr__
+
+
+def _plain_event(doc: dict[str, Any]) -> UsageEvent | None:
+    """The event built without pydantic's validation when every known field
+    already has its exact type (the common case: a third of the cost), else
+    None. Builds what ``model_validate(doc, by_alias=True, by_name=False)``
+    builds, as ``model_construct`` does."""
+    values = dict(_DEFAULTS)
+    extra: dict[str, Any] = {}
+    fields_set = set()
+    for key, value in doc.items():
+        field = _ALIAS_TO_FIELD.get(key)
+        if field is None:
+            extra[key] = value
+            fields_set.add(key)  # pydantic counts extra keys as set, too
+        else:
+            values[field] = value
+            fields_set.add(field)
+    if (type(values["type"]) is not str or type(values["aggregated"]) is not bool
+            or (values["id"] is not None and type(values["id"]) is not str)
+            or (values["rev"] is not None and type(values["rev"]) is not str)):
+        return None
+    event = UsageEvent.__new__(UsageEvent)
+    _set_attribute(event, "__dict__", values)
+    _set_attribute(event, "__pydantic_extra__", extra)
+    _set_attribute(event, "__pydantic_fields_set__", fields_set)
+    _set_attribute(event, "__pydantic_private__", {"_order": intern_order(doc)})
+    return event
+
 
 _ORDERS: dict[tuple[str, ...], tuple[str, ...]] = {}
 

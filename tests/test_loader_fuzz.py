@@ -126,3 +126,26 @@ def test_any_export_text_loads_or_raises_load_error(value, form):
         full = json.dumps(value, indent=2)
         text = full[: len(full) // 2]
     _loads_or_load_error(parse_events, text)
+
+
+@SETTINGS
+@given(event_like)
+def test_events_built_without_validation_are_what_pydantic_builds(doc):
+    from pydantic import ValidationError
+
+    from dacc_gui.events import UsageEvent, _plain_event
+
+    fast = _plain_event(doc)
+    try:
+        slow = UsageEvent.model_validate(doc, by_alias=True, by_name=False)
+    except ValidationError:
+        assert fast is None
+        return
+    if fast is None:  # a value pydantic accepts but the plain path leaves to it
+        return
+    assert fast.__dict__ == slow.__dict__ and list(fast.__dict__) == list(slow.__dict__)
+    assert fast.__pydantic_extra__ == slow.__pydantic_extra__
+    assert list(fast.__pydantic_extra__) == list(slow.__pydantic_extra__)
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.to_document() == doc and list(fast.to_document()) == list(doc)
+    assert fast.copy_with(aggregated=True).to_document() == {**doc, "aggregated": True}
