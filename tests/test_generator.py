@@ -367,3 +367,39 @@ def test_other_shapes_for_one_user(tmp_path):
     docs = data["com.grandlyon.ecolyo.usageevent"]
     assert docs and all("_rev" not in d for d in docs)
     assert load_file(out).shape is Shape.ACH
+
+
+# --- the rules on generated usage -----------------------------------------------
+
+def test_rules_over_the_sample_flag_skip_and_count_what_was_generated():
+    from dacc_gui.rules import simulate
+
+    sample = generator.load_sample()
+    first = min(e.day for e in sample.events if e.day)
+    last = generator.last_day(sample.events) + timedelta(days=1)
+    results = simulate(sample.events, sample.context, first + timedelta(days=1), last)
+    taken = {i for r in results for i in r.aggregated_indices}
+    flagged = {n for n, e in enumerate(sample.events) if e.problem()}
+    # Every usable event is taken exactly once; the two flagged ones never.
+    assert taken == set(range(len(sample.events))) - flagged and len(flagged) == 2
+    skipped = [s for r in results for s in r.skipped]
+    quiz = next(e for e in sample.events if e.result == "seven")
+    assert any(s.event_id == quiz.id for s in skipped)
+    connections = Counter()
+    for result in results:
+        for ind in result.indicators:
+            if ind.measureName == "connection-count-daily":
+                connections[ind.startDate] += ind.value
+    generated = Counter(e.day.isoformat() for e in sample.events if e.type == "ConnectionEvent")
+    assert connections == generated
+
+
+def test_already_aggregated_days_are_left_to_later_nights():
+    from dacc_gui.rules import NightlyRun
+
+    before = date(2021, 11, 8)
+    user = generator.generate_user(10, seed=6, aggregated_before=before)
+    events = [UsageEvent.from_document(d) for d in user.events]
+    result = NightlyRun(date(2021, 11, 11), UserContext.parse(user.context)).apply(events)
+    taken_days = {events[i].day for i in result.aggregated_indices}
+    assert taken_days and all(before <= d < date(2021, 11, 11) for d in taken_days)
