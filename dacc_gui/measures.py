@@ -19,6 +19,8 @@ class MeasureDefinition(BaseModel):
     executionFrequency: str | None = None
     aggregationThreshold: int = 5
     withQuartiles: bool = False
+    accessApp: bool = False
+    accessPublic: bool = False
     description: str = ""
     source: str = ""
 

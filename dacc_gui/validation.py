@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from dateutil import parser as dateparser
@@ -55,6 +56,21 @@ class Validation:
         if self.production_note:
             out.append(self.production_note)
         return out + self.warnings
+
+
+def parse_date(text: str) -> datetime:
+    """dateutil's lenient parse, as the DACC does it, remembered for the day.
+
+    The same few startDates come again and again (a night's measures share
+    one); parsing is the costliest step of a check. Keyed by today's date
+    too, since a part the text lacks defaults to today.
+    """
+    return _parse_date_on(text, date.today())
+
+
+@lru_cache(maxsize=4096)
+def _parse_date_on(text: str, today: date) -> datetime:
+    return dateparser.parse(text)
 
 
 def _reject(message: str, production_status: int | None = None, production_body: str | None = None) -> Validation:
@@ -110,7 +126,7 @@ def check_measure(measure: Any, catalog: MeasureCatalog | None = None) -> Valida
             f"Parser must be a string or character stream, not {type(start).__name__}",
         )
     try:
-        dateparser.parse(start)
+        parse_date(start)
     except (ValueError, OverflowError):
         return _reject("startDate type is incorrect, it must be a date")
     # 6. groups: absent or an object whose first key is the definition's
@@ -151,7 +167,7 @@ def lint_measure(measure: dict[str, Any], catalog: MeasureCatalog | None = None)
 
 def _period_start_problem(start: str, period: str) -> str | None:
     try:
-        parsed = dateparser.parse(start)
+        parsed = parse_date(start)
     except (ValueError, OverflowError):
         return None
     has_time = len(start.strip()) > 10

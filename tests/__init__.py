@@ -1,0 +1,1 @@
+"""Test suite of DACC Inspector (a package so ``python -m tests.fake_cozy`` runs)."""

@@ -18,15 +18,25 @@ def payloads_from_json(value: Any, name: str = "input") -> list[Any]:
         for n, run in enumerate(value["runs"]):
             if not isinstance(run, dict) or not isinstance(run.get("indicators"), list):
                 raise PayloadError(f"{name}: runs[{n}] has no 'indicators' list")
-            out.extend(run["indicators"])
+            out.extend(_unwrap(i) for i in run["indicators"])
         return out
     if isinstance(value, dict) and isinstance(value.get("indicators"), list):
-        return list(value["indicators"])
-    if isinstance(value, list):
-        return list(value)
-    if isinstance(value, dict):
+        return [_unwrap(i) for i in value["indicators"]]
+    if isinstance(value, dict) and "measureName" in value:
         return [value]
-    raise PayloadError(f"{name}: expected a payload object, a list of payloads or a compute output")
+    if isinstance(value, list):
+        return [_unwrap(i) for i in value]
+    raise PayloadError(
+        f"{name}: expected a list of indicators, one indicator (an object with measureName), "
+        "or a compute output (an object with 'runs')"
+    )
+
+
+def _unwrap(item: Any) -> Any:
+    # An export may list indicators with their provenance around the payload.
+    if isinstance(item, dict) and isinstance(item.get("payload"), dict) and "measureName" not in item:
+        return item["payload"]
+    return item
 
 
 def read_payloads(path: str | Path) -> list[Any]:

@@ -1,0 +1,99 @@
+"""``dacc-gui serve``: the built-in DACC receiver, headless, one log line per request.
+
+Stops cleanly on Ctrl-C or SIGTERM (what was acknowledged is committed), and
+exits 2 with a message when the port is taken or the database unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from dacc_gui.cli.main import UsageError
+from dacc_gui.receiver import (
+    DEFAULT_CAP,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    Receiver,
+    ReceiverError,
+    StoreError,
+    default_db_path,
+    is_loopback,
+)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the built-in DACC receiver without the app",
+        description=(
+            "Run the built-in DACC receiver: it validates like the real DACC, tells what "
+            "production would have answered, and keeps every request. One line per request "
+            "on stdout. Control API for scripts under /_receiver/ (summary, measures, reset, "
+            "export, faults)."
+        ),
+    )
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST}; anything but loopback exposes the receiver)",
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks one)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--db", metavar="PATH", help=f"SQLite file for the records (default {default_db_path()})")
+    where.add_argument("--memory", action="store_true", help="keep the records in memory only (lost on exit)")
+    parser.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' as the real DACC does")
+    parser.add_argument(
+        "--cap", type=int, default=DEFAULT_CAP, help=f"records kept, oldest dropped first (default {DEFAULT_CAP})"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a port number (0-65535)")
+    if args.cap < 1:
+        raise UsageError("--cap must be at least 1")
+    db_path = None if args.memory else (args.db or default_db_path())
+    try:
+        receiver = Receiver(db_path, host=args.host, port=args.port, token=args.token, cap=args.cap)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from exc
+    receiver.add_listener(lambda record: print(record.log_line(), flush=True))
+    try:
+        receiver.start()
+    except ReceiverError as exc:
+        receiver.close()
+        raise UsageError(str(exc)) from exc
+
+    where = "memory only" if db_path is None else str(db_path)
+    print(f"DACC receiver on {receiver.url} (records: {where}); Ctrl-C stops", file=sys.stderr, flush=True)
+    if not is_loopback(args.host):
+        print(
+            f"warning: listening on {args.host}: anyone who reaches this address can post measures "
+            "and read every record through /_receiver/",
+            file=sys.stderr,
+            flush=True,
+        )
+    stopping = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stopping.wait(0.5):
+            if not receiver.running:
+                print("dacc-gui serve: the server stopped unexpectedly", file=sys.stderr)
+                return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        receiver.stop()
+        summary = receiver.store.summary()
+        receiver.close()
+    print(
+        "DACC receiver stopped: {total} measure requests kept, {accepted} accepted, {rejected} rejected, "
+        "{warnings} with warnings".format(**summary),
+        file=sys.stderr,
+        flush=True,
+    )
+    return 0

@@ -1,0 +1,485 @@
+"""Writing edited usage events back to the Cozy, losing nothing.
+
+Only ``eventDate`` and ``aggregated`` are edited by this project; the document
+written is the one read with those fields changed, every other field intact.
+Each write carries the ``_rev`` the edit was made on, so a document changed on
+the server since then answers 409: that event stays a conflict ("changed on
+the server since it was read"), never overwritten; ``reload_and_reapply``
+gives the same edit on the server's current document, to write if the user
+wants. Events from an export without ``_rev`` get their current ``_rev`` read
+first (``_all_docs`` with keys).
+
+Before the first write of a ``SaveSession``, the documents about to change are
+exported to a backup file (ACH shape, ``_rev`` stripped, so that
+``dacc-gui save BACKUP`` puts them back); later writes of the session add to
+that same file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from dacc_gui import DEFAULT_DOCTYPE
+from dacc_gui.cozy.client import CozyClient, CozyError, CozyHTTPError, CozyUnreachable, error_text
+from dacc_gui.events import UsageEvent
+from dacc_gui.io.loader import Cancelled
+
+Progress = Callable[[int, int], None]
+EDITABLE = ("eventDate", "aggregated")
+KEYS_PER_READ = 500
+DOCS_PER_BULK = 500
+CHANGED_ON_SERVER = "changed on the server since it was read"
+
+
+class Outcome(StrEnum):
+    WRITTEN = "written"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"
+    MISSING = "missing"  # no longer on the server
+    FAILED = "failed"
+
+
+class BackupError(CozyError):
+    """The backup could not be written: nothing was written to the Cozy."""
+
+
+def _value(doc: dict[str, Any], name: str) -> Any:
+    # An absent ``aggregated`` means false, as Ecolyo reads it.
+    return doc.get(name, False) if name == "aggregated" else doc.get(name)
+
+
+def edits_between(original: dict[str, Any], edited: dict[str, Any]) -> dict[str, Any]:
+    """The editable fields whose value differs, with the edited values."""
+    return {name: _value(edited, name) for name in EDITABLE if _value(edited, name) != _value(original, name)}
+
+
+def _without_rev(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "_rev"}
+
+
+@dataclass
+class Change:
+    """One event to write: the document the edit applies to, and the edit."""
+
+    doc_id: str
+    base: dict[str, Any]  # as read (from the server or an export), ``_rev`` if known
+    edits: dict[str, Any]
+
+    @property
+    def rev(self) -> str | None:
+        return self.base.get("_rev")
+
+    def target(self) -> dict[str, Any]:
+        """The base document with the edit applied, key order kept."""
+        doc = dict(self.base)
+        doc.update(self.edits)
+        return doc
+
+
+@dataclass
+class WriteResult:
+    """What happened to one event; data, never an exception."""
+
+    doc_id: str
+    outcome: Outcome
+    message: str = ""
+    rev: str | None = None  # the new revision when written
+    document: dict[str, Any] | None = None  # as written, with its new ``_rev``
+    server_document: dict[str, Any] | None = None  # the server's version, on a conflict
+    change: Change | None = None  # to reload and re-apply, on a conflict or failure
+
+    def describe(self) -> str:
+        return f"{self.doc_id}: {self.outcome.value}" + (f" ({self.message})" if self.message else "")
+
+
+@dataclass
+class SaveReport:
+    results: list[WriteResult] = field(default_factory=list)
+    backup_path: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def of(self, outcome: Outcome) -> list[WriteResult]:
+        return [r for r in self.results if r.outcome is outcome]
+
+    def counts(self) -> dict[str, int]:
+        return {o.value: len(self.of(o)) for o in Outcome}
+
+    @property
+    def all_good(self) -> bool:
+        return all(r.outcome in (Outcome.WRITTEN, Outcome.UNCHANGED) for r in self.results)
+
+    def summary(self) -> str:
+        c = self.counts()
+        text = (f"written {c['written']}, unchanged {c['unchanged']}, conflicts {c['conflict']}, "
+                f"failed {c['failed']}")
+        return text + (f", missing on the server {c['missing']}" if c["missing"] else "")
+
+
+# --- backup ------------------------------------------------------------------
+
+def default_backup_dir() -> Path:
+    import platformdirs
+
+    return platformdirs.user_data_path("dacc-gui") / "backups"
+
+
+class SaveSession:
+    """Writes to one Cozy during one sitting: one backup file, grown before each write."""
+
+    def __init__(self, backup_dir: str | Path | None = None) -> None:
+        self.backup_dir = Path(backup_dir) if backup_dir is not None else default_backup_dir()
+        self.backup_path: Path | None = None
+        self._saved: dict[str, dict[str, Any]] = {}
+        self._doctype = DEFAULT_DOCTYPE
+
+    def back_up(self, url: str, doctype: str, docs: list[dict[str, Any]]) -> Path:
+        """Add the documents (as they are before the write) to the session's backup."""
+        new = [d for d in docs if d.get("_id") not in self._saved]
+        if self.backup_path is not None and not new:
+            return self.backup_path
+        if self.backup_path is None:
+            host = (urlsplit(url).hostname or "cozy").replace(":", "_")
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            self.backup_path = self.backup_dir / f"cozy-backup-{host}-{stamp}.json"
+            self._doctype = doctype
+        for doc in new:
+            self._saved[doc["_id"]] = _without_rev(doc)
+        text = json.dumps({self._doctype: list(self._saved.values())}, ensure_ascii=False, indent=2) + "\n"
+        try:
+            self.backup_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".cozy-backup.", dir=self.backup_dir)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, self.backup_path)
+        except OSError as exc:
+            raise BackupError(
+                f"cannot write the backup {self.backup_path} ({exc.strerror or exc}); nothing was written"
+            ) from None
+        return self.backup_path
+
+
+# --- deciding what to write ------------------------------------------------------
+
+def changes_from_edits(
+    edited: list[UsageEvent],
+    originals: dict[str, dict[str, Any]] | list[dict[str, Any]],
+) -> list[Change]:
+    """For the app: the edited events whose ``eventDate`` or ``aggregated`` differ from the documents read.
+
+    An event with no original among ``originals`` is compared with nothing:
+    its editable fields are written onto the server's current document.
+    """
+    if isinstance(originals, list):
+        originals = {d["_id"]: d for d in originals if isinstance(d, dict) and isinstance(d.get("_id"), str)}
+    out = []
+    for event in edited:
+        if not event.id:
+            continue
+        doc = event.to_document()
+        original = originals.get(event.id)
+        if original is None:
+            out.append(Change(event.id, {"_id": event.id}, {n: _value(doc, n) for n in EDITABLE}))
+            continue
+        edits = edits_between(original, doc)
+        if edits:
+            base = dict(original)
+            if event.rev and event.rev != original.get("_rev"):
+                base["_rev"] = event.rev  # written since it was read: the app kept the new rev
+            out.append(Change(event.id, base, edits))
+    return out
+
+
+def read_current(
+    client: CozyClient,
+    doctype: str,
+    ids: list[str],
+    cancelled: Callable[[], bool] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The server's current documents for these ids (absent ones left out)."""
+    current: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), KEYS_PER_READ):
+        keys = ids[start:start + KEYS_PER_READ]
+        try:
+            answer = client.json("POST", f"/data/{doctype}/_all_docs", params={"include_docs": "true"},
+                                 json={"keys": keys}, cancelled=cancelled)
+        except CozyHTTPError as exc:
+            if exc.status == 404:
+                return current  # no database: none of them exists
+            raise
+        for row in answer.get("rows") or []:
+            doc = row.get("doc") if isinstance(row, dict) else None
+            if isinstance(doc, dict) and isinstance(doc.get("_id"), str):
+                current[doc["_id"]] = doc
+    return current
+
+
+@dataclass
+class SavePlan:
+    """What ``save`` would do: the changes to write, and the rest already decided."""
+
+    changes: list[Change]
+    decided: list[WriteResult]  # unchanged events, events missing on the server, events without an id
+
+
+def plan_save(
+    client: CozyClient,
+    events: list[UsageEvent],
+    doctype: str = DEFAULT_DOCTYPE,
+    cancelled: Callable[[], bool] | None = None,
+) -> SavePlan:
+    """Compare each event with the server's current document: the ones whose
+    ``eventDate`` or ``aggregated`` differ become changes, written onto the
+    server's document with the event's own ``_rev`` when it has one (so an
+    export older than the server's version conflicts instead of overwriting)."""
+    decided: list[WriteResult] = []
+    with_id = []
+    for n, event in enumerate(events):
+        if event.id:
+            with_id.append(event)
+        else:
+            decided.append(WriteResult(f"#{n}", Outcome.FAILED, "the event has no _id: cannot be written back"))
+    current = read_current(client, doctype, [e.id for e in with_id], cancelled)
+    changes = []
+    for event in with_id:
+        server = current.get(event.id)
+        if server is None:
+            decided.append(WriteResult(event.id, Outcome.MISSING, "no longer exists on the server"))
+            continue
+        edits = edits_between(server, event.to_document())
+        if not edits:
+            decided.append(WriteResult(event.id, Outcome.UNCHANGED))
+            continue
+        base = dict(server)
+        if event.rev:
+            base["_rev"] = event.rev
+        changes.append(Change(event.id, base, edits))
+    return SavePlan(changes, decided)
+
+
+# --- writing ---------------------------------------------------------------------
+
+def write_changes(
+    client: CozyClient,
+    changes: list[Change],
+    doctype: str = DEFAULT_DOCTYPE,
+    *,
+    session: SaveSession | None = None,
+    bulk: bool = False,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> SaveReport:
+    """Write each change; one result per change, in order.
+
+    ``bulk`` uses ``_bulk_docs`` (it needs POST on the whole doctype; without
+    it the writes go one by one). Only a backup failure raises (before any
+    write); a refused token or a server that stays down ends the run with the
+    remaining changes reported failed, their edits intact in ``change``.
+    """
+    session = session or SaveSession()
+    report = SaveReport()
+    results: dict[int, WriteResult] = {}
+    todo = list(enumerate(changes))
+
+    # Events from an export without ``_rev``: read their current document first.
+    unrevved = [c.doc_id for _, c in todo if not c.rev]
+    if unrevved:
+        try:
+            current = read_current(client, doctype, unrevved, cancelled)
+        except (CozyError, Cancelled) as exc:
+            return _all_failed(changes, _why(exc), report)
+        ready = []
+        for n, change in todo:
+            if change.rev:
+                ready.append((n, change))
+            elif change.doc_id in current:
+                ready.append((n, Change(change.doc_id, current[change.doc_id], change.edits)))
+            else:
+                results[n] = WriteResult(change.doc_id, Outcome.MISSING, "no longer exists on the server",
+                                         change=change)
+        todo = ready
+
+    if todo:
+        report.backup_path = session.back_up(client.url, doctype, [c.base for _, c in todo])
+
+    total, done = len(changes), len(results)
+    if progress is not None:
+        progress(done, total)
+    stop: str | None = None
+    if bulk and todo:
+        remaining = []
+        for start in range(0, len(todo), DOCS_PER_BULK):
+            chunk = todo[start:start + DOCS_PER_BULK]
+            if stop is not None:
+                remaining.extend(chunk)
+                continue
+            try:
+                answers = _bulk(client, doctype, [c for _, c in chunk], cancelled)
+            except _BulkRefused as exc:
+                report.notes.append(str(exc))
+                remaining.extend(todo[start:])
+                break
+            except (CozyError, Cancelled) as exc:
+                stop = _why(exc)
+                remaining.extend(chunk)
+                continue
+            for (n, change), answer in zip(chunk, answers):
+                results[n] = answer
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+        todo = remaining
+
+    for n, change in todo:
+        if stop is None:
+            try:
+                results[n] = _put(client, doctype, change, cancelled)
+            except (CozyError, Cancelled) as exc:
+                # A refused token or a server that stays down: the rest would fare no better.
+                stop = _why(exc)
+        if stop is not None and n not in results:
+            results[n] = WriteResult(change.doc_id, Outcome.FAILED, f"not written: {stop}", change=change)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    report.results = [results[n] for n in range(len(changes))]
+    return report
+
+
+def _why(exc: BaseException) -> str:
+    return "cancelled" if isinstance(exc, Cancelled) else str(exc)
+
+
+def _all_failed(changes: list[Change], why: str, report: SaveReport) -> SaveReport:
+    report.results = [WriteResult(c.doc_id, Outcome.FAILED, f"not written: {why}", change=c) for c in changes]
+    return report
+
+
+def _put(client: CozyClient, doctype: str, change: Change, cancelled: Callable[[], bool] | None) -> WriteResult:
+    target = change.target()
+    response = client.request("PUT", f"/data/{doctype}/{change.doc_id}", json=target, cancelled=cancelled)
+    status = response.status_code
+    if status in (200, 201):
+        body = response.json()
+        rev = body.get("rev")
+        written = dict(target, _rev=rev)
+        return WriteResult(change.doc_id, Outcome.WRITTEN, rev=rev, document=written)
+    if status == 409:
+        return _conflict(client, doctype, change, cancelled)
+    if status == 404:
+        return WriteResult(change.doc_id, Outcome.MISSING, "no longer exists on the server", change=change)
+    if status >= 500:
+        return WriteResult(change.doc_id, Outcome.FAILED,
+                           f"not written: the server answered {status} ({error_text(response)}) "
+                           f"after {client.retry.attempts} tries", change=change)
+    return WriteResult(change.doc_id, Outcome.FAILED,
+                       f"not written: the server answered {status}: {error_text(response)}", change=change)
+
+
+def _conflict(client: CozyClient, doctype: str, change: Change,
+              cancelled: Callable[[], bool] | None) -> WriteResult:
+    """A 409: unless the server already holds exactly this edit (a retried
+    write whose first try landed), it is a conflict to show, not to resolve."""
+    try:
+        current = client.json("GET", f"/data/{doctype}/{change.doc_id}", cancelled=cancelled)
+    except (CozyHTTPError, CozyUnreachable):
+        current = None
+    if isinstance(current, dict) and _without_rev(current) == _without_rev(change.target()):
+        return WriteResult(change.doc_id, Outcome.WRITTEN, "already on the server",
+                           rev=current.get("_rev"), document=current)
+    return WriteResult(change.doc_id, Outcome.CONFLICT, CHANGED_ON_SERVER,
+                       server_document=current if isinstance(current, dict) else None, change=change)
+
+
+class _BulkRefused(Exception):
+    pass
+
+
+def _bulk(client: CozyClient, doctype: str, chunk: list[Change],
+          cancelled: Callable[[], bool] | None) -> list[WriteResult]:
+    targets = [c.target() for c in chunk]
+    response = client.request("POST", f"/data/{doctype}/_bulk_docs", json={"docs": targets}, cancelled=cancelled)
+    if response.status_code == 403:
+        raise _BulkRefused("_bulk_docs is not permitted for this token (it needs POST on the whole doctype): "
+                           "written one by one")
+    if response.status_code >= 500:
+        raise CozyUnreachable(f"{client.url}: _bulk_docs answered {response.status_code} ({error_text(response)})")
+    if response.status_code not in (200, 201):
+        raise _BulkRefused(f"_bulk_docs answered {response.status_code} ({error_text(response)}): "
+                           "written one by one")
+    answers = response.json()
+    by_id = {a.get("id"): a for a in answers if isinstance(a, dict)}
+    out = []
+    for change, target in zip(chunk, targets):
+        answer = by_id.get(change.doc_id, {})
+        if answer.get("ok") or (answer.get("rev") and not answer.get("error")):
+            out.append(WriteResult(change.doc_id, Outcome.WRITTEN, rev=answer["rev"],
+                                   document=dict(target, _rev=answer["rev"])))
+        elif answer.get("error") == "conflict":
+            out.append(_conflict(client, doctype, change, cancelled))
+        else:
+            reason = answer.get("reason") or answer.get("error") or "no answer for this document"
+            out.append(WriteResult(change.doc_id, Outcome.FAILED, f"not written: {reason}", change=change))
+    return out
+
+
+def reload_and_reapply(
+    client: CozyClient,
+    change: Change,
+    doctype: str = DEFAULT_DOCTYPE,
+) -> Change | WriteResult:
+    """The same edit on the server's current document (a new ``Change`` to
+    write), or a ``MISSING`` result when the document is gone."""
+    try:
+        current = client.json("GET", f"/data/{doctype}/{change.doc_id}")
+    except CozyHTTPError as exc:
+        if exc.status == 404:
+            return WriteResult(change.doc_id, Outcome.MISSING, "no longer exists on the server", change=change)
+        raise
+    return Change(change.doc_id, current, dict(change.edits))
+
+
+def apply_written(report: SaveReport, originals: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """For the app, after a write: each document written becomes the new
+    original (so the next save compares with it and carries its new ``_rev``);
+    returns ``{id: new rev}`` to set on the events (``event.copy_with(rev=...)``)."""
+    revs = {}
+    for result in report.results:
+        if result.outcome is Outcome.WRITTEN and result.document is not None and result.rev:
+            originals[result.doc_id] = result.document
+            revs[result.doc_id] = result.rev
+    return revs
+
+
+def save_events(
+    client: CozyClient,
+    events: list[UsageEvent],
+    doctype: str = DEFAULT_DOCTYPE,
+    *,
+    session: SaveSession | None = None,
+    bulk: bool = False,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> SaveReport:
+    """``dacc-gui save``: write the events whose ``eventDate`` or ``aggregated``
+    differ from the server's; one result per event, in order.
+
+    Raises ``CozyError`` only when the server's documents cannot be read to
+    compare with (nothing is written then), ``BackupError`` when the backup
+    cannot be written (idem)."""
+    plan = plan_save(client, events, doctype, cancelled)
+    report = write_changes(client, plan.changes, doctype, session=session, bulk=bulk,
+                           progress=progress, cancelled=cancelled)
+    position = {e.id: n for n, e in enumerate(events) if e.id}
+    merged = plan.decided + report.results
+    merged.sort(key=lambda r: position.get(r.doc_id, int(r.doc_id[1:]) if r.doc_id[1:].isdigit() else 0))
+    report.results = merged
+    return report

@@ -1,0 +1,455 @@
+"""Edits of a set of usage events, as commands with ``do`` and ``undo`` (Qt-free).
+
+Every change a user makes to events or to the user context is one command
+object: the desktop app wraps each in a ``QUndoCommand`` so that the Edit
+menu can undo it, and a test can drive the same commands without Qt.
+
+Commands work on an ``EventStore``. Field edits change the events in place
+(a million events cannot be copied for every edit) and remember the old
+values; rows are source indices into ``EventStore.events``. Building a
+command (computing new dates for 100,000 events) is a pure function of the
+events and may run off the UI thread; applying it is cheap.
+
+The store also remembers which fields of which events were edited since the
+last save, so the app can mark them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dacc_gui.context import UserContext
+from dacc_gui.events import UsageEvent, format_event_date, parse_event_date, rewrite_event_date
+
+# The fields a user may edit in a table cell.
+EDITABLE_FIELDS = ("type", "eventDate", "target", "context", "result", "startDate", "aggregated")
+WHOLE_ROW = "*"  # the mark of an added event
+UNITS = ("days", "hours", "minutes")
+MINUS = "\u2212"  # the minus sign labels use ("by −1 day")
+
+
+# --------------------------------------------------------------------------
+# The store
+# --------------------------------------------------------------------------
+class EventStore:
+    """The events being edited, their user context, and what changed since saving."""
+
+    def __init__(self, events: Iterable[UsageEvent] = (), context: UserContext | None = None) -> None:
+        self.events: list[UsageEvent] = list(events)
+        self.context = context
+        self.version = 0  # bumps on every change
+        self.structure_version = 0  # bumps when rows are added or removed
+        # One entry per applied edit since the last save: (field, ids of the
+        # events, the events). Built and dropped with C-level calls only, since
+        # an edit may touch a million events on the UI thread; the events are
+        # kept alive so that their ids are never reused while marked.
+        self._marks: list[tuple[str, set[int], list[UsageEvent]]] = []
+        self.context_edited = False
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    # --- marks ---------------------------------------------------------------
+    def edited_fields(self, event: UsageEvent) -> dict[str, int] | None:
+        """The fields of ``event`` edited since the last save (with how many edits), or None."""
+        key = id(event)
+        out: dict[str, int] = {}
+        for name, ids, _events in self._marks:
+            if key in ids:
+                out[name] = out.get(name, 0) + 1
+        return out or None
+
+    @property
+    def edited_count(self) -> int:
+        """How many events carry an edit not saved yet."""
+        if len(self._marks) == 1:
+            return len(self._marks[0][1])
+        return len(set().union(*(ids for _n, ids, _e in self._marks)))
+
+    def mark_saved(self) -> None:
+        self._marks.clear()
+        self.context_edited = False
+
+    def _mark(self, name: str, events: list[UsageEvent], ids: set[int] | None = None) -> tuple:
+        entry = (name, ids if ids is not None else set(map(id, events)), events)
+        self._marks.append(entry)
+        return entry
+
+    def _unmark(self, entry: tuple | None) -> None:
+        # Absent when the store was saved since the edit: nothing to unmark.
+        for n, other in enumerate(self._marks):
+            if other is entry:
+                del self._marks[n]
+                return
+
+    def _changed(self, structural: bool = False) -> None:
+        self.version += 1
+        if structural:
+            self.structure_version += 1
+
+    # --- lookups ---------------------------------------------------------------
+    def index_of_ids(self, ids: Iterable[str]) -> list[int]:
+        """Source indices of the events with these ids, in the store's order."""
+        wanted = set(ids)
+        if not wanted:
+            return []
+        return [n for n, e in enumerate(self.events) if e.id in wanted]
+
+    def effective_context(self) -> UserContext:
+        return self.context if self.context is not None else UserContext()
+
+
+@dataclass
+class Change:
+    """What a command changed, so that views can refresh only that."""
+
+    kind: str  # "fields", "inserted", "removed" or "context"
+    rows: Sequence[int] = ()  # source indices (after insertion; before removal)
+    field: str | None = None
+
+
+class Command:
+    """One user edit: ``do`` then ``undo`` give back the store as it was."""
+
+    label: str = ""
+
+    def do(self, store: EventStore) -> Change:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def undo(self, store: EventStore) -> Change:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------
+class SetField(Command):
+    """Set one field of some events to new values (one value per row)."""
+
+    def __init__(self, label: str, name: str, rows: Sequence[int], values: Sequence[Any]) -> None:
+        if len(rows) != len(values):
+            raise ValueError("one value per row")
+        self.label = label
+        self.field = name
+        self.rows = list(rows)
+        self.values = list(values)
+        self._old: list[Any] = []
+        self._unset: list[set] = []  # fields sets that lacked the field
+        self._targets: list[UsageEvent] = []
+        self._dicts: list[dict] = []
+        self._ids: set[int] = set()
+        self._prepared_at = -1
+        self._mark: tuple | None = None
+
+    def prepare(self, store: EventStore) -> None:
+        """Read what ``do`` needs (old values, ...); may run off the UI thread."""
+        version = store.version
+        name = self.field
+        self._targets = list(map(store.events.__getitem__, self.rows))
+        self._dicts = list(map(vars, self._targets))
+        self._old = list(map(operator.itemgetter(name), self._dicts))
+        fields_sets = map(operator.attrgetter("__pydantic_fields_set__"), self._targets)
+        self._unset = [fs for fs in fields_sets if name not in fs]
+        self._ids = set(map(id, self._targets))
+        self._prepared_at = version
+
+    def do(self, store: EventStore) -> Change:
+        # In place, past pydantic's setattr (no validation, no copy). This
+        # runs on the UI thread for up to a million events, so what can be
+        # read beforehand is (``prepare``) and the rest are C-level maps.
+        if self._prepared_at != store.version:
+            self.prepare(store)
+        name = self.field
+        list(map(operator.setitem, self._dicts, itertools.repeat(name), self.values))
+        for fs in self._unset:
+            fs.add(name)
+        self._mark = store._mark(name, self._targets, self._ids)
+        store._changed()
+        return Change("fields", self.rows, name)
+
+    def undo(self, store: EventStore) -> Change:
+        # The stack undoes in order: the store is as ``do`` left it.
+        name = self.field
+        list(map(operator.setitem, self._dicts, itertools.repeat(name), self._old))
+        for fs in self._unset:
+            fs.discard(name)
+        store._unmark(self._mark)
+        store._changed()
+        self._prepared_at = store.version  # redo starts from this very state
+        return Change("fields", self.rows, name)
+
+
+class InsertEvents(Command):
+    """Add events at the end of the store."""
+
+    def __init__(self, label: str, events: Sequence[UsageEvent]) -> None:
+        self.label = label
+        self.new_events = list(events)
+        self._start = 0
+        self._mark: tuple | None = None
+
+    def do(self, store: EventStore) -> Change:
+        self._start = len(store.events)
+        store.events.extend(self.new_events)
+        self._mark = store._mark(WHOLE_ROW, self.new_events)
+        store._changed(structural=True)
+        return Change("inserted", range(self._start, self._start + len(self.new_events)))
+
+    def undo(self, store: EventStore) -> Change:
+        rows = range(self._start, self._start + len(self.new_events))
+        del store.events[self._start:]
+        store._unmark(self._mark)
+        store._changed(structural=True)
+        return Change("removed", rows)
+
+
+class DeleteEvents(Command):
+    """Remove events; undo puts them back at their place."""
+
+    def __init__(self, label: str, rows: Iterable[int]) -> None:
+        self.label = label
+        self.rows = sorted(set(rows))
+        self._removed: list[UsageEvent] = []
+
+    def do(self, store: EventStore) -> Change:
+        events = store.events
+        self._removed = [events[r] for r in self.rows]
+        gone = set(self.rows)
+        store.events[:] = [e for n, e in enumerate(events) if n not in gone]
+        store._changed(structural=True)
+        return Change("removed", self.rows)
+
+    def undo(self, store: EventStore) -> Change:
+        old = store.events
+        out: list[UsageEvent] = []
+        it = iter(old)
+        taken = 0
+        for row, event in zip(self.rows, self._removed):
+            # Rows are sorted, so each goes back after the survivors before it.
+            need = row - len(out)
+            out.extend(itertools.islice(it, need))
+            taken += need
+            out.append(event)
+        out.extend(it)
+        store.events[:] = out
+        store._changed(structural=True)
+        return Change("inserted", self.rows)
+
+
+class SetContext(Command):
+    """Replace the user context."""
+
+    def __init__(self, label: str, new: UserContext | None, old: UserContext | None) -> None:
+        self.label = label
+        self.new = new
+        self.old = old
+        self._old_edited = False
+
+    def do(self, store: EventStore) -> Change:
+        self._old_edited = store.context_edited
+        store.context = self.new
+        store.context_edited = True
+        store._changed()
+        return Change("context")
+
+    def undo(self, store: EventStore) -> Change:
+        store.context = self.old
+        store.context_edited = self._old_edited
+        store._changed()
+        return Change("context")
+
+
+# --------------------------------------------------------------------------
+# Builders: pure functions of the events that return a command (or None
+# when there is nothing to do). They may run off the UI thread.
+# --------------------------------------------------------------------------
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def signed_amount(amount: int, unit: str) -> str:
+    """``−1 day``, ``+3 hours``: the amount of a shift, in words."""
+    sign = MINUS if amount < 0 else "+"
+    word = unit[:-1] if abs(amount) == 1 else unit
+    return f"{sign}{abs(amount):,} {word}"
+
+
+def shifted_date_text(text: Any, delta: timedelta, _day_cache: dict | None = None) -> str | None:
+    """``text`` moved by ``delta``, written in its own style; None if it is not a date."""
+    if not isinstance(text, str):
+        return None
+    ecolyo_style = len(text) == 24 and text[10] == "T" and text[23] == "Z" and text[19] == "."
+    if delta.seconds == 0 and delta.microseconds == 0:
+        # Whole days: only the date part changes (fast path; dates repeat a lot).
+        if not ecolyo_style and parse_event_date(text) is None:
+            return None
+        cache = _day_cache if _day_cache is not None else {}
+        head = text[:10]
+        new = cache.get(head)
+        if new is None:
+            try:
+                new = cache[head] = (date.fromisoformat(head) + delta).isoformat()
+            except ValueError:
+                return None
+        return new + text[10:]
+    if ecolyo_style:
+        # Ecolyo's own style, 2021-12-08T09:00:00.000Z: the common case, fast.
+        try:
+            moment = datetime.fromisoformat(text[:23]) + delta
+        except ValueError:
+            return None
+        return moment.isoformat(timespec="milliseconds") + "Z"
+    moment = parse_event_date(text)
+    if moment is None:
+        return None
+    return rewrite_event_date(text, moment + delta)
+
+
+def shift_dates(events: Sequence[UsageEvent], rows: Sequence[int], amount: int, unit: str) -> SetField | None:
+    """Shift the ``eventDate`` of some events by ``amount`` days, hours or minutes.
+
+    Events whose date does not parse are left alone (not counted in the label).
+    """
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {UNITS}")
+    if amount == 0:
+        return None
+    delta = timedelta(**{unit: amount})
+    cache: dict[str, str] = {}
+    kept_rows, values = [], []
+    for row in rows:
+        new = shifted_date_text(events[row].eventDate, delta, cache)
+        if new is not None:
+            kept_rows.append(row)
+            values.append(new)
+    if not kept_rows:
+        return None
+    label = f"Shift {plural(len(kept_rows), 'event')} by {signed_amount(amount, unit)}"
+    return SetField(label, "eventDate", kept_rows, values)
+
+
+def move_to_day(events: Sequence[UsageEvent], rows: Sequence[int], day: date, label: str | None = None) -> SetField | None:
+    """Move events to ``day``, each keeping its time of day."""
+    kept_rows, values = [], []
+    for row in rows:
+        text = events[row].eventDate
+        moment = parse_event_date(text)
+        if moment is None:
+            continue
+        if moment.date() == day:
+            continue
+        if isinstance(text, str) and len(text) >= 10:
+            values.append(day.isoformat() + text[10:])
+        else:
+            values.append(rewrite_event_date(text, datetime.combine(day, moment.time())))
+        kept_rows.append(row)
+    if not kept_rows:
+        return None
+    label = label or f"Move {plural(len(kept_rows), 'event')} to {day.isoformat()}"
+    return SetField(label.format(n=plural(len(kept_rows), "event")), "eventDate", kept_rows, values)
+
+
+def move_to_yesterday(events: Sequence[UsageEvent], rows: Sequence[int], today: date) -> SetField | None:
+    """The Ecolyo page's recipe: today's clicks become yesterday's, so tonight's run takes them."""
+    day = today - timedelta(days=1)
+    return move_to_day(events, rows, day, label=f"Move {{n}} to yesterday ({day.isoformat()})")
+
+
+def set_event_date(events: Sequence[UsageEvent], row: int, moment: datetime) -> SetField | None:
+    """Set one event's ``eventDate``, written in the style of its old value."""
+    event = events[row]
+    new = rewrite_event_date(event.eventDate, moment)
+    if new == event.eventDate:
+        return None
+    return SetField(f"Set eventDate of {describe(event, row)} to {new}", "eventDate", [row], [new])
+
+
+def set_field(events: Sequence[UsageEvent], row: int, name: str, value: Any) -> SetField | None:
+    """Set one cell (type, target, context, result, startDate, aggregated)."""
+    if name not in EDITABLE_FIELDS:
+        raise ValueError(f"{name} cannot be edited")
+    event = events[row]
+    if name == "eventDate" and isinstance(value, datetime):
+        return set_event_date(events, row, value)
+    if name == "aggregated":
+        value = bool(value)
+    elif value == "" and name != "type":
+        value = None  # an emptied cell is an absent value
+    if getattr(event, name) == value:
+        return None
+    shown = "empty" if value is None else repr(value) if not isinstance(value, bool) else str(value).lower()
+    return SetField(f"Set {name} of {describe(event, row)} to {shown}", name, [row], [value])
+
+
+def toggle_aggregated(events: Sequence[UsageEvent], rows: Sequence[int]) -> SetField | None:
+    rows = list(rows)
+    if not rows:
+        return None
+    values = [not events[r].aggregated for r in rows]
+    return SetField(f"Toggle aggregated of {plural(len(rows), 'event')}", "aggregated", rows, values)
+
+
+def mark_aggregated(events: Sequence[UsageEvent], rows: Sequence[int], what: str) -> SetField | None:
+    """Set ``aggregated`` on the events a run took (those not set yet)."""
+    rows = [r for r in rows if not events[r].aggregated]
+    if not rows:
+        return None
+    return SetField(f"Mark {plural(len(rows), 'event')} aggregated ({what})", "aggregated", rows, [True] * len(rows))
+
+
+def describe(event: UsageEvent, row: int) -> str:
+    return f"event {event.id}" if event.id else f"event #{row + 1}"
+
+
+def unique_id(base: str, taken: set[str]) -> str:
+    for n in itertools.count(1):
+        candidate = f"{base}-copy{n if n > 1 else ''}"
+        if candidate not in taken:
+            taken.add(candidate)
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def duplicate_events(events: Sequence[UsageEvent], rows: Sequence[int]) -> InsertEvents | None:
+    """Copies of some events, with new ids and no ``_rev`` (they are new documents)."""
+    rows = list(rows)
+    if not rows:
+        return None
+    taken = {e.id for e in events if e.id}
+    copies = []
+    for row in rows:
+        doc = events[row].to_document()
+        doc.pop("_rev", None)
+        doc["_id"] = unique_id(events[row].id or "event", taken)
+        copies.append(UsageEvent.from_document(doc))
+    return InsertEvents(f"Duplicate {plural(len(rows), 'event')}", copies)
+
+
+def new_event(moment: datetime, type: str = "NavigationEvent", **fields: Any) -> InsertEvents:
+    """One new event at ``moment`` (other fields given as keyword arguments)."""
+    doc: dict[str, Any] = {"_id": f"new-{uuid.uuid4().hex[:12]}", "type": type, "eventDate": format_event_date(moment)}
+    for key in ("target", "context", "result", "startDate"):
+        if fields.get(key) not in (None, ""):
+            doc[key] = fields[key]
+    doc["aggregated"] = bool(fields.get("aggregated", False))
+    event = UsageEvent.from_document(doc)
+    return InsertEvents(f"Add {type} on {moment:%Y-%m-%d %H:%M}", [event])
+
+
+def delete_events(rows: Sequence[int]) -> DeleteEvents | None:
+    rows = sorted(set(rows))
+    if not rows:
+        return None
+    return DeleteEvents(f"Delete {plural(len(rows), 'event')}", rows)
+
+
+def set_context(old: UserContext | None, new: UserContext) -> SetContext | None:
+    if old == new:
+        return None
+    return SetContext("Edit the user context", new, old)

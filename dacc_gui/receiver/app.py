@@ -1,0 +1,541 @@
+"""The receiver's HTTP side: the DACC routes, and the control API for scripts.
+
+DACC routes (every request recorded):
+  POST /measure                  a raw measure, as the DACC takes it
+  POST /  and  POST /remote/<doctype>
+                                 ``{"data": "<json string>"}`` or
+                                 ``{"path": "measure", "data": "<json string>"}``,
+                                 as Ecolyo posts through the Cozy stack
+  GET|POST /aggregate            the DACC's aggregates over what was accepted
+  GET /status                    the DACC's status document
+Control API (not recorded, no token): ``/_receiver/summary``, ``/_receiver/measures``,
+``/_receiver/reset``, ``/_receiver/export``, ``/_receiver/faults``.
+
+Measures are checked by the core's validator (``dacc_gui.validation``), so the
+receiver answers what the real DACC answers: 201 ``{"ok": true}`` or 400
+``{"error": ...}``. Anything a client sends gets a 4xx at worst, never a 5xx
+(except an injected fault, or a store that cannot write).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import math
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import PrivateAttr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from dacc_gui.measures import MeasureCatalog, MeasureDefinition, load_catalog
+from dacc_gui.receiver import aggregate as agg
+from dacc_gui.receiver.faults import FaultError, Faults
+from dacc_gui.receiver.records import BODY_KEEP_LIMIT, Kind, Record, Shape, now_iso, redact_headers
+from dacc_gui.receiver.store import Store, StoreError
+from dacc_gui.validation import Validation, validate_measure
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # 1 MiB: past it, 413
+DRAIN_LIMIT = 16 * MAX_BODY  # a bigger body is not read to its end (the connection closes)
+
+DACC_DOCTYPES = (
+    "cc.cozycloud.dacc",
+    "cc.cozycloud.dacc_v2",
+    "cc.cozycloud.dacc.dev",
+    "cc.cozycloud.dacc.dev_v2",
+)
+
+# Flask-HTTPAuth's answer to a missing or wrong token, as the real DACC sends it.
+UNAUTHORIZED_BODY = "Unauthorized Access"
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="Authentication Required"'}
+STACK_502 = (
+    "through the Cozy stack Ecolyo would see 502 "
+    "\"the content-type for the response is not authorized\" (the DACC's 401 is HTML)"
+)
+INJECTED_500 = {"error": "Injected fault: internal server error"}
+
+ROUTES_HELP = [
+    "POST /measure",
+    "POST /",
+    "POST /remote/<doctype>",
+    "GET|POST /aggregate",
+    "GET /status",
+    "GET /_receiver/summary",
+    "GET /_receiver/measures?status=&measureName=&since=&after=&limit=&offset=",
+    "POST /_receiver/reset",
+    "GET /_receiver/export",
+    "GET|POST|DELETE /_receiver/faults",
+]
+
+
+def jsonable(value: Any) -> Any:
+    """JSON has no NaN or Infinity (Python's parser accepts them): write them as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def dump(value: Any) -> str:
+    return json.dumps(jsonable(value), ensure_ascii=False)
+
+
+def json_response(value: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(dump(value), status, headers, media_type="application/json")
+
+
+class _IndexedCatalog(MeasureCatalog):
+    """The catalog with its name index built once (``get`` is called several times per measure)."""
+
+    _index: dict[str, MeasureDefinition] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def of(cls, catalog: MeasureCatalog) -> _IndexedCatalog:
+        indexed = cls.model_validate(catalog.model_dump())
+        indexed._index = MeasureCatalog.by_name(indexed)
+        return indexed
+
+    def by_name(self) -> dict[str, MeasureDefinition]:
+        return self._index
+
+    def get(self, name: str) -> MeasureDefinition | None:
+        return self._index.get(name)
+
+
+class _Endpoint:
+    """An ASGI endpoint taking every method (function endpoints default to GET only)."""
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response]]):
+        self.handler = handler
+
+    async def __call__(self, scope, receive, send) -> None:
+        response = await self.handler(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+class _Reply:
+    """What a DACC route decided: the answer and what to record with it."""
+
+    def __init__(self, status: int, body: Any, *, html: bool = False, headers: dict | None = None):
+        self.status = status
+        self.text = body if isinstance(body, str) else dump(body)
+        self.html = html
+        self.headers = headers
+
+    def response(self) -> Response:
+        media = "text/html; charset=utf-8" if self.html else "application/json"
+        return Response(self.text, self.status, self.headers, media_type=media)
+
+
+def _parse_json(body: bytes) -> tuple[bool, Any, str | None]:
+    """(parsed?, value, error): JSON of a body, or why it is not JSON."""
+    try:
+        return True, json.loads(body), None
+    except UnicodeDecodeError:
+        return False, None, "the body is not UTF-8 text"
+    except RecursionError:
+        return False, None, "the body's JSON is nested too deeply"
+    except ValueError as exc:
+        return False, None, f"the body is not JSON: {exc}"
+
+
+class ReceiverApp:
+    """Builds the Starlette app over a store, a fault queue and an optional token."""
+
+    def __init__(
+        self,
+        store: Store,
+        faults: Faults | None = None,
+        token: str | None = None,
+        catalog: MeasureCatalog | None = None,
+    ):
+        self.store = store
+        self.faults = faults or Faults()
+        self.token = token or None
+        self.catalog = _IndexedCatalog.of(catalog or load_catalog())
+        self.definitions = self.catalog.by_name()
+        self._settled: deque = deque()  # (future, error) from the writer thread
+        self._settle_lock = threading.Lock()
+        self._settle_scheduled = False
+        dacc = [
+            Route("/measure", _Endpoint(self._measure)),
+            Route("/", _Endpoint(self._wrapped)),
+            Route("/remote/{doctype:path}", _Endpoint(self._wrapped)),
+            Route("/aggregate", _Endpoint(self._aggregate)),
+            Route("/status", _Endpoint(self._status)),
+        ]
+        control = [
+            Route("/_receiver/summary", _Endpoint(self._control_summary)),
+            Route("/_receiver/measures", _Endpoint(self._control_measures)),
+            Route("/_receiver/reset", _Endpoint(self._control_reset)),
+            Route("/_receiver/export", _Endpoint(self._control_export)),
+            Route("/_receiver/faults", _Endpoint(self._control_faults)),
+        ]
+        unknown = [Route("/{path:path}", _Endpoint(self._unknown))]
+        self.app = Starlette(routes=dacc + control + unknown)
+
+    # -- the common path of every DACC request ---------------------------------
+    async def _handle(
+        self,
+        request: Request,
+        kind: str,
+        decide: Callable[[Record, bytes], _Reply],
+        methods: tuple[str, ...],
+        needs_token: bool,
+    ) -> Response:
+        record = Record(
+            received_at=now_iso(),
+            method=request.method,
+            path=_path_of(request),
+            headers=redact_headers([(k, v) for k, v in request.headers.items()]),
+            kind=kind,
+        )
+        try:
+            body, size = await self._read_body(request)
+            record.body = body if size <= MAX_BODY else body[:BODY_KEEP_LIMIT]
+            reply = await self._decide(request, record, body, size, decide, methods, needs_token)
+        except Exception as exc:  # a bug of ours: still recorded, still answered
+            log.exception("receiver: internal error on %s %s", request.method, request.url.path)
+            record.error = f"internal receiver error: {type(exc).__name__}: {exc}"
+            reply = _Reply(500, {"error": record.error})
+        record.status = reply.status
+        record.response = reply.text
+        if record.error is None and reply.status >= 400:
+            record.error = _error_of(reply.text)
+        try:
+            await self._commit(record)
+        except StoreError as exc:
+            return json_response({"error": f"the receiver could not store this request: {exc}"}, 503)
+        return reply.response()
+
+    async def _decide(self, request, record, body, size, decide, methods, needs_token) -> _Reply:
+        fault = self.faults.take() if kind_takes_faults(record.kind) else None
+        if fault is not None:
+            record.fault = fault.kind
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.kind == "500":
+                record.error = "injected fault: 500"
+                return _Reply(500, INJECTED_500)
+            if fault.kind == "401":
+                record.error = "injected fault: 401 (the DACC's HTML page)"
+                return _Reply(401, UNAUTHORIZED_BODY, html=True, headers=UNAUTHORIZED_HEADERS)
+        if request.method not in methods:
+            return _Reply(
+                405,
+                {"error": f"{request.method} is not allowed on {request.url.path}", "routes": ROUTES_HELP},
+                headers={"Allow": ", ".join(methods)},
+            )
+        if needs_token:
+            unauthorized = self._check_token(request, record)
+            if unauthorized is not None:
+                return unauthorized
+        if size > MAX_BODY:
+            return _Reply(413, {"error": f"the body is larger than 1 MiB ({size} bytes)"})
+        return decide(record, body)
+
+    async def _read_body(self, request: Request) -> tuple[bytes, int]:
+        """The body (up to 1 MiB kept in full) and its size; a huge body is not read to its end."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > DRAIN_LIMIT:
+            return b"", int(declared)
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size <= MAX_BODY:
+                chunks.append(chunk)
+            elif size > DRAIN_LIMIT:
+                break
+        body = b"".join(chunks)
+        return body, size
+
+    def _check_token(self, request: Request, record: Record) -> _Reply | None:
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.strip().partition(" ")
+        bearer = given.strip() if scheme.lower() == "bearer" else ""
+        if self.token is None:  # no token set: every sender is welcome, as in the local recipe
+            return None
+        if bearer and hmac.compare_digest(bearer.encode(), self.token.encode()):
+            return None
+        record.error = "missing or wrong bearer token (the DACC's 401 HTML page)"
+        if not record.path.startswith(("/measure", "/aggregate")):
+            record.production_note = STACK_502
+        return _Reply(401, UNAUTHORIZED_BODY, html=True, headers=UNAUTHORIZED_HEADERS)
+
+    async def _commit(self, record: Record) -> None:
+        """Hand the record to the store and wait until it is committed."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+
+        def done(_: Record, error: BaseException | None) -> None:
+            # Called in the writer thread: queue the outcome, wake the loop once per batch.
+            self._settled.append((future, error))
+            with self._settle_lock:
+                if self._settle_scheduled:
+                    return
+                self._settle_scheduled = True
+            loop.call_soon_threadsafe(self._settle)
+
+        self.store.submit(record, done)
+        await future
+
+    def _settle(self) -> None:
+        with self._settle_lock:
+            self._settle_scheduled = False
+        while self._settled:
+            future, error = self._settled.popleft()
+            if future.done():
+                continue
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(StoreError(str(error)))
+
+    # -- measures ---------------------------------------------------------------
+    async def _measure(self, request: Request) -> Response:
+        return await self._handle(request, Kind.MEASURE, self._decide_raw, ("POST",), True)
+
+    async def _wrapped(self, request: Request) -> Response:
+        return await self._handle(request, Kind.MEASURE, self._decide_wrapped, ("POST",), True)
+
+    def _decide_raw(self, record: Record, body: bytes) -> _Reply:
+        record.shape = Shape.RAW
+        if not body.strip():
+            return self._judge(record, None)  # the DACC's first check: an empty measure
+        parsed, measure, error = _parse_json(body)
+        if not parsed:
+            record.production_status = 500
+            record.production_note = (
+                "production would answer 500: Flask's JSON parsing error reaches the route's catch-all"
+            )
+            return _Reply(400, {"error": error})
+        record.measure, record.has_measure = measure, True
+        return self._judge(record, measure)
+
+    def _decide_wrapped(self, record: Record, body: bytes) -> _Reply:
+        doctype = record.path.removeprefix("/remote/").split("?")[0] if record.path.startswith("/remote/") else None
+        parsed, outer, error = _parse_json(body)
+        if not parsed:
+            return _Reply(400, {"error": error})
+        form = 'Ecolyo posts {"data": "<the measure as a JSON string>"} here'
+        if not isinstance(outer, dict):
+            return _Reply(400, {"error": f"the body must be a JSON object: {form}"})
+        if "data" not in outer:
+            hint = " (a raw measure goes to POST /measure)" if "measureName" in outer else ""
+            return _Reply(400, {"error": f'the body has no "data" field: {form}{hint}'})
+        record.shape = Shape.PATH_DATA if "path" in outer else Shape.DATA
+        if "path" in outer and outer["path"] != "measure":
+            return _Reply(400, {"error": f'"path" is {dump(outer["path"])}: the DACC takes measures on "measure"'})
+        if doctype is not None and doctype.endswith("_v2") and "path" not in outer:
+            return _Reply(400, {"error": f'the {doctype} remote doctype needs "path": "measure" beside "data"'})
+        data = outer["data"]
+        if not isinstance(data, str):
+            what = "an object" if isinstance(data, dict) else f"a JSON {_json_type(data)}"
+            return _Reply(
+                400,
+                {"error": f'"data" must be a string holding the measure as JSON, not {what}: '
+                          "the Cozy stack only forwards strings"},
+            )
+        parsed, measure, error = _parse_json(data.encode("utf-8", errors="surrogatepass"))
+        if not parsed:
+            return _Reply(400, {"error": '"data" ' + error.removeprefix("the body ")})
+        record.measure, record.has_measure = measure, True
+        reply = self._judge(record, measure)
+        if reply.status == 201 and doctype is not None and doctype not in DACC_DOCTYPES:
+            record.warnings.append(
+                f"{doctype} is not a DACC remote doctype ({', '.join(DACC_DOCTYPES)})"
+            )
+        return reply
+
+    def _judge(self, record: Record, measure: Any) -> _Reply:
+        """The core validator's verdict, duplicates checked against what was received."""
+        try:
+            with self.store.duplicate_keys() as seen:
+                result = validate_measure(measure, self.catalog, seen)
+                record.duplicate_key = seen.added
+        except Exception as exc:  # the validator tripped on odd input: a 400, said plainly
+            log.exception("receiver: the validator failed")
+            result = Validation(400, f"the receiver could not check this measure ({type(exc).__name__}: {exc})")
+        record.warnings = list(result.warnings)
+        if result.production_status is not None and record.production_status is None:
+            record.production_status = result.production_status
+            record.production_note = result.production_note
+        if result.ok:
+            return _Reply(201, {"ok": True})
+        return _Reply(400, {"error": result.error})
+
+    # -- DACC queries -------------------------------------------------------------
+    async def _aggregate(self, request: Request) -> Response:
+        return await self._handle(request, Kind.QUERY, self._decide_aggregate, ("GET", "POST"), True)
+
+    def _decide_aggregate(self, record: Record, body: bytes) -> _Reply:
+        if body.strip():
+            parsed, params, error = _parse_json(body)
+            if not parsed:
+                return _Reply(400, {"error": error})
+        else:
+            params = {k: v for k, v in _query_params(record.path).items()} or None
+        try:
+            query = agg.parse_query(params, self.definitions)
+        except agg.AggregateQueryError as exc:
+            return _Reply(exc.status, {"error": str(exc)})
+        definition = self.definitions[query.measure_name]
+        if not getattr(definition, "accessApp", True) and record.production_status is None:
+            record.production_status = 403
+            record.production_note = (
+                f"production would answer 403 to an app token: You cannot access results for "
+                f"this measure: {definition.name} (accessApp is false)"
+            )
+        rows = self.store.aggregation_rows(query)
+        return _Reply(200, agg.aggregate_rows(rows, definition))
+
+    async def _status(self, request: Request) -> Response:
+        return await self._handle(request, Kind.QUERY, self._decide_status, ("GET", "HEAD"), False)
+
+    def _decide_status(self, record: Record, body: bytes) -> _Reply:
+        try:
+            self.store.summary()
+            db = {"status": "ok"}
+        except Exception as exc:
+            db = {"status": "ko", "error": str(exc)}
+        return _Reply(200, {"db": db, "global_status": db["status"]})
+
+    async def _unknown(self, request: Request) -> Response:
+        def decide(record: Record, body: bytes) -> _Reply:
+            return _Reply(404, {"error": f"unknown path {request.url.path}", "routes": ROUTES_HELP})
+
+        methods = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+        return await self._handle(request, Kind.OTHER, decide, (request.method, *methods), False)
+
+    # -- control API ----------------------------------------------------------------
+    async def _control_summary(self, request: Request) -> Response:
+        if request.method != "GET":
+            return _not_allowed(request, "GET")
+        return json_response(await _off_loop(self.store.summary))
+
+    async def _control_measures(self, request: Request) -> Response:
+        if request.method != "GET":
+            return _not_allowed(request, "GET")
+        q = request.query_params
+        try:
+            limit = int(q.get("limit", "1000"))
+            offset = int(q.get("offset", "0"))
+            after = int(q["after"]) if q.get("after") else None
+            if limit < 0 or offset < 0:
+                raise ValueError("limit and offset must not be negative")
+            records = await _off_loop(
+                self.store.records,
+                status=q.get("status"),
+                measure=q.get("measureName") or q.get("measure"),
+                since=q.get("since"),
+                after=after,
+                kind=q.get("kind"),
+                limit=limit,
+                offset=offset,
+            )
+        except ValueError as exc:
+            return json_response({"error": str(exc)}, 400)
+        return json_response({"count": len(records), "records": [r.to_json() for r in records]})
+
+    async def _control_reset(self, request: Request) -> Response:
+        if request.method != "POST":
+            return _not_allowed(request, "POST")
+        removed = await _off_loop(self.store.reset)
+        return json_response({"ok": True, "removed": removed})
+
+    async def _control_export(self, request: Request) -> Response:
+        if request.method != "GET":
+            return _not_allowed(request, "GET")
+        return json_response(await _off_loop(self.store.export))
+
+    async def _control_faults(self, request: Request) -> Response:
+        if request.method == "GET":
+            return json_response({"pending": [f.to_json() for f in self.faults.pending()]})
+        if request.method == "DELETE":
+            return json_response({"ok": True, "cleared": self.faults.clear()})
+        if request.method != "POST":
+            return _not_allowed(request, "GET, POST, DELETE")
+        body = await request.body()
+        if body.strip():
+            parsed, params, error = _parse_json(body)
+            if not parsed:
+                return json_response({"error": error}, 400)
+        else:
+            params = dict(request.query_params)
+            for key, convert in (("count", int), ("delay", float)):
+                if key in params:
+                    try:
+                        params[key] = convert(params[key])
+                    except ValueError:
+                        return json_response({"error": f"{key} must be a number"}, 400)
+        if not isinstance(params, dict) or "kind" not in params:
+            return json_response(
+                {"error": 'give {"kind": "delay"|"500"|"401", "count": N, "delay": seconds}'}, 400
+            )
+        try:
+            self.faults.inject(params["kind"], params.get("count", 1), params.get("delay"))
+        except FaultError as exc:
+            return json_response({"error": str(exc)}, 400)
+        return json_response({"ok": True, "pending": [f.to_json() for f in self.faults.pending()]}, 201)
+
+
+def kind_takes_faults(kind: str) -> bool:
+    return kind in (Kind.MEASURE, Kind.QUERY)
+
+
+async def _off_loop(fn, *args, **kwargs):
+    """Run a store read in a worker thread so the server keeps answering."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def _not_allowed(request: Request, allowed: str) -> Response:
+    return json_response(
+        {"error": f"{request.method} is not allowed on {request.url.path}", "routes": ROUTES_HELP},
+        405,
+        {"Allow": allowed},
+    )
+
+
+def _path_of(request: Request) -> str:
+    """The path as received, with its query string (cheaper than building ``request.url``)."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return request.scope["path"] + (f"?{query}" if query else "")
+
+
+def _query_params(path: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    _, _, query = path.partition("?")
+    return dict(parse_qsl(query, keep_blank_values=True))
+
+
+def _error_of(text: str) -> str:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text[:200]
+    return str(value.get("error")) if isinstance(value, dict) and "error" in value else text[:200]
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__

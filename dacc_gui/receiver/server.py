@@ -1,0 +1,218 @@
+"""The receiver as the app and the ``serve`` command drive it: uvicorn in a thread.
+
+``Receiver`` owns the store (which outlives the server: stop, start and
+restart on another port keep every record) and the fault queue, and runs
+uvicorn in a background thread. The port is bound before the thread starts,
+so a port in use raises ``PortInUseError`` at once, with a clear message.
+
+New records reach the app through ``add_listener(callback)``: the callback is
+called from the store's writer thread, right after the record is committed,
+never from the caller's thread. A Qt app emits a signal from it (Qt queues it
+to the GUI thread); keep it short, since it delays the next commit.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import uvicorn
+
+from dacc_gui.measures import MeasureCatalog, load_catalog
+from dacc_gui.receiver import aggregate as agg
+from dacc_gui.receiver.app import ReceiverApp
+from dacc_gui.receiver.faults import Faults
+from dacc_gui.receiver.store import DEFAULT_CAP, Listener, Store
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8081
+START_TIMEOUT = 10.0
+
+
+class ReceiverError(Exception):
+    """The receiver cannot do what was asked (listen, open its database...)."""
+
+
+class PortInUseError(ReceiverError):
+    """Another program already listens on that host and port."""
+
+
+def default_db_path() -> Path:
+    """``<user data dir>/dacc-gui/receiver.sqlite3`` (platformdirs)."""
+    return Path(platformdirs.user_data_dir("dacc-gui")) / "receiver.sqlite3"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_DEFAULT_DB = object()
+
+
+class Receiver:
+    """A mock DACC: ``Receiver(db_path, host, port, token)``; ``db_path=None`` keeps it in memory.
+
+    Without ``db_path`` the records go to :func:`default_db_path`. ``port=0``
+    picks a free port; ``.port`` then gives the real one once started.
+    """
+
+    def __init__(
+        self,
+        db_path: str | Path | None = _DEFAULT_DB,  # type: ignore[assignment]
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        token: str | None = None,
+        cap: int = DEFAULT_CAP,
+        catalog: MeasureCatalog | None = None,
+    ):
+        if db_path is _DEFAULT_DB:
+            db_path = default_db_path()
+        self.db_path: Path | None = Path(db_path) if db_path is not None else None
+        self.host = host
+        self.port = port
+        self.token = token
+        self.catalog = catalog or load_catalog()
+        self.store = Store(self.db_path, cap=cap)
+        self.faults = Faults()
+        self.http = ReceiverApp(self.store, self.faults, token, self.catalog)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    # -- life cycle ------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and self._server is not None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> Receiver:
+        """Listen and serve in a background thread; raises PortInUseError if the port is taken."""
+        with self._lock:
+            if self.running:
+                return self
+            sock = _bind(self.host, self.port)
+            self.port = sock.getsockname()[1]
+            config = uvicorn.Config(
+                self.http.app,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=3,
+                backlog=2048,
+            )
+            server = uvicorn.Server(config)
+            thread = threading.Thread(
+                target=server.run, kwargs={"sockets": [sock]}, name="dacc-receiver-http", daemon=True
+            )
+            thread.start()
+            deadline = time.monotonic() + START_TIMEOUT
+            while not server.started:
+                if not thread.is_alive() or time.monotonic() > deadline:
+                    server.should_exit = True
+                    thread.join(2)
+                    sock.close()
+                    raise ReceiverError(f"the receiver could not start on {self.url}")
+                time.sleep(0.005)
+            self._server, self._thread, self._socket = server, thread, sock
+            return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving (open connections get a few seconds); every record stays stored."""
+        with self._lock:
+            if self._server is None:
+                return
+            self._server.should_exit = True
+            if self._thread is not None:
+                self._thread.join(timeout)
+            if self._socket is not None:
+                self._socket.close()
+            self._server = self._thread = self._socket = None
+        self.store.flush()
+
+    def restart(self, port: int | None = None, host: str | None = None) -> Receiver:
+        """Stop, then start again (on another port or host if given)."""
+        self.stop()
+        if port is not None:
+            self.port = port
+        if host is not None:
+            self.host = host
+        return self.start()
+
+    def close(self) -> None:
+        """Stop and close the database."""
+        self.stop()
+        self.store.close()
+
+    def __enter__(self) -> Receiver:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- for the app ---------------------------------------------------------------
+    def add_listener(self, callback: Listener) -> None:
+        """``callback(record)`` for each new record, from the writer thread (see module doc)."""
+        self.store.add_listener(callback)
+
+    def remove_listener(self, callback: Listener) -> None:
+        self.store.remove_listener(callback)
+
+    def aggregate(
+        self,
+        measure: str,
+        start: str,
+        end: str,
+        created_by: str | None = None,
+        include_hidden: bool = False,
+    ) -> list[dict[str, Any]]:
+        """What ``/aggregate`` answers; with ``include_hidden`` also the groups under the
+        threshold, each marked ``"hidden": True`` (the others ``False``).
+
+        Raises ``AggregateQueryError`` (the DACC's message) for a bad query.
+        """
+        given = {"measureName": measure, "startDate": start, "endDate": end, "createdBy": created_by}
+        params = {k: v for k, v in given.items() if v is not None}
+        definitions = self.catalog.by_name()
+        query = agg.parse_query(params, definitions)
+        rows = self.store.aggregation_rows(query)
+        return agg.aggregate_rows(rows, definitions[measure], include_hidden=include_hidden)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ReceiverError(f"cannot listen on {host}: {exc.strerror}") from exc
+    family, kind, proto, _, address = infos[0]
+    # proto must say TCP: asyncio sets TCP_NODELAY only then (else ~40 ms per answer).
+    sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
+    # Lets a restart reuse the port at once; still refuses a port someone listens on.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(
+                f"port {port} on {host} is already in use (another receiver, or the old "
+                f"logging server?); stop it or choose another port"
+            ) from exc
+        raise ReceiverError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.setblocking(False)
+    return sock

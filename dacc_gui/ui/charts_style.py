@@ -1,0 +1,127 @@
+"""Look of the charts: colour-blind-friendly palette, symbols, fonts, light and dark themes.
+
+Charts are shown in demos and pasted into reports, so they are drawn to be
+read at a glance: the Okabe-Ito colours (distinguishable with the common
+colour-vision deficiencies), then Paul Tol's muted ones, and a different
+symbol or fill pattern each time the colours come round again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+# Okabe-Ito without its yellow (unreadable on white), then Tol's muted palette.
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#332288",  # indigo
+    "#999933",  # olive
+    "#882255",  # wine
+    "#44AA99",  # teal
+)
+SYMBOLS = ("o", "s", "t", "d", "t1", "star", "p", "h")
+FILL_PATTERNS = (
+    QtCore.Qt.BrushStyle.SolidPattern,
+    QtCore.Qt.BrushStyle.BDiagPattern,
+    QtCore.Qt.BrushStyle.DiagCrossPattern,
+    QtCore.Qt.BrushStyle.Dense4Pattern,
+)
+HIDDEN_GREY = "#B0B0B0"
+
+DAY_SECONDS = 86400
+BAR_SPAN = 0.8  # share of a day the bars of one day take, leaving a gap between days
+
+TITLE_SIZE = "13pt"
+LEGEND_SIZE = "10pt"
+AXIS_POINT_SIZE = 11
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours of one background choice."""
+
+    name: str
+    background: str
+    foreground: str
+    grid_alpha: float
+    legend_fill: str
+    first_colour: str  # replaces the palette's first colour when it would not show
+
+    def colour(self, index: int) -> str:
+        colours = (self.first_colour,) + PALETTE[1:]
+        return colours[index % len(colours)]
+
+
+LIGHT = Theme("light", "#FFFFFF", "#202020", 0.25, "#FFFFFFE6", PALETTE[0])
+DARK = Theme("dark", "#1E1E1E", "#E0E0E0", 0.2, "#1E1E1EE6", "#F0E442")  # Okabe-Ito yellow: reads on dark
+
+
+def theme(light: bool) -> Theme:
+    return LIGHT if light else DARK
+
+
+def symbol(index: int) -> str:
+    """Same colour again means another symbol, so series never look alike."""
+    return SYMBOLS[(index // len(PALETTE)) % len(SYMBOLS)]
+
+
+def bar_brush(t: Theme, index: int, alpha: int = 255) -> QtGui.QBrush:
+    colour = QtGui.QColor(t.colour(index))
+    colour.setAlpha(alpha)
+    pattern = FILL_PATTERNS[(index // len(PALETTE)) % len(FILL_PATTERNS)]
+    return QtGui.QBrush(colour, pattern)
+
+
+def axis_font() -> QtGui.QFont:
+    font = QtGui.QFont()
+    font.setPointSize(AXIS_POINT_SIZE)
+    return font
+
+
+def style_plot(plot: pg.PlotItem, t: Theme, y_label: str) -> None:
+    """Axes, fonts and grid of one plot in theme ``t``."""
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(t.foreground))
+        axis.setTextPen(pg.mkPen(t.foreground))
+        axis.setTickFont(axis_font())
+    plot.getAxis("left").setLabel(y_label, color=t.foreground, **{"font-size": "11pt"})
+    plot.showGrid(x=False, y=True, alpha=t.grid_alpha)
+
+
+def day_x(day: dt.date) -> float:
+    """A day as the x of a date axis: midnight UTC, so labels show the day as written."""
+    return float(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+
+
+def x_day(x: float) -> dt.date:
+    """The day an x position falls in (the inverse of :func:`day_x`, rounded to the nearest day)."""
+    return dt.datetime.fromtimestamp(round(x / DAY_SECONDS) * DAY_SECONDS, dt.timezone.utc).date()
+
+
+def format_value(value: float) -> str:
+    """Counts as integers, other numbers with at most two decimals."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def y_label_for(measure: str) -> str:
+    """What a measure's values are, for the y axis."""
+    if measure.endswith("-duration"):
+        return "seconds"
+    if measure == "quiz-stars":
+        return "stars"
+    if measure.startswith("consumption-variation"):
+        return "variation (%)"
+    if "count" in measure or "attempts" in measure or measure.endswith("-daily"):
+        return "count"
+    return "value"

@@ -1,0 +1,80 @@
+"""Telling the user what went wrong: plain words first, details behind a button.
+
+Every failure the user sees goes through ``show_error``: what happened, where,
+and what to do, in a message box whose "Show Details..." button holds the
+technical text (a traceback at most). ``install_excepthook`` makes sure an
+unexpected error in a slot ends up there too, never as a bare traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from dacc_gui.io.loader import LoadError
+
+# Tests replace this to see the messages instead of opening boxes.
+_sink: Callable[[str, str, str], None] | None = None
+
+
+def set_sink(sink: Callable[[str, str, str], None] | None) -> None:
+    """Send messages to ``sink(title, text, details)`` instead of dialogs."""
+    global _sink
+    _sink = sink
+
+
+def describe(exc: BaseException) -> str:
+    """An exception in words a user understands."""
+    if isinstance(exc, (LoadError, ValueError)) and str(exc):
+        return str(exc)
+    if isinstance(exc, PermissionError):
+        return f"Permission denied: {exc.filename or exc}. Choose another place or check the file's permissions."
+    if isinstance(exc, FileNotFoundError):
+        return f"The file {exc.filename or ''} does not exist (any more)."
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else "")
+    if isinstance(exc, MemoryError):
+        return "Not enough memory for this. Try a smaller file or a shorter range."
+    return f"An unexpected error happened ({type(exc).__name__}: {exc})."
+
+
+def show_error(parent: QWidget | None, title: str, text: str, details: str = "") -> None:
+    """A message box: ``text`` says what and what to do; ``details`` behind a button."""
+    if _sink is not None:
+        _sink(title, text, details)
+        return
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
+    if details:
+        box.setDetailedText(details)
+    box.setModal(True)
+    box.open()  # not exec(): the window keeps running behind it
+
+
+def show_exception(parent: QWidget | None, title: str, exc: BaseException, todo: str = "") -> None:
+    details = getattr(exc, "details", "") or "".join(traceback.format_exception(exc))
+    text = describe(exc) + (f"\n\n{todo}" if todo else "")
+    show_error(parent, title, text, details)
+
+
+def install_excepthook(parent_getter: Callable[[], QWidget | None]) -> None:
+    """Unexpected errors in the UI become a dialog instead of a traceback."""
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):  # noqa: ANN001
+        if issubclass(kind, KeyboardInterrupt):
+            previous(kind, value, tb)
+            return
+        details = "".join(traceback.format_exception(kind, value, tb))
+        print(details, file=sys.stderr)  # kept for bug reports
+        show_error(
+            parent_getter(),
+            "Something went wrong",
+            f"The app hit an unexpected error ({kind.__name__}: {value}). Your edits are still there; "
+            "save them to be safe, and please report this with the details.",
+            details,
+        )
+
+    sys.excepthook = hook

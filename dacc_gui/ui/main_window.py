@@ -1,0 +1,522 @@
+"""The main window of DACC Inspector.
+
+The data source and user context sit in a dock on the left; the views are
+tabs registered in one place (``register_tab``), so that later parts
+(Receiver, Compare) plug in beside Events, Indicators and Charts. The status
+bar shows the source, the events loaded, the edits not saved, the running
+task (progress, Cancel), and has slots for more (``add_status_widget``,
+e.g. the receiver's state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar, QPushButton,
+    QScrollArea, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from dacc_gui import __version__
+from dacc_gui.io.eventset import EventSet, Shape
+from dacc_gui.io.loader import load_file
+from dacc_gui.io.saver import save_file
+from dacc_gui.ui import errors
+from dacc_gui.ui.context_editor import ContextEditor
+from dacc_gui.ui.document import EventsDocument
+from dacc_gui.ui.events_view import EventsView
+from dacc_gui.ui.indicators_view import IndicatorsView
+from dacc_gui.ui.sample import load_sample
+from dacc_gui.ui.settings import Settings
+from dacc_gui.ui.tasks import Task, TaskRunner
+
+APP_NAME = "DACC Inspector"
+FILE_FILTERS = "JSON exports (*.json *.jsonl *.ndjson);;All files (*)"
+SHAPE_NAMES = {Shape.OWN: "DACC Inspector format", Shape.ACH: "ACH format", Shape.ARRAY: "JSON array",
+               Shape.ALL_DOCS: "CouchDB _all_docs", Shape.FIND: "CouchDB _find", Shape.JSONL: "JSON Lines"}
+
+
+class TaskIndicator(QWidget):
+    """The running task in the status bar: what, how far, and Cancel."""
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setMaximumWidth(180)
+        self.bar.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button)
+        self.task: Task | None = None
+        self.cancel_button.clicked.connect(self.cancel)
+        runner.started.connect(self._started)
+        runner.ended.connect(self._ended)
+        self.runner = runner
+        self.setVisible(False)
+
+    def _started(self, task: Task) -> None:
+        if task.quiet:
+            return
+        self.task = task
+        self.label.setText(task.label + "…")
+        self.bar.setRange(0, 0)  # busy until the first progress report
+        self.cancel_button.setEnabled(task.cancellable)
+        task.progressed.connect(self._progress)
+        self.setVisible(True)
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.sender() is self.task and total > 0:
+            self.bar.setRange(0, total)
+            self.bar.setValue(done)
+
+    def _ended(self, task: Task) -> None:
+        if task is self.task:
+            self.task = None
+            others = [t for t in self.runner.running if not t.quiet]
+            if others:
+                self._started(others[-1])
+            else:
+                self.setVisible(False)
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
+class MainWindow(QMainWindow):
+    """Events, Indicators and Charts over one document."""
+
+    def __init__(self, settings: Settings | None = None, runner: TaskRunner | None = None,
+                 today: Callable[[], date] = date.today) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.runner = runner or TaskRunner()
+        self.today = today
+        self.document = EventsDocument(self)
+        self.views: dict[str, QWidget] = {}
+        self._close_after_save = False
+        self._loading: Task | None = None
+        self.setWindowTitle(APP_NAME)
+        self.resize(1280, 800)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+        self.events_view = EventsView(self.document, self.runner)
+        self.events_view.today = today
+        self.indicators_view = IndicatorsView(self.document, self.runner, self.settings, today)
+        self.register_tab("events", "Events", self.events_view)
+        self.register_tab("indicators", "Indicators", self.indicators_view)
+        self.register_tab("charts", "Charts", self._make_charts())
+
+        self._build_source_dock()
+        self._build_menus()
+        self._build_status_bar()
+        self._connect()
+        self._restore_state()
+        self._update_title()
+
+    # --- extension points ---------------------------------------------------------
+    def register_tab(self, key: str, title: str, widget: QWidget) -> None:
+        """Add a view as a tab (later parts add Receiver, Compare)."""
+        self.views[key] = widget
+        self.tabs.addTab(widget, title)
+        if hasattr(self, "view_menu"):
+            self._add_view_action(key, title)
+
+    def show_tab(self, key: str) -> None:
+        self.tabs.setCurrentWidget(self.views[key])
+
+    def add_status_widget(self, key: str, widget: QWidget) -> None:
+        """A permanent slot in the status bar (e.g. the receiver's state)."""
+        self.status_widgets[key] = widget
+        self.statusBar().addPermanentWidget(widget)
+
+    def add_dock(self, key: str, title: str, widget: QWidget,
+                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{key}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def _make_charts(self) -> QWidget:
+        try:
+            from dacc_gui.ui.charts import ChartsPanel
+        except ImportError:
+            placeholder = QLabel("Charts of the previewed indicators come here.")
+            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.charts = None
+            return placeholder
+        self.charts = ChartsPanel()
+        return self.charts
+
+    # --- building ---------------------------------------------------------------------
+    def _build_source_dock(self) -> None:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        self.source_label = QLabel()
+        self.source_label.setWordWrap(True)
+        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems_label = QLabel()
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setStyleSheet("QLabel { color: #a61b1b; }")
+        self.context_editor = ContextEditor(self.document)
+        layout.addWidget(QLabel("<b>Data source</b>"))
+        layout.addWidget(self.source_label)
+        layout.addWidget(self.problems_label)
+        layout.addWidget(QLabel("<b>User context</b>"))
+        layout.addWidget(self.context_editor)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(320)
+        self.source_dock = QDockWidget("Source and user context", self)
+        self.source_dock.setObjectName("dock-source")
+        self.source_dock.setWidget(scroll)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.source_dock)
+
+    def _menu_action(self, menu: QMenu, text: str, slot: Callable, shortcut=None, enabled: bool = True) -> QAction:
+        action = menu.addAction(text)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        action.setEnabled(enabled)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = self._menu_action(file_menu, "&Open…", self.ask_open, QKeySequence.StandardKey.Open)
+        self.cozy_action = self._menu_action(file_menu, "Open from Cozy… (coming with the Cozy connection)",
+                                             lambda: None, enabled=False)
+        self._menu_action(file_menu, "Open the bundled &sample", self.open_sample)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        file_menu.addSeparator()
+        self.save_action = self._menu_action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
+        self._menu_action(file_menu, "Save &as…", self.ask_save_as, "Ctrl+Shift+S")
+        export_menu = file_menu.addMenu("&Export events as")
+        self._menu_action(export_menu, "DACC Inspector format (events and context)…",
+                          lambda: self.ask_export(Shape.OWN), "Ctrl+E")
+        self._menu_action(export_menu, "ACH format (to import into a Cozy)…", lambda: self.ask_export(Shape.ACH))
+        indicators_menu = file_menu.addMenu("Export &indicators as")
+        self._menu_action(indicators_menu, "JSON (compute output)…", lambda: self.indicators_view._ask_export("json"))
+        self._menu_action(indicators_menu, "CSV…", lambda: self.indicators_view._ask_export("csv"))
+        self.export_chart_action = self._menu_action(file_menu, "Export the &chart as PNG…", self.ask_export_chart,
+                                                     enabled=self.charts is not None)
+        file_menu.addSeparator()
+        self._menu_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self.document.undo_stack.createUndoAction(self, "Undo")
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.redo_action = self.document.undo_stack.createRedoAction(self, "Redo")
+        self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        for action in self.events_view.edit_actions:
+            edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        self._menu_action(edit_menu, "&Find…", self.find, QKeySequence.StandardKey.Find)
+        self._menu_action(edit_menu, "Apply the run's aggregated flags to the events",
+                          self.indicators_view.apply_aggregated_flags)
+
+        self.view_menu = bar.addMenu("&View")
+        self.view_menu.addAction(self.source_dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        for key, widget in self.views.items():
+            self._add_view_action(key, self.tabs.tabText(self.tabs.indexOf(widget)))
+
+        help_menu = bar.addMenu("&Help")
+        self._menu_action(help_menu, "&About", self.about)
+        self._refresh_recent()
+
+    def _add_view_action(self, key: str, title: str) -> None:
+        action = self.view_menu.addAction(title)
+        action.triggered.connect(lambda: self.show_tab(key))
+        position = list(self.views).index(key) + 1
+        if position <= 9:
+            action.setShortcut(QKeySequence(f"Ctrl+{position}"))
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_widgets: dict[str, QWidget] = {}
+        self.source_status = QLabel()
+        self.count_status = QLabel()
+        self.dirty_status = QLabel()
+        self.task_indicator = TaskIndicator(self.runner)
+        bar.addWidget(self.source_status)
+        bar.addWidget(self.count_status)
+        bar.addWidget(self.dirty_status)
+        bar.addPermanentWidget(self.task_indicator)
+
+    def _connect(self) -> None:
+        doc = self.document
+        doc.reloaded.connect(self._update_source)
+        doc.changed.connect(lambda _c: self._update_status())
+        doc.dirty_changed.connect(lambda _d: self._update_title())
+        self.events_view.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.indicators_view.status.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.indicators_view.events_selected.connect(lambda rows: self.events_view.select_source_rows(rows))
+        self.indicators_view.show_events.connect(lambda: self.show_tab("events"))
+        self.events_view.model.counts_changed.connect(lambda *_: self._update_status())
+        if self.charts is not None:
+            self.indicators_view.preview_changed.connect(lambda p: self.charts.set_results(p.results))
+        self._update_source()
+
+    # --- state -------------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        if self.settings.geometry:
+            self.restoreGeometry(QByteArray(self.settings.geometry))
+        if self.settings.window_state:
+            self.restoreState(QByteArray(self.settings.window_state))
+        if self.settings.events_header:
+            self.events_view.table.horizontalHeader().restoreState(QByteArray(self.settings.events_header))
+
+    def save_state(self) -> None:
+        self.settings.geometry = bytes(self.saveGeometry().data())
+        self.settings.window_state = bytes(self.saveState().data())
+        self.settings.events_header = bytes(self.events_view.table.horizontalHeader().saveState().data())
+        self.settings.sync()
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.title}[*] — {APP_NAME}")
+        self.setWindowModified(self.document.is_dirty)
+        self._update_status()
+
+    def _update_source(self) -> None:
+        doc, src = self.document, self.document.source
+        if doc.empty and not src.source:
+            self.source_label.setText("No events loaded. Open a JSON export (Ctrl+O) or the bundled sample.")
+            self.problems_label.setVisible(False)
+        else:
+            where = str(doc.path) if doc.path else (src.source or "not saved yet")
+            self.source_label.setText(
+                f"{where}\n{SHAPE_NAMES.get(src.shape, src.shape)} · doctype {src.doctype}\n"
+                f"{len(doc.events):,} events" + ("" if doc.source.context is not None else " · no context in the file (defaults)"))
+            self.problems_label.setVisible(False)
+            # Checking a million dates takes a while: in the background.
+            snapshot = EventSet(events=list(doc.events), rejected=list(src.rejected))
+            self.runner.run("Checking the events", lambda _p, _c: snapshot.problems(),
+                            on_done=self._show_problems, quiet=True)
+        self._update_title()
+
+    def _show_problems(self, problems: list[str]) -> None:
+        if problems:
+            shown = problems[:8]
+            more = f"\n… and {len(problems) - 8:,} more" if len(problems) > 8 else ""
+            self.problems_label.setText(f"{len(problems):,} document(s) no rule can use:\n" + "\n".join(shown) + more)
+        self.problems_label.setVisible(bool(problems))
+
+    def _update_status(self) -> None:
+        doc = self.document
+        self.source_status.setText(doc.title if not doc.empty else "No events")
+        shown = self.events_view.model.shown
+        total = len(doc.events)
+        self.count_status.setText(f"{total:,} events loaded" + (f" ({shown:,} shown)" if shown != total else ""))
+        edited = doc.store.edited_count
+        if doc.is_dirty:
+            self.dirty_status.setText(f"Edits not saved ({edited:,} event{'s' if edited != 1 else ''} changed)"
+                                      if edited else "Edits not saved")
+        else:
+            self.dirty_status.setText("No unsaved edits")
+
+    # --- files ---------------------------------------------------------------------------
+    def ask_open(self) -> None:
+        if not self.confirm_discard():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open usage events", self.settings.last_directory, FILE_FILTERS)
+        if path:
+            self.open_file(path, confirm=False)
+
+    def open_file(self, path: str | Path, confirm: bool = True) -> Task | None:
+        """Load a file in the background; the window keeps working meanwhile."""
+        if confirm and not self.confirm_discard():
+            return None
+        path = Path(path)
+        if self._loading is not None:
+            self._loading.cancel()
+
+        def done(event_set: EventSet) -> None:
+            self._loading = None
+            self.document.load(event_set, path)
+            self.settings.add_recent_file(path)
+            self._refresh_recent()
+            self.statusBar().showMessage(f"Opened {path.name}: {len(event_set.events):,} events", 5000)
+
+        def failed(exc: BaseException) -> None:
+            self._loading = None
+            errors.show_exception(self, "The file could not be opened", exc,
+                                  "Nothing was changed. Check that it is a JSON export of usage events.")
+
+        def cancelled() -> None:
+            self._loading = None
+            self.statusBar().showMessage(f"Opening {path.name} cancelled", 5000)
+
+        self._loading = self.runner.run(
+            f"Opening {path.name}", lambda progress, cancelled_: load_file(path, progress=progress, cancelled=cancelled_),
+            on_done=done, on_error=failed, on_cancel=cancelled)
+        return self._loading
+
+    def open_sample(self) -> None:
+        if not self.confirm_discard():
+            return
+        today = self.today()
+
+        def failed(exc: BaseException) -> None:
+            errors.show_exception(self, "The sample could not be opened", exc)
+
+        self.runner.run("Opening the bundled sample", lambda p, c: load_sample(today, p, c),
+                        on_done=lambda es: self.document.load(es, None, "sample (rebased to end yesterday)"),
+                        on_error=failed)
+
+    def open_event_set(self, event_set: EventSet, title: str, path: Path | None = None) -> None:
+        """Show events read elsewhere (the sample, a Cozy instance)."""
+        self.document.load(event_set, path, title)
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files
+        for n, f in enumerate(files):
+            action = self.recent_menu.addAction(f"&{n + 1} {f}" if n < 9 else f)
+            action.triggered.connect(lambda _=False, f=f: self.open_recent(f))
+        self.recent_menu.setEnabled(bool(files))
+
+    def open_recent(self, path: str) -> None:
+        if not Path(path).exists():
+            self.settings.remove_recent_file(path)
+            self._refresh_recent()
+            errors.show_error(self, "File not found", f"{path} does not exist any more; it was removed from the "
+                                                      "recent files.")
+            return
+        self.open_file(path)
+
+    def save(self) -> Task | None:
+        """Save back to the source file, in its own shape."""
+        if self.document.path is None:
+            return self.ask_save_as()
+        return self.write(self.document.path, self.document.source.shape, as_source=True)
+
+    def ask_save_as(self) -> Task | None:
+        start = str(Path(self.settings.last_directory or Path.home()) / (self.document.title.split(" ")[0] or "events.json"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save the events", start, FILE_FILTERS)
+        if not path:
+            self._close_after_save = False
+            return None
+        shape = self.document.source.shape if self.document.path else Shape.OWN
+        return self.write(Path(path), shape, as_source=True)
+
+    def ask_export(self, shape: Shape) -> Task | None:
+        name = "events.json" if shape is Shape.OWN else "usageevents-ach.json"
+        start = str(Path(self.settings.last_directory or Path.home()) / name)
+        path, _ = QFileDialog.getSaveFileName(self, f"Export as {SHAPE_NAMES[shape]}", start, FILE_FILTERS)
+        if path:
+            return self.write(Path(path), shape, as_source=False)
+        return None
+
+    def write(self, path: Path, shape: Shape, as_source: bool) -> Task:
+        """Write the events off the UI thread; edits wait until it is done."""
+        snapshot = self.document.snapshot()
+        version = self.document.store.version
+        self.document.busy = True
+
+        def done(_path) -> None:
+            self.document.busy = False
+            if as_source:
+                if self.document.store.version == version:
+                    self.document.saved(path, shape)
+                self.settings.add_recent_file(path)
+                self._refresh_recent()
+                self._update_source()
+            note = "" if shape in (Shape.OWN,) or snapshot.context is None else " (this format has no user context)"
+            self.statusBar().showMessage(f"Saved {len(snapshot.events):,} events to {path}{note}", 8000)
+            if self._close_after_save:
+                QTimer.singleShot(0, self.close)
+
+        def failed(exc: BaseException) -> None:
+            self.document.busy = False
+            self._close_after_save = False
+            errors.show_exception(self, "The events could not be saved", exc,
+                                  f"{path} was left as it was; your edits are still here. Try another place.")
+
+        return self.runner.run(f"Saving {path.name}", lambda p, c: save_file(snapshot, path, shape),
+                               on_done=done, on_error=failed, cancellable=False)
+
+    def ask_export_chart(self) -> None:
+        if self.charts is None:
+            return
+        start = str(Path(self.settings.last_directory or Path.home()) / "chart.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the chart", start, "PNG images (*.png)")
+        if path:
+            try:
+                self.charts.export_png(path)
+            except OSError as exc:
+                errors.show_exception(self, "The chart could not be exported", exc, "Choose another place.")
+            else:
+                self.statusBar().showMessage(f"Chart exported to {path}", 5000)
+
+    # --- quitting --------------------------------------------------------------------------
+    def ask_unsaved(self) -> str:
+        """'save', 'discard' or 'cancel' (tests replace this)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
+                          f"{self.document.title} has edits that are not saved. Save them?",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+    def confirm_discard(self) -> bool:
+        """True when the current edits may go (saved, discarded, or none)."""
+        if not self.document.is_dirty:
+            return True
+        answer = self.ask_unsaved()
+        if answer == "discard":
+            return True
+        if answer == "save":
+            self.save()
+            return False  # carry on once saved
+        return False
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.document.busy:
+            self._close_after_save = True
+            event.ignore()
+            return
+        if self.document.is_dirty and not self._close_after_save:
+            answer = self.ask_unsaved()
+            if answer == "cancel":
+                event.ignore()
+                return
+            if answer == "save":
+                task = self.save()
+                if task is not None and task.running:
+                    self._close_after_save = True  # close once written
+                if self.document.is_dirty:
+                    event.ignore()
+                    return
+        self.save_state()
+        self.runner.cancel_all()
+        self.runner.wait(5000)
+        event.accept()
+
+    # --- misc ----------------------------------------------------------------------------------
+    def find(self) -> None:
+        self.show_tab("events")
+        self.events_view.focus_find()
+
+    def about(self) -> None:
+        QMessageBox.about(self, APP_NAME, f"{APP_NAME} {__version__}\n\nPreview, receive and compare the usage "
+                                          "indicators Ecolyo sends to Cozy's DACC.")

@@ -1,0 +1,118 @@
+"""The indicators preview as data (Qt-free): runs, validations, and their exports.
+
+``compute_preview`` runs the rulebook over a snapshot of the events (off the
+UI thread) and checks every payload as the DACC would; the result is what
+the Indicators tab and the charts show, and what "Export" writes: JSON in the
+``compute`` command's shape, or CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from dacc_gui.context import UserContext
+from dacc_gui.events import UsageEvent
+from dacc_gui.indicators import Indicator
+from dacc_gui.rules import RunResult, simulate
+from dacc_gui.validation import Validation, validate_all
+
+CSV_FIELDS = ("runDate", "measureName", "startDate", "value", "group1", "group2", "group3",
+              "validation", "messages", "ruleSource", "events")
+
+
+@dataclass
+class PreviewRow:
+    """One indicator of one night, with what the DACC would say of it."""
+
+    run: RunResult
+    indicator: Indicator
+    validation: Validation
+
+
+@dataclass
+class Preview:
+    """Every night of a preview, flattened for tables."""
+
+    results: list[RunResult] = field(default_factory=list)
+    rows: list[PreviewRow] = field(default_factory=list)
+    ignore_monthly_date_protection: bool = False
+    version: int = -1  # the store version it was computed from
+
+    @property
+    def consent_blocked(self) -> bool:
+        return any(r.consent_blocked for r in self.results)
+
+    @property
+    def monthly_held_back(self) -> bool:
+        """No night of the range ran the monthly part because of the date protection."""
+        return bool(self.results) and not any(r.monthly_ran for r in self.results) and any(
+            r.monthly_held_back for r in self.results)
+
+    def skipped(self) -> list[tuple[RunResult, Any]]:
+        return [(r, s) for r in self.results for s in r.skipped]
+
+    def notes(self) -> list[str]:
+        out = []
+        for r in self.results:
+            out.extend(f"{r.run_date.isoformat()}: {n}" for n in r.notes)
+        return out
+
+    def aggregated_indices(self) -> list[int]:
+        seen: set[int] = set()
+        for r in self.results:
+            seen.update(r.aggregated_indices)
+        return sorted(seen)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``compute`` command's output."""
+        return {"runs": [r.to_json() for r in self.results]}
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_FIELDS)
+        for row in self.rows:
+            p = row.indicator.payload()
+            writer.writerow([
+                row.run.run_date.isoformat(), p["measureName"], p["startDate"], p["value"],
+                *(group_text(p.get(f"group{n}")) for n in (1, 2, 3)),
+                row.validation.level, " | ".join(row.validation.messages()),
+                row.indicator.rule.source_label if row.indicator.rule else "", len(row.indicator.event_ids),
+            ])
+        return out.getvalue()
+
+
+def group_text(group: Any) -> str:
+    """``{"device": "mobile"}`` as ``device=mobile``."""
+    if not isinstance(group, dict):
+        return ""
+    return ", ".join(f"{k}={v}" for k, v in group.items())
+
+
+def compute_preview(
+    events: list[UsageEvent],
+    context: UserContext,
+    first: date,
+    last: date | None = None,
+    ignore_monthly_date_protection: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> Preview:
+    """Simulate nights ``first``..``last`` (just ``first`` without a range end)."""
+    last = last or first
+    results = simulate(events, context, first, last, ignore_monthly_date_protection, progress, cancelled)
+    rows = []
+    for result in results:
+        checks = validate_all(result.payloads())
+        rows.extend(PreviewRow(result, ind, check) for ind, check in zip(result.indicators, checks))
+    return Preview(results, rows, ignore_monthly_date_protection)
+
+
+def dumps_json(preview: Preview) -> str:
+    return json.dumps(preview.to_json(), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,200 @@
+"""What the receiver keeps: persistence across restarts, reset, cap, schema guard,
+the control API's views of it, and the in-process events."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import httpx
+import pytest
+from tests.receiver_support import live_receiver, measure, wrapped
+
+from dacc_gui.receiver import Receiver, Store, StoreError
+from dacc_gui.receiver.records import Record, now_iso
+from dacc_gui.receiver.store import SCHEMA_VERSION
+
+
+def test_records_survive_a_restart_of_the_receiver(tmp_path):
+    db = tmp_path / "r.sqlite3"
+    with live_receiver(db) as (receiver, client):
+        client.post("/measure", json=measure())
+        client.post("/measure", json=measure(value="x"))
+    assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with live_receiver(db) as (receiver, client):
+        summary = client.get("/_receiver/summary").json()
+        assert {k: summary[k] for k in ("total", "accepted", "rejected", "warnings")} == {
+            "total": 2, "accepted": 1, "rejected": 1, "warnings": 0,
+        }
+        # the duplicate keys came back too: the same measure is flagged
+        client.post("/measure", json=measure())
+        assert receiver.store.records()[-1].warnings[0].startswith("duplicate")
+
+
+def test_stop_and_start_again_on_another_port_keeps_everything():
+    with live_receiver() as (receiver, client):
+        client.post("/measure", json=measure())
+        old_port = receiver.port
+        receiver.restart(port=0)
+        assert receiver.running and receiver.port != old_port
+        response = httpx.post(receiver.url + "/measure", json=measure(value=2))
+        assert response.status_code == 201
+        assert receiver.store.summary()["accepted"] == 2
+        receiver.stop()
+        assert not receiver.running
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(receiver.url + "/status")
+
+
+def test_reset_empties_records_and_forgets_duplicates():
+    with live_receiver() as (receiver, client):
+        client.post("/measure", json=measure())
+        client.post("/measure", json=measure())
+        assert client.post("/_receiver/reset").json() == {"ok": True, "removed": 2}
+        assert client.get("/_receiver/summary").json()["total"] == 0
+        client.post("/measure", json=measure())
+        assert receiver.store.records()[-1].warnings == []
+
+
+def test_the_cap_drops_the_oldest_and_the_summary_says_so(tmp_path):
+    with live_receiver(tmp_path / "c.sqlite3", cap=3) as (receiver, client):
+        for value in range(5):
+            client.post("/measure", json=measure(value=value))
+        kept = receiver.store.records()
+        assert [r.measure["value"] for r in kept] == [2, 3, 4]
+        summary = client.get("/_receiver/summary").json()
+        assert summary["total"] == 3 and summary["dropped"] == 2
+        assert "cap of 3 reached" in summary["note"]
+    store = Store(tmp_path / "c.sqlite3", cap=3)  # the count of dropped records persists
+    assert store.summary()["dropped"] == 2
+    store.close()
+
+
+def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path):
+    db = tmp_path / "new.sqlite3"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer dacc-gui"):
+        Store(db)
+
+
+def test_a_foreign_database_is_refused(tmp_path):
+    db = tmp_path / "other.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.close()
+    with pytest.raises(StoreError, match="not a receiver database"):
+        Store(db)
+    (tmp_path / "junk.sqlite3").write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreError):
+        Store(tmp_path / "junk.sqlite3")
+
+
+def test_listeners_get_each_new_record_after_commit_from_another_thread():
+    got: list[tuple[Record, str, int]] = []
+    with live_receiver() as (receiver, client):
+        def listener(record: Record) -> None:
+            # committed already: the store can read it back
+            got.append((record, threading.current_thread().name, len(receiver.store.records())))
+
+        receiver.add_listener(listener)
+        client.post("/measure", json=measure())
+        client.post("/", json=wrapped(measure(value="bad")))
+        receiver.store.flush()
+        assert [r.status for r, _, _ in got] == [201, 400]
+        assert all(r.id is not None for r, _, _ in got)
+        assert {name for _, name, _ in got} == {"dacc-receiver-writer"}
+        assert [n for _, _, n in got] == [1, 2]
+        receiver.remove_listener(listener)
+        client.post("/measure", json=measure())
+        receiver.store.flush()
+        assert len(got) == 2
+
+
+def test_a_failing_listener_does_not_stop_the_receiver():
+    with live_receiver() as (receiver, client):
+        receiver.add_listener(lambda record: 1 / 0)
+        assert client.post("/measure", json=measure()).status_code == 201
+        assert client.post("/measure", json=measure()).status_code == 201
+
+
+def test_measures_filters_of_the_control_api():
+    with live_receiver() as (receiver, client):
+        client.post("/measure", json=measure())
+        client.post("/measure", json=measure())  # duplicate: a warning
+        client.post("/measure", json=measure(measureName="quiz-stars", group1=...))  # rejected
+        client.post("/measure", json=measure(startDate="2021-12-09"))
+        client.get("/status")
+        get = lambda **p: client.get("/_receiver/measures", params=p).json()  # noqa: E731
+        assert get()["count"] == 5
+        assert get(status="accepted")["count"] == 3
+        assert get(status="rejected")["count"] == 1
+        assert get(status="warning")["count"] == 1
+        assert get(status="400")["records"][0]["measureName"] == "quiz-stars"
+        assert get(measureName="quiz-stars")["count"] == 1
+        page = get(limit=2, offset=1)["records"]
+        assert [r["id"] for r in page] == [r.id for r in receiver.store.records()[1:3]]
+        first_id = receiver.store.records()[0].id
+        assert get(after=first_id)["count"] == 4
+        cut = receiver.store.records()[3].received_at
+        assert all(r["receivedAt"] >= cut for r in get(since=cut)["records"])
+        assert get(since="2999-01-01T00:00:00Z")["count"] == 0
+        assert client.get("/_receiver/measures", params={"status": "weird"}).status_code == 400
+        assert client.get("/_receiver/measures", params={"since": "yesterday"}).status_code == 400
+        assert client.get("/_receiver/measures", params={"limit": "x"}).status_code == 400
+
+
+def test_export_has_everything_kept():
+    with live_receiver() as (receiver, client):
+        client.post("/measure", json=measure(), headers={"Authorization": "Bearer abc"})
+        client.post("/measure", content=b"\xff not json")
+        export = client.get("/_receiver/export").json()
+        assert export["summary"]["total"] == 2
+        first, second = export["records"]
+        assert first["measure"] == measure() and first["status"] == 201
+        assert first["headers"]["authorization"] == "Bearer <redacted>"
+        assert second["status"] == 400 and second["measure"] is None
+        assert second["productionNote"].startswith("production would answer 500")
+        # control requests themselves are not recorded
+        assert receiver.store.summary()["requests"] == 2
+
+
+def test_non_finite_values_are_kept_and_exported_as_valid_json():
+    with live_receiver() as (receiver, client):
+        response = client.post("/measure", content=b'{"createdBy":"ecolyo","measureName":"quiz-stars",'
+                                b'"startDate":"2021-12-08","value":NaN,"group1":{"challenge_id":"C1"},'
+                                b'"group2":{"quiz_id":"Q1"}}')
+        assert response.status_code == 201  # float(NaN) passes the DACC's check
+        export = client.get("/_receiver/export")
+        assert export.json()["records"][0]["measure"]["value"] == "nan"
+
+
+def test_store_in_process_add_records_and_filters():
+    store = Store(None)
+    try:
+        rec = Record(received_at=now_iso(), method="POST", path="/measure", status=201,
+                     measure=measure(), has_measure=True)
+        store.add(rec)
+        assert rec.id is not None
+        assert store.records(measure="connection-count-daily")[0].measure == measure()
+        assert store.records(kind="query") == []
+        assert store.count() == 1
+    finally:
+        store.close()
+
+
+def test_default_database_path_is_in_the_user_data_dir(monkeypatch, tmp_path):
+    import platformdirs
+
+    from dacc_gui.receiver import default_db_path
+
+    monkeypatch.setattr(platformdirs, "user_data_dir", lambda app: str(tmp_path / app))
+    assert default_db_path() == tmp_path / "dacc-gui" / "receiver.sqlite3"
+    receiver = Receiver(port=0)
+    try:
+        assert receiver.db_path == tmp_path / "dacc-gui" / "receiver.sqlite3"
+        assert receiver.db_path.exists()
+    finally:
+        receiver.close()

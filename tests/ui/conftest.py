@@ -1,0 +1,64 @@
+"""Fixtures of the desktop app's tests: headless Qt, synchronous background work,
+settings in a temporary file, and error dialogs collected instead of shown."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
+TODAY = date(2021, 12, 9)  # the first golden case's run date
+
+
+@pytest.fixture
+def golden_path() -> Path:
+    return GOLDEN / "01-one-day.json"
+
+
+@pytest.fixture
+def golden(request) -> dict:
+    return json.loads((GOLDEN / "01-one-day.json").read_text())
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from dacc_gui.ui.settings import Settings
+
+    return Settings.at(tmp_path / "settings.ini")
+
+
+@pytest.fixture
+def messages():
+    """Error messages the app would show, as (title, text, details)."""
+    from dacc_gui.ui import errors
+
+    seen: list[tuple[str, str, str]] = []
+    errors.set_sink(lambda *m: seen.append(m))
+    yield seen
+    errors.set_sink(None)
+
+
+@pytest.fixture
+def window(qtbot, settings, messages):
+    """The main window, background work run synchronously, today = 2021-12-09."""
+    from dacc_gui.ui.main_window import MainWindow
+    from dacc_gui.ui.tasks import SyncTaskRunner
+
+    settings.recompute_delay_ms = 0
+    win = MainWindow(settings, SyncTaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(win)
+    win.ask_unsaved = lambda: "discard"  # tests that care replace it
+    yield win
+    win.document.undo_stack.setClean()
+
+
+def open_golden(window, path: Path) -> None:
+    window.open_file(path, confirm=False)
+    assert window.document.path == path

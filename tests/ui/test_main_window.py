@@ -1,0 +1,265 @@
+"""The main window: save and export round trips, the unsaved-edits prompt,
+settings that survive a restart, the user context editor, background loading."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+
+import pytest
+
+from dacc_gui.io.eventset import Shape
+from dacc_gui.io.loader import load_file
+from dacc_gui.ui.main_window import MainWindow
+from dacc_gui.ui.settings import Settings
+from dacc_gui.ui.tasks import SyncTaskRunner, TaskRunner
+from tests.ui.conftest import GOLDEN, TODAY, open_golden
+
+
+@pytest.fixture
+def copy_of_golden(tmp_path, golden):
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps(golden, indent=2))
+    return path
+
+
+def test_save_back_round_trip(window, copy_of_golden):
+    open_golden(window, copy_of_golden)
+    view = window.events_view
+    view.table.selectAll()
+    view.shift_selected(-1, "days")
+    expected = [e.eventDate for e in window.document.events]
+    window.save()
+    assert not window.document.is_dirty
+    assert window.dirty_status.text() == "No unsaved edits"
+    saved = load_file(copy_of_golden)
+    assert saved.shape == Shape.OWN
+    assert [e.eventDate for e in saved.events] == expected
+    original = json.loads(json.dumps(load_file(GOLDEN / "01-one-day.json").extra))
+    assert set(saved.extra) == set(original)  # the case's other keys are kept
+    # Nothing else changed in the documents.
+    before = [e.to_document() for e in load_file(GOLDEN / "01-one-day.json").events]
+    after = [e.to_document() for e in saved.events]
+    assert [{k: v for k, v in d.items() if k != "eventDate"} for d in after] == \
+           [{k: v for k, v in d.items() if k != "eventDate"} for d in before]
+    # Marks go once saved.
+    from PySide6.QtCore import Qt
+    assert view.model.index(0, 1).data(Qt.ItemDataRole.FontRole) is None
+
+
+def test_export_as_ach_keeps_the_document_unsaved(window, copy_of_golden, tmp_path):
+    open_golden(window, copy_of_golden)
+    window.events_view.table.selectRow(0)
+    window.events_view.shift_selected(1, "days")
+    out = tmp_path / "ach.json"
+    window.write(out, Shape.ACH, as_source=False)
+    exported = load_file(out)
+    assert exported.shape == Shape.ACH
+    assert [e.eventDate for e in exported.events] == [e.eventDate for e in window.document.events]
+    assert all("_rev" not in e.to_document() for e in exported.events)
+    assert window.document.is_dirty
+    assert window.document.path == copy_of_golden
+
+
+def test_context_is_edited_undone_and_saved(window, copy_of_golden):
+    open_golden(window, copy_of_golden)
+    editor = window.context_editor
+    editor.consent.setChecked(False)
+    editor.analysis_day.setValue(12)
+    editor.fluids["gas"].setChecked(True)
+    assert editor.apply()
+    assert window.document.context.daccConsent is False
+    assert window.document.context.connectedFluids == ["electricity", "gas"]
+    assert window.undo_action.text() == "Undo Edit the user context"
+    window.undo_action.trigger()
+    assert window.document.context.daccConsent is True
+    assert editor.consent.isChecked()
+    window.redo_action.trigger()
+    window.save()
+    assert load_file(copy_of_golden).context.monthlyAnalysisDay == 12
+
+
+def test_bad_context_value_is_named_inline(window, copy_of_golden):
+    open_golden(window, copy_of_golden)
+    editor = window.context_editor
+    editor.first_connection.setText("last spring")
+    assert not editor.apply()
+    assert "firstConnectionDate" in editor.error.text()
+    editor.first_connection.setText("")
+    editor.monthly.setPlainText("{oops")
+    assert not editor.apply()
+    assert "monthly consumptions" in editor.error.text()
+    assert not window.document.is_dirty
+
+
+@pytest.mark.parametrize("answer, closes, saved", [("cancel", False, False), ("discard", True, False),
+                                                    ("save", True, True)])
+def test_unsaved_prompt_on_quit(window, copy_of_golden, answer, closes, saved):
+    open_golden(window, copy_of_golden)
+    window.show()
+    window.events_view.table.selectRow(0)
+    window.events_view.shift_selected(-1, "days")
+    asked = []
+    window.ask_unsaved = lambda: asked.append(1) or answer
+    shifted = window.document.events[0].eventDate
+    window.close()
+    assert asked == [1]
+    assert window.isVisible() is not closes
+    assert (load_file(copy_of_golden).events[0].eventDate == shifted) is saved
+
+
+def test_no_prompt_without_edits(window, copy_of_golden):
+    open_golden(window, copy_of_golden)
+    window.show()
+    window.ask_unsaved = lambda: pytest.fail("asked with nothing to save")
+    window.close()
+    assert not window.isVisible()
+
+
+def test_open_another_file_asks_first(window, copy_of_golden):
+    open_golden(window, copy_of_golden)
+    window.events_view.table.selectRow(0)
+    window.events_view.shift_selected(-1, "days")
+    window.ask_unsaved = lambda: "cancel"
+    assert window.open_file(GOLDEN / "02-missed-nights.json") is None
+    assert window.document.path == copy_of_golden
+
+
+def test_settings_survive_a_restart(qtbot, tmp_path, copy_of_golden, messages):
+    path = tmp_path / "settings.ini"
+    first = MainWindow(Settings.at(path), SyncTaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(first)
+    first.resize(700, 500)
+    first.open_file(copy_of_golden, confirm=False)
+    first.indicators_view.ignore_monthly.setChecked(True)
+    first.show()
+    size = first.size()
+    assert size.height() == 500  # not the default: what follows shows it was restored
+    first.close()
+    second = MainWindow(Settings.at(path), SyncTaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(second)
+    assert second.settings.recent_files == [str(copy_of_golden.resolve())]
+    assert second.recent_menu.actions()[0].text().endswith(str(copy_of_golden.resolve()))
+    assert second.indicators_view.ignore_monthly.isChecked()
+    assert second.size().height() == size.height()  # widths follow the content here
+
+
+def test_settings_defaults_types_and_damage(tmp_path):
+    settings = Settings.at(tmp_path / "s.ini")
+    assert settings.receiver_port == 8765 and settings.recent_files == [] and settings.ignore_monthly_protection is False
+    settings.receiver_port = 9000
+    settings.geometry = b"\x01\x02"
+    settings.add_recent_file(tmp_path / "a.json")
+    settings.sync()
+    again = Settings.at(tmp_path / "s.ini")
+    assert again.receiver_port == 9000 and again.geometry == b"\x01\x02"
+    assert again.recent_files == [str((tmp_path / "a.json").resolve())]
+    again.q.setValue("receiver/port", "not a number")
+    again.q.setValue("files/recent", "{broken")
+    assert again.receiver_port == 8765 and again.recent_files == []
+    assert int(again.q.value("version")) >= 1
+
+
+def test_recent_file_that_vanished(window, tmp_path, messages):
+    gone = tmp_path / "gone.json"
+    window.settings.add_recent_file(gone)
+    window.open_recent(str(gone.resolve()))
+    assert messages and "does not exist" in messages[0][1]
+    assert window.settings.recent_files == []
+
+
+def test_find_focuses_the_text_filter(window, golden_path):
+    open_golden(window, golden_path)
+    window.show()
+    window.tabs.setCurrentIndex(1)
+    window.find()
+    assert window.tabs.currentWidget() is window.events_view
+
+
+def test_tabs_are_registered_in_one_place(window):
+    from PySide6.QtWidgets import QLabel
+
+    assert list(window.views) == ["events", "indicators", "charts"]
+    window.register_tab("receiver", "Receiver", QLabel("later"))
+    assert window.tabs.tabText(3) == "Receiver"
+    window.add_status_widget("receiver", QLabel("receiver: off"))
+    assert "receiver" in window.status_widgets
+
+
+def test_loading_in_the_background(qtbot, settings, copy_of_golden, messages):
+    """With the real thread pool: the load ends on the UI thread, progress shows."""
+    win = MainWindow(settings, TaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(win)
+    task = win.open_file(copy_of_golden, confirm=False)
+    with qtbot.waitSignal(win.document.reloaded, timeout=30_000):
+        pass
+    qtbot.waitUntil(lambda: not task.running, timeout=30_000)
+    assert len(win.document.events) == 11
+    qtbot.waitUntil(lambda: win.indicators_view.model.rowCount() > 0, timeout=30_000)
+    win.runner.wait(30_000)
+
+
+def test_cancel_a_long_task(qtbot, settings, messages):
+    """Cancel reaches the work, which ends with no result and no message."""
+    runner = TaskRunner()
+    results, cancels = [], []
+
+    def work(progress, cancelled):
+        from dacc_gui.io.loader import Cancelled
+        import threading
+        progress(1, 100)
+        while not cancelled():
+            threading.Event().wait(0.01)
+        raise Cancelled()
+
+    task = runner.run("waiting", work, on_done=results.append, on_cancel=lambda: cancels.append(1))
+    task.cancel()
+    qtbot.waitUntil(lambda: not task.running, timeout=30_000)
+    assert cancels == [1] and results == [] and messages == []
+    runner.wait(10_000)
+
+
+def test_charts_follow_the_preview(window, golden_path, tmp_path):
+    if window.charts is None:
+        pytest.skip("charts not available")
+    open_golden(window, golden_path)
+    window.indicators_view.recompute()
+    assert window.charts.results() == window.indicators_view.preview.results
+    assert window.charts.results()[0].indicators
+    out = window.charts.export_png(tmp_path / "chart.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_app_command_refuses_bad_arguments(tmp_path, capsys):
+    from dacc_gui.cli.main import main
+
+    assert main(["app", str(tmp_path / "missing.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["app", "--sample", str(GOLDEN / "01-one-day.json")]) == 2
+
+
+def test_rebase_moves_the_last_day_to_the_given_day():
+    from dacc_gui.ui.sample import rebase
+
+    event_set = load_file(GOLDEN / "02-missed-nights.json")
+    before = [e.moment for e in event_set.events]
+    last = max(m.date() for m in before)
+    rebased = rebase(event_set, date(2030, 1, 1))
+    after = [e.moment for e in rebased.events]
+    assert max(m.date() for m in after) == date(2030, 1, 1)
+    shift = date(2030, 1, 1) - last
+    assert after == [m + shift for m in before]  # times of day kept
+
+
+def test_open_sample_ends_yesterday_or_says_it_is_missing(window, messages):
+    from dacc_gui.ui.sample import SAMPLE
+    from importlib import resources
+
+    window.open_sample()
+    if resources.files("dacc_gui.resources").joinpath(SAMPLE).is_file():
+        days = [e.day for e in window.document.events if e.day]
+        assert max(days) == date(2021, 12, 8)  # the day before the window's today
+        assert window.document.path is None and not window.document.is_dirty
+    else:
+        assert messages and "sample" in messages[0][1]
