@@ -60,35 +60,50 @@ def to_json_object(event_set: EventSet, shape: Shape | None = None) -> Any:
         # ACH export strips _rev, and ACH import expects it absent.
         docs = documents(event_set, strip_rev=event_set.shape is not Shape.ACH)
         return _fill(event_set.extra if event_set.shape is Shape.ACH else {}, event_set.doctype, docs, None)
+    if shape is Shape.ALL_DOCS:
+        # The rejected documents of an _all_docs source are its rows as read
+        # (a row without doc, a design doc's row): written back unwrapped.
+        as_read = event_set.shape is Shape.ALL_DOCS
+        rows: list[Any] = [_row(e.to_document()) for e in event_set.events]
+        for rejected in sorted(event_set.rejected, key=lambda r: r.index):
+            raw = rejected.raw
+            rows.insert(min(rejected.index, len(rows)), raw if as_read or not isinstance(raw, dict) else _row(raw))
+        return _fill(event_set.extra if as_read else {}, "rows", rows, None)
     docs = documents(event_set)
     if shape is Shape.ARRAY or shape is Shape.JSONL:
         return docs
     if shape is Shape.FIND:
         return _fill(event_set.extra if event_set.shape is Shape.FIND else {}, "docs", docs, None)
-    if shape is Shape.ALL_DOCS:
-        rows = [{"id": d.get("_id"), "key": d.get("_id"), "value": {"rev": d.get("_rev")}, "doc": d}
-                if isinstance(d, dict) else d for d in docs]
-        return _fill(event_set.extra if event_set.shape is Shape.ALL_DOCS else {}, "rows", rows, None)
     raise ValueError(f"unknown shape {shape}")
 
 
-def dumps(event_set: EventSet, shape: Shape | None = None) -> str:
+def _row(doc: dict[str, Any]) -> dict[str, Any]:
+    """A CouchDB ``_all_docs?include_docs=true`` row."""
+    return {"id": doc.get("_id"), "key": doc.get("_id"), "value": {"rev": doc.get("_rev")}, "doc": doc}
+
+
+def dumps(event_set: EventSet, shape: Shape | None = None, ensure_ascii: bool = False) -> str:
     shape = shape or event_set.shape
     value = to_json_object(event_set, shape)
     if shape is Shape.JSONL:
-        return "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in value)
-    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+        return "".join(json.dumps(d, ensure_ascii=ensure_ascii) + "\n" for d in value)
+    return json.dumps(value, ensure_ascii=ensure_ascii, indent=2) + "\n"
 
 
 def save_file(event_set: EventSet, path: str | Path, shape: Shape | None = None) -> Path:
     """Write atomically: a crash mid-write never leaves half a file."""
     path = Path(path)
-    text = dumps(event_set, shape)
+    try:
+        data = dumps(event_set, shape).encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (read from a "\ud800" escape) has no UTF-8 form:
+        # write every non-ASCII character escaped instead, losing nothing.
+        data = dumps(event_set, shape, ensure_ascii=True).encode("ascii")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

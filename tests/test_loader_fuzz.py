@@ -1,0 +1,151 @@
+"""Property tests: whatever it is fed, the loader raises nothing but
+``LoadError``; whatever it loads, saving and loading again loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dacc_gui import DEFAULT_DOCTYPE
+from dacc_gui.io.eventset import EventSet, Shape
+from dacc_gui.io.loader import LoadError, from_json, parse_events
+from dacc_gui.io.saver import documents, dumps
+
+SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "100")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=25,
+)
+# Strings the loader gives meaning to, so that the fuzzing reaches past shape detection.
+KEYS = ["_id", "_rev", "id", "rev", "type", "eventDate", "startDate", "target", "context", "result",
+        "aggregated", "cozyMetadata", "doc", "events", "rows", "docs", DEFAULT_DOCTYPE, "value", "key"]
+meaningful = st.sampled_from(["NavigationEvent", "QuizEndEvent", "2021-12-08T09:00:00.000Z", "2021-12-08",
+                              "2021-02-30", "_design/x", "0", "seven", ""])
+event_like = st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=5), meaningful | json_values, max_size=8)
+documents_ = st.lists(event_like | json_values, max_size=6)
+contexts = st.none() | st.fixed_dictionaries({}, optional={
+    "connectedFluids": st.lists(st.sampled_from(["electricity", "water", "gas", "fuel"]), max_size=3),
+    "monthlyAnalysisDay": st.integers(-2, 40) | st.text(max_size=3),
+    "firstConnectionDate": st.none() | meaningful,
+    "daccConsent": st.booleans() | st.none(),
+}) | json_values
+tops = (
+    documents_
+    | st.builds(lambda d, c: {"events": d, "context": c}, documents_, contexts)
+    | st.builds(lambda d: {"rows": [{"id": "r", "doc": x} if i % 2 else x for i, x in enumerate(d)]}, documents_)
+    | st.builds(lambda d: {"docs": d, "bookmark": "b"}, documents_)
+    | st.builds(lambda d: {DEFAULT_DOCTYPE: d}, documents_)
+    | st.builds(lambda d: {"com.grandlyon.ecolyo.usageevents": d}, documents_)
+    | json_values
+)
+
+
+def _loads_or_load_error(load, value):
+    try:
+        result = load(value)
+    except LoadError as exc:
+        assert str(exc)
+        return None
+    assert isinstance(result, EventSet)
+    return result
+
+
+@SETTINGS
+@given(tops)
+def test_any_json_value_loads_or_raises_load_error(value):
+    result = _loads_or_load_error(from_json, value)
+    if result is None:
+        return
+    # Every document is either an event or rejected with a reason: none dropped.
+    assert all(r.reason for r in result.rejected)
+    assert len(result.rejected) + len(result.events) == _document_count(value, result.shape)
+    for event in result.events:
+        event.problem()  # never raises
+
+
+def _document_count(value, shape):
+    if shape is Shape.ARRAY:
+        return len(value)
+    key = {Shape.OWN: "events", Shape.ALL_DOCS: "rows", Shape.FIND: "docs"}.get(shape)
+    if key is None:
+        key = next(k for k, v in value.items() if isinstance(v, list) and (k == DEFAULT_DOCTYPE or "." in k))
+    return len(value[key])
+
+
+@SETTINGS
+@given(tops)
+def test_saving_what_was_loaded_loses_nothing(value):
+    loaded = _loads_or_load_error(from_json, value)
+    if loaded is None:
+        return
+    text = dumps(loaded)
+    again = parse_events(text)
+    assert again.shape is loaded.shape
+    assert documents(again) == documents(loaded)
+    assert [list(e.to_document()) for e in again.events] == [list(e.to_document()) for e in loaded.events]
+    if loaded.shape is not Shape.ALL_DOCS:
+        # Documents come back exactly as they were read (rows of _all_docs are rebuilt).
+        assert documents(loaded) == _source_documents(value, loaded.shape)
+
+
+def _source_documents(value, shape):
+    if shape is Shape.ARRAY:
+        return value
+    key = {Shape.OWN: "events", Shape.FIND: "docs"}.get(shape)
+    if key is None:
+        key = next(k for k, v in value.items() if isinstance(v, list) and (k == DEFAULT_DOCTYPE or "." in k))
+    return value[key]
+
+
+@SETTINGS
+@given(st.binary(max_size=300))
+def test_any_bytes_load_or_raise_load_error(data):
+    _loads_or_load_error(parse_events, data)
+
+
+@SETTINGS
+@given(st.text(max_size=300))
+def test_any_text_loads_or_raises_load_error(text):
+    _loads_or_load_error(parse_events, text)
+
+
+@SETTINGS
+@given(tops, st.sampled_from(["json", "jsonl", "cut"]))
+def test_any_export_text_loads_or_raises_load_error(value, form):
+    if form == "json":
+        text = json.dumps(value, ensure_ascii=False)
+    elif form == "jsonl":
+        text = "\n".join(json.dumps(v) for v in (value if isinstance(value, list) else [value]))
+    else:  # a file cut short by a failed copy
+        full = json.dumps(value, indent=2)
+        text = full[: len(full) // 2]
+    _loads_or_load_error(parse_events, text)
+
+
+@SETTINGS
+@given(event_like)
+def test_events_built_without_validation_are_what_pydantic_builds(doc):
+    from pydantic import ValidationError
+
+    from dacc_gui.events import UsageEvent, _plain_event
+
+    fast = _plain_event(doc)
+    try:
+        slow = UsageEvent.model_validate(doc, by_alias=True, by_name=False)
+    except ValidationError:
+        assert fast is None
+        return
+    if fast is None:  # a value pydantic accepts but the plain path leaves to it
+        return
+    assert fast.__dict__ == slow.__dict__ and list(fast.__dict__) == list(slow.__dict__)
+    assert fast.__pydantic_extra__ == slow.__pydantic_extra__
+    assert list(fast.__pydantic_extra__) == list(slow.__pydantic_extra__)
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.to_document() == doc and list(fast.to_document()) == list(doc)
+    assert fast.copy_with(aggregated=True).to_document() == {**doc, "aggregated": True}
