@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -30,8 +31,11 @@ from dacc_gui.ui.tasks import SyncTaskRunner  # noqa: E402
 
 
 def pump(app: QtWidgets.QApplication, rounds: int = 20) -> None:
-    for _ in range(rounds):
+    """Run the event loop a while (timers included: new records arrive in bursts)."""
+    deadline = time.monotonic() + rounds * 0.02
+    while time.monotonic() < deadline:
         app.processEvents()
+        time.sleep(0.005)
 
 
 def population(today: date) -> list[dict]:
@@ -101,6 +105,8 @@ def main() -> int:
     window.show_tab("dacc")
     pump(app)
     window.dacc_view.select_measure("connection-count-daily")
+    pump(app, 40)
+    window.dacc_view.set_period(today - timedelta(days=4), today - timedelta(days=1))  # the population's days
     pump(app, 40)
     window.grab().save(str(out / "dacc-view.png"))
 
