@@ -170,13 +170,23 @@ def _esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+def highlighted_lines(text: str, differing: set[str] | list[str]) -> list[tuple[str, bool]]:
+    """The lines of a pretty payload, each with whether it holds a differing top-level field."""
+    differing = set(differing)
+    out = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        # Top-level fields are indented by two spaces in ``pretty``.
+        name = stripped.split('":', 1)[0].lstrip('"') if line.startswith('  "') and not line.startswith('   ') \
+            else None
+        out.append((line, name in differing))
+    return out
+
+
 def _pre(text: str, differing: set[str]) -> str:
     """A pretty payload with the lines of differing fields highlighted."""
-    lines = []
-    for line in text.splitlines():
-        name = line.strip().split('":', 1)[0].lstrip('"') if line.strip().startswith('"') else None
-        escaped = _esc(line)
-        lines.append(f'<span class="diff">{escaped}</span>' if name in differing else escaped)
+    lines = [f'<span class="diff">{_esc(line)}</span>' if hit else _esc(line)
+             for line, hit in highlighted_lines(text, differing)]
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 
