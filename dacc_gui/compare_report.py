@@ -72,13 +72,13 @@ def row_title(row: Row) -> str:
     return " ".join(x for x in (str(p.get("measureName")), str(p.get("startDate", "")), group_text(p)) if x)
 
 
-def provenance(item: Any) -> str:
-    """Where an expected payload comes from: its night and its rule."""
+def provenance(item: Any, sources: bool = True) -> str:
+    """Where an expected payload comes from: its night, its rule (and who says so), its events."""
     parts = []
     if item.run_date:
         parts.append(f"from the run of {item.run_date}")
     if item.rule:
-        parts.append(f"rule {item.rule}" + (f" ({item.rule_source})" if item.rule_source else ""))
+        parts.append(f"rule {item.rule}" + (f" ({item.rule_source})" if item.rule_source and sources else ""))
     if item.event_ids:
         parts.append(f"{len(item.event_ids)} event{'s' if len(item.event_ids) != 1 else ''}")
     return ", ".join(parts)

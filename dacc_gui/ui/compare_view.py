@@ -144,7 +144,8 @@ class CompareView(QWidget):
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the comparison's own order first
+        # Problems first: missing, unexpected, different, matched (a stable sort keeps the run's order within).
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
@@ -389,10 +390,13 @@ class CompareView(QWidget):
             return
         if row.expected is not None:
             self.expected_text.setHtml(payload_html(pretty(row.expected.payload), row.differences))
-            self.expected_title.setText(f"<b>Expected</b> {html.escape(provenance(row.expected))}")
+            self.expected_title.setText(f"<b>Expected</b> {html.escape(provenance(row.expected, sources=False))}")
+            self.expected_title.setToolTip(row.expected.rule_text + (f"\nSource: {row.expected.rule_source}"
+                                                                     if row.expected.rule_source else ""))
         else:
             self.expected_text.setPlainText("(not expected)")
             self.expected_title.setText("<b>Expected</b>")
+            self.expected_title.setToolTip("")
         rec = row.received
         if rec is not None:
             text = pretty(rec.payload) if rec.payload is not None else rec.body
@@ -492,6 +496,8 @@ def _service_ended(window: Any, view: CompareView, started: datetime | None) -> 
     """Show what arrived since the service started."""
     view.set_since(started)
     window.show_tab("compare")
+    if started is not None:
+        window.statusBar().showMessage(f"Compare: what the receiver got since {utc_text(started)}", 8000)
 
 
 def _tools_menu(window: Any) -> Any:

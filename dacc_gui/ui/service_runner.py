@@ -102,8 +102,6 @@ class ServiceRunner(QWidget):
         self.default_button = QPushButton("Default")
         self.default_button.setToolTip(DEFAULT_SERVICE_COMMAND)
         self.default_button.clicked.connect(lambda: self.command_edit.setText(DEFAULT_SERVICE_COMMAND))
-        self.folder_edit.editingFinished.connect(self._remember)
-        self.command_edit.editingFinished.connect(self._remember)
 
         self.hint_label = QLabel()
         self.hint_label.setWordWrap(True)
@@ -171,9 +169,9 @@ class ServiceRunner(QWidget):
                                                   or str(Path.home()))
         if folder:
             self.folder_edit.setText(folder)
-            self._remember()
+            self.remember()
 
-    def _remember(self) -> None:
+    def remember(self) -> None:
         self.settings.ecolyo_folder = self.folder_edit.text().strip()
         self.settings.service_command = self.command_edit.text().strip() or DEFAULT_SERVICE_COMMAND
 
@@ -197,7 +195,7 @@ class ServiceRunner(QWidget):
         """
         if self.running:
             return False
-        self._remember()
+        self.remember()
         self.update_hints()
         folder, command = self.folder_edit.text().strip(), self.command_edit.text().strip()
         env = self.environment()
@@ -313,3 +311,7 @@ class ServiceRunnerDialog(QDialog):
     def showEvent(self, event: Any) -> None:  # noqa: N802
         self.panel.update_hints()
         super().showEvent(event)
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802
+        self.panel.remember()  # what was typed, even if never run
+        super().hideEvent(event)

@@ -92,6 +92,8 @@ def test_four_categories_filter_and_side_by_side(window, view, receiver):
     assert view.expected_text.toPlainText() == "(not expected)"
     view.show_category(None)
     assert len(shown(view)) == len(payloads) + 1
+    # Problems first.
+    assert [label for label, _ in shown(view)[:4]] == ["Missing", "Unexpected", "Different value", "Matched"]
 
 
 def test_since_leaves_out_what_came_before(window, view, receiver):

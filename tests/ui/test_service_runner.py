@@ -36,7 +36,7 @@ def test_defaults_and_remembered_settings(settings, tmp_path, qtbot):
         == DEFAULT_SERVICE_COMMAND
     panel.folder_edit.setText(str(tmp_path))
     panel.command_edit.setText("echo hello")
-    panel._remember()
+    panel.remember()
     again = ServiceRunner(settings)
     qtbot.addWidget(again)
     assert again.folder_edit.text() == str(tmp_path) and again.command_edit.text() == "echo hello"
