@@ -75,6 +75,7 @@ class CompareView(QWidget):
         self._since: datetime | None = None
         self._generation = 0
         self._stale = True
+        self._task: Any = None  # the refresh being read, if any
         self.model = CompareTableModel(self)
         self.proxy = CategoryFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -285,6 +286,10 @@ class CompareView(QWidget):
     def refresh(self) -> None:
         """Read the received measures and compare them with the preview, in the background."""
         self._refresh_timer.stop()
+        if self._task is not None and self._task.running:
+            # A flood of records: one read at a time, the next one once this one is done.
+            self._stale = True
+            return
         self._stale = False
         if self.indicators_view.computing:
             self.expected_label.setText("computing the preview…")
@@ -319,8 +324,16 @@ class CompareView(QWidget):
                 errors.show_exception(self, "The received measures could not be read", exc,
                                       "The comparison was not updated. Try Refresh.")
 
-        self.runner.run("Comparing expected and received indicators", work, on_done=done, on_error=failed,
-                        quiet=True)
+        def ended() -> None:
+            self._task = None
+            if self._stale:
+                self.schedule()
+
+        task = self.runner.run("Comparing expected and received indicators", work, on_done=done, on_error=failed,
+                               quiet=True)
+        if task.running:
+            self._task = task
+            task.ended.connect(ended)
 
     def set_comparison(self, comparison: Comparison) -> None:
         previous = self.current_row()

@@ -176,3 +176,35 @@ def test_row_identity_survives_a_refresh(window, view, receiver):
     again = view.current_row()
     assert again is not chosen and again.expected.index == chosen.expected.index
     assert view.proxy.index(view.table.currentIndex().row(), 0).data(ROW_ROLE) is again
+
+
+def test_refreshes_in_a_burst_read_one_at_a_time(qtbot, settings, messages):
+    """With the real background runner: never two reads at once, and the last one sees everything."""
+    from dacc_gui.ui.main_window import MainWindow
+    from dacc_gui.ui.tasks import TaskRunner
+
+    settings.recompute_delay_ms = 0
+    win = MainWindow(settings, TaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(win)
+    controller = attach_receiver(win)
+    try:
+        win.show()
+        win.show_tab("compare")
+        view = win.compare_view
+        most = [0]
+
+        def started(task):
+            most[0] = max(most[0], sum(t.label.startswith("Comparing") for t in win.runner.running))
+
+        win.runner.started.connect(started)
+        post(controller.url, *[{"createdBy": "ecolyo", "measureName": "quiz-stars", "startDate": "2021-12-08",
+                                "value": n % 5, "group1": {"question_id": f"q{n}"}} for n in range(40)])
+        for _ in range(5):  # as a burst of new records, or impatient clicks on Refresh, would
+            view.refresh()
+        qtbot.waitUntil(lambda: view.comparison is not None and len(view.comparison.received) == 40
+                        and not win.runner.running, timeout=30_000)
+        assert most[0] == 1
+        assert view.comparison.counts()["unexpected"] == 40
+    finally:
+        controller.stop()
+        win.runner.wait(10_000)
