@@ -56,7 +56,10 @@ def attach_receiver(window: Any) -> Any:
         window.receiver_controller = controller
     if controller.running:
         controller.stop()
+    if hasattr(window.settings, "receiver_database") and not getattr(controller, "is_open", True):
+        window.settings.receiver_database = ":memory:"  # a throwaway store, never the user's records
     controller.start(0)
+    assert controller.running, "the receiver did not start"
     return controller
 
 
