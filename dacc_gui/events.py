@@ -63,6 +63,12 @@ def parse_event_date(text: Any) -> datetime | None:
     """
     if not isinstance(text, str):
         return None
+    # Fast path for what Ecolyo writes (2021-12-08T09:00:00.000Z): the C parser.
+    if len(text) == 24 and text[23] == "Z" and text[10] == "T" and text[19] == "." and text.isascii():
+        try:
+            return datetime.fromisoformat(text[:23])
+        except ValueError:
+            pass
     m = _DATE_RE.match(text.strip())
     if m is None:
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Literal
 
@@ -43,6 +43,11 @@ class MeasureCatalog(BaseModel):
         return self.by_name().get(name)
 
     def by_name(self) -> dict[str, MeasureDefinition]:
+        return self._index
+
+    @cached_property
+    def _index(self) -> dict[str, MeasureDefinition]:
+        # Looked up once per measure checked: built once.
         return {d.name: d for d in self.definitions}
 
     def names(self) -> list[str]:

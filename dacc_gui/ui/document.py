@@ -8,6 +8,7 @@ changed with the ``changed`` signal.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -60,6 +61,11 @@ class EventsDocument(QObject):
     def load(self, event_set: EventSet, path: Path | None, title: str | None = None, dirty: bool = False) -> None:
         self.store = EventStore(event_set.events, event_set.context)
         self.source = event_set
+        # A million events are millions of Python objects: a full garbage
+        # collection walks them all for seconds, holding Python's lock, and
+        # edits that allocate trigger one. Loaded objects are kept out of it
+        # (they are freed by reference counting all the same).
+        gc.freeze()
         self.path = path
         self.title = title or (path.name if path else "untitled")
         self.undo_stack.clear()

@@ -90,7 +90,14 @@ def make_predicate(flt: EventFilter) -> Callable[[UsageEvent], bool] | None:
         tests.append(has_text)
     if len(tests) == 1:
         return tests[0]
-    return lambda e: all(t(e) for t in tests)
+
+    def every(e: UsageEvent) -> bool:
+        for test in tests:  # cheapest first, stops at the first miss
+            if not test(e):
+                return False
+        return True
+
+    return every
 
 
 def view_rows(

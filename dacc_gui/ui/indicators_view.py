@@ -309,9 +309,9 @@ class IndicatorsView(QWidget):
         self.notes_label.setText("\n".join(notes[:20]) + (f"\n… and {len(notes) - 20} more" if len(notes) > 20 else ""))
         self.notes_label.setVisible(bool(notes))
         self.apply_flags_button.setEnabled(bool(preview.aggregated_indices()))
-        self.table.selectRow(0) if preview.rows and not self.table.selectionModel().hasSelection() else None
-        if not preview.rows:
-            self._show_detail(None)
+        # No indicator is selected for the user: selecting one selects its
+        # events in the Events tab, which must not change behind their back.
+        self._show_detail(None)
         self.preview_changed.emit(preview)
 
     # --- selection ------------------------------------------------------------------------

@@ -214,6 +214,8 @@ class MainWindow(QMainWindow):
         indicators_menu = file_menu.addMenu("Export &indicators as")
         self._menu_action(indicators_menu, "JSON (compute output)…", lambda: self.indicators_view._ask_export("json"))
         self._menu_action(indicators_menu, "CSV…", lambda: self.indicators_view._ask_export("csv"))
+        self.export_chart_action = self._menu_action(file_menu, "Export the &chart as PNG…", self.ask_export_chart,
+                                                     enabled=self.charts is not None)
         file_menu.addSeparator()
         self._menu_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -452,6 +454,19 @@ class MainWindow(QMainWindow):
 
         return self.runner.run(f"Saving {path.name}", lambda p, c: save_file(snapshot, path, shape),
                                on_done=done, on_error=failed, cancellable=False)
+
+    def ask_export_chart(self) -> None:
+        if self.charts is None:
+            return
+        start = str(Path(self.settings.last_directory or Path.home()) / "chart.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the chart", start, "PNG images (*.png)")
+        if path:
+            try:
+                self.charts.export_png(path)
+            except OSError as exc:
+                errors.show_exception(self, "The chart could not be exported", exc, "Choose another place.")
+            else:
+                self.statusBar().showMessage(f"Chart exported to {path}", 5000)
 
     # --- quitting --------------------------------------------------------------------------
     def ask_unsaved(self) -> str:

@@ -218,3 +218,48 @@ def test_cancel_a_long_task(qtbot, settings, messages):
     qtbot.waitUntil(lambda: not task.running, timeout=30_000)
     assert cancels == [1] and results == [] and messages == []
     runner.wait(10_000)
+
+
+def test_charts_follow_the_preview(window, golden_path, tmp_path):
+    if window.charts is None:
+        pytest.skip("charts not available")
+    open_golden(window, golden_path)
+    window.indicators_view.recompute()
+    assert window.charts.results() == window.indicators_view.preview.results
+    assert window.charts.results()[0].indicators
+    out = window.charts.export_png(tmp_path / "chart.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_app_command_refuses_bad_arguments(tmp_path, capsys):
+    from dacc_gui.cli.main import main
+
+    assert main(["app", str(tmp_path / "missing.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["app", "--sample", str(GOLDEN / "01-one-day.json")]) == 2
+
+
+def test_rebase_moves_the_last_day_to_the_given_day():
+    from dacc_gui.ui.sample import rebase
+
+    event_set = load_file(GOLDEN / "02-missed-nights.json")
+    before = [e.moment for e in event_set.events]
+    last = max(m.date() for m in before)
+    rebased = rebase(event_set, date(2030, 1, 1))
+    after = [e.moment for e in rebased.events]
+    assert max(m.date() for m in after) == date(2030, 1, 1)
+    shift = date(2030, 1, 1) - last
+    assert after == [m + shift for m in before]  # times of day kept
+
+
+def test_open_sample_ends_yesterday_or_says_it_is_missing(window, messages):
+    from dacc_gui.ui.sample import SAMPLE
+    from importlib import resources
+
+    window.open_sample()
+    if resources.files("dacc_gui.resources").joinpath(SAMPLE).is_file():
+        days = [e.day for e in window.document.events if e.day]
+        assert max(days) == date(2021, 12, 8)  # the day before the window's today
+        assert window.document.path is None and not window.document.is_dirty
+    else:
+        assert messages and "sample" in messages[0][1]
