@@ -26,6 +26,7 @@ from dacc_gui.io.eventset import EventSet, Shape
 from dacc_gui.io.loader import load_file
 from dacc_gui.io.saver import save_file
 from dacc_gui.ui import errors
+from dacc_gui.ui.compare_view import install_compare
 from dacc_gui.ui.context_editor import ContextEditor
 from dacc_gui.ui.document import EventsDocument
 from dacc_gui.ui.events_view import EventsView
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_state()
         self._update_title()
+        install_compare(self)
 
     # --- extension points ---------------------------------------------------------
     def register_tab(self, key: str, title: str, widget: QWidget) -> None:

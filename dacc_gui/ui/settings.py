@@ -27,6 +27,11 @@ MAX_RECENT = 10
 
 T = TypeVar("T")
 
+# The Ecolyo page's local-test command, run in an Ecolyo checkout.
+DEFAULT_SERVICE_COMMAND = (
+    "yarn run cozy-konnector-dev -m ./manifest.webapp ./build/services/aggregatorUsageEvents/ecolyo.js"
+)
+
 
 @dataclass(frozen=True)
 class Option(Generic[T]):
@@ -65,6 +70,9 @@ class Settings:
     recompute_delay_ms = Option("run/recomputeDelayMs", int, 400)
     # The built-in DACC receiver (part 2 of the app).
     receiver_port = Option("receiver/port", int, 8765)
+    # "Run Ecolyo's service" (part 2 of the app: Compare).
+    ecolyo_folder = Option("service/ecolyoFolder", str, "")
+    service_command = Option("service/command", str, DEFAULT_SERVICE_COMMAND)
 
     def __init__(self, qsettings: QSettings | None = None) -> None:
         self.q = qsettings or QSettings(ORGANIZATION, APPLICATION)

@@ -180,9 +180,9 @@ def test_find_focuses_the_text_filter(window, golden_path):
 def test_tabs_are_registered_in_one_place(window):
     from PySide6.QtWidgets import QLabel
 
-    assert list(window.views) == ["events", "indicators", "charts"]
+    assert list(window.views)[:3] == ["events", "indicators", "charts"]  # later parts add theirs after
     window.register_tab("receiver", "Receiver", QLabel("later"))
-    assert window.tabs.tabText(3) == "Receiver"
+    assert window.tabs.tabText(window.tabs.count() - 1) == "Receiver"
     window.add_status_widget("receiver", QLabel("receiver: off"))
     assert "receiver" in window.status_widgets
 
