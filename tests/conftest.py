@@ -17,3 +17,12 @@ GOLDEN = sorted((DATA / "golden").glob("*.json"))
 @pytest.fixture
 def golden_cases() -> list[dict]:
     return [json.loads(p.read_text()) for p in GOLDEN]
+
+
+@pytest.fixture(scope="module")
+def cozy_server():
+    """A fake Cozy stack on an ephemeral port, one per test module."""
+    from tests.fake_cozy import FakeCozyServer
+
+    with FakeCozyServer() as server:
+        yield server

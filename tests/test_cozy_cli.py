@@ -10,23 +10,17 @@ import httpx
 import pytest
 
 from dacc_gui.cli.main import main
-from tests.fake_cozy import FakeCozyServer, generate_events
+from tests.fake_cozy import generate_events
 
 GOOD = {"createdBy": "ecolyo", "measureName": "connection-count-daily", "startDate": "2022-01-03", "value": 4,
         "group1": {"device": "desktop"}}
 BAD = {"createdBy": "ecolyo", "measureName": "no-such-measure", "startDate": "2022-01-03", "value": 1}
 
 
-@pytest.fixture(scope="module")
-def server():
-    with FakeCozyServer() as server:
-        yield server
-
-
 @pytest.fixture
-def fake(server, monkeypatch):
+def fake(cozy_server, monkeypatch):
     monkeypatch.delenv("DACC_GUI_COZY_TOKEN", raising=False)
-    fake = server.fake
+    fake = cozy_server.fake
     fake.databases.clear()
     fake.requests.clear()
     fake.put_docs(generate_events(120, seed=21))

@@ -16,21 +16,15 @@ from dacc_gui.cozy.client import (
     StaticToken,
 )
 from dacc_gui.io.loader import Cancelled
-from tests.fake_cozy import USAGE_DOCTYPE, FakeCozyServer
+from tests.fake_cozy import USAGE_DOCTYPE
 
 FAST = RetryPolicy(attempts=3, backoff=0.001)
 DOCS = f"/data/{USAGE_DOCTYPE}/_normal_docs"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with FakeCozyServer() as server:
-        yield server
-
-
 @pytest.fixture
-def fake(server):
-    fake = server.fake
+def fake(cozy_server):
+    fake = cozy_server.fake
     fake.clear_faults()
     fake.requests.clear()
     fake.databases.clear()

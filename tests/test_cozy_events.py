@@ -8,18 +8,12 @@ import pytest
 from dacc_gui.cozy.client import CozyClient, RetryPolicy
 from dacc_gui.cozy.events import FIND, pull_events, read_documents
 from dacc_gui.io.eventset import Shape
-from tests.fake_cozy import USAGE_DOCTYPE, FakeCozyServer, generate_events
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeCozyServer() as server:
-        yield server
+from tests.fake_cozy import USAGE_DOCTYPE, generate_events
 
 
 @pytest.fixture
-def fake(server):
-    fake = server.fake
+def fake(cozy_server):
+    fake = cozy_server.fake
     fake.databases.clear()
     fake.indexes.clear()
     fake.requests.clear()

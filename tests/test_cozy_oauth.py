@@ -10,20 +10,14 @@ import pytest
 from dacc_gui.cozy.client import CozyAuthError, CozyClient, RetryPolicy
 from dacc_gui.cozy.oauth import OAuthError, OAuthToken, exchange_code, register_client, sign_in, unregister
 from dacc_gui.cozy.tokens import MemoryTokenStore
-from tests.fake_cozy import USAGE_DOCTYPE, FakeCozyServer
+from tests.fake_cozy import USAGE_DOCTYPE
 
 DOCS = f"/data/{USAGE_DOCTYPE}/_normal_docs"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with FakeCozyServer() as server:
-        yield server
-
-
 @pytest.fixture
-def fake(server):
-    fake = server.fake
+def fake(cozy_server):
+    fake = cozy_server.fake
     fake.approve = True
     fake.token_ttl = None
     fake.put_docs([{"_id": "a", "type": "ConnectionEvent", "eventDate": "2022-01-01"}])

@@ -27,15 +27,9 @@ GOOD = [
 BAD = {"createdBy": "ecolyo", "measureName": "no-such-measure", "startDate": "2022-01-03", "value": 1}
 
 
-@pytest.fixture(scope="module")
-def server():
-    with FakeCozyServer() as server:
-        yield server
-
-
 @pytest.fixture
-def fake(server):
-    fake = server.fake
+def fake(cozy_server):
+    fake = cozy_server.fake
     fake.requests.clear()
     fake.dacc_received.clear()
     fake.clear_faults()

@@ -26,20 +26,14 @@ from dacc_gui.cozy.sync import (
 )
 from dacc_gui.events import rewrite_event_date
 from dacc_gui.io.loader import load_file
-from tests.fake_cozy import USAGE_DOCTYPE, FakeCozyServer, generate_events
+from tests.fake_cozy import USAGE_DOCTYPE, generate_events
 
 FAST = RetryPolicy(attempts=3, backoff=0.001)
 
 
-@pytest.fixture(scope="module")
-def server():
-    with FakeCozyServer() as server:
-        yield server
-
-
 @pytest.fixture
-def fake(server):
-    fake = server.fake
+def fake(cozy_server):
+    fake = cozy_server.fake
     fake.databases.clear()
     fake.requests.clear()
     fake.clear_faults()
