@@ -8,6 +8,7 @@ show in the dialog itself, in red, and leave the fields as typed.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -61,7 +62,7 @@ class CozyConnectDialog(QDialog):
         token_row.addWidget(self.token_edit, 1)
         token_row.addWidget(self.connect_button)
         form.addRow("Token", token_row)
-        hint = QLabel(f"<small>A token from <code>{TOKEN_HINT}</code>, or sign in with your browser "
+        hint = QLabel(f"<small>A token from <code>{html.escape(TOKEN_HINT)}</code>, or sign in with your browser "
                       "(asks the Cozy for read/write on usage events and POST on the dev DACC).</small>")
         hint.setWordWrap(True)
         form.addRow("", hint)
@@ -117,13 +118,13 @@ class CozyConnectDialog(QDialog):
                                      "indicators to the dev DACC.")
             return
         self.state_box.setTitle(f"Connected to {c.host}")
-        keep = ("kept in the system keyring" if c.persistent else "kept in memory only: forgotten when the app "
-                                                                  "closes") + f" ({c.kept})"
-        lines = [f"Connected as <b>{c.url}</b>", f"How: {c.how()}", c.expiry_text().capitalize(),
-                 f"Token {keep}"]
+        kept = c.kept[0].upper() + c.kept[1:] if c.kept else ""
+        lines = [f"Connected as <b>{html.escape(c.url)}</b>", f"How: {c.how()}",
+                 c.expiry_text().capitalize(), html.escape(kept)]
         if c.note:
-            lines.append(f"<span style='color:#8a5a00'>Note: {c.note}</span>")
+            lines.append(f"<span style='color:#8a5a00'>Note: {html.escape(c.note)}</span>")
         self.state_label.setText("<br>".join(lines))
+        self.adjustSize()
 
     def _busy(self, text: str, signing_in: bool = False) -> None:
         self.busy_label.setText(text)

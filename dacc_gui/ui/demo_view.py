@@ -26,7 +26,7 @@ from dacc_gui.measures import load_catalog
 from dacc_gui.series import aggregate_groups, group_label, hidden_label
 from dacc_gui.ui import errors
 from dacc_gui.ui.aggregate_view import AggregateChart
-from dacc_gui.ui.demo_charts import STATISTIC_WORDS, all_rows, chart_png, show_measure
+from dacc_gui.ui.demo_charts import STATISTIC_WORDS, all_rows, chart_png, keep_ticks_short, show_measure
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Period", "Group", "Count", "Sum", "Average", "Min", "Max", "Published")
@@ -131,19 +131,23 @@ class DemoView(QWidget):
         self.present_button = QPushButton("Presentation (F11)")
         self.export_button = QPushButton("Export HTML report…")
         self.chart = AggregateChart(light=True)
+        keep_ticks_short(self.chart)
         self.model = DemoAggregatesModel(self)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate((95, 260, 70, 80, 80, 70, 70)):
+            self.table.setColumnWidth(col, width)
         self.table_title = QLabel()
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.table_title)
         rl.addWidget(self.table, 1)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        # One above the other: the periods need the chart's full width.
+        split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.chart)
         split.addWidget(right)
         split.setStretchFactor(0, 3)

@@ -164,6 +164,7 @@ class PushDialog(QDialog):
         run.addWidget(self.push_button)
         run.addWidget(self.progress, 1)
         run.addWidget(self.cancel_button)
+        run.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary_label, 1)
         bottom.addWidget(self.close_button)
