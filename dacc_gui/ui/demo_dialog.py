@@ -114,14 +114,25 @@ class SimulateDialog(QDialog):
 
     def _show_receiver(self) -> None:
         controller = getattr(self.window, "receiver_controller", None)
+        receiver = None
         if controller is not None and controller.running and controller.url:
-            self.receiver_label.setText(f"Receiver: {controller.url}")
+            receiver = controller.receiver
+            text = f"Receiver: {controller.url}"
         elif controller is not None:
-            self.receiver_label.setText("Receiver: stopped; it will be started")
+            text = "Receiver: stopped; it will be started"
         else:
-            own = getattr(self.window, "_demo_receiver", None)
-            self.receiver_label.setText(f"Receiver: {own.url} (in memory, for the demo)" if own and own.running
-                                        else "Receiver: an in-memory one will be started for the demo")
+            receiver = getattr(self.window, "_demo_receiver", None)
+            text = (f"Receiver: {receiver.url} (in memory, for the demo)" if receiver and receiver.running
+                    else "Receiver: an in-memory one will be started for the demo")
+        held = receiver.store.count() if receiver is not None else 0
+        if held:
+            text += (f" · it already holds {held:,} records: those of the same dates count in the aggregates "
+                     "too (tick “Clear the receiver's records first” for a clean run)")
+        self.receiver_label.setText(text)
+
+    def showEvent(self, event) -> None:  # noqa: N802, ANN001
+        self._show_receiver()
+        super().showEvent(event)
 
     def _running(self, on: bool) -> None:
         for w in (self.users_spin, self.days_spin, self.start_edit, self.seed_spin, self.clear_check,

@@ -75,7 +75,7 @@ class Settings:
     demo_days = Option("demo/days", int, 14)
     demo_start = Option("demo/start", str, "2021-11-01")
     demo_seed = Option("demo/seed", int, 0)
-    demo_clear_receiver = Option("demo/clearReceiver", bool, True)
+    demo_clear_receiver = Option("demo/clearReceiver", bool, False)  # the receiver panel owns Clear
 
     def __init__(self, qsettings: QSettings | None = None) -> None:
         self.q = qsettings or QSettings(ORGANIZATION, APPLICATION)

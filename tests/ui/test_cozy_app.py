@@ -365,3 +365,24 @@ def test_tokens_never_show_in_a_repr(app, cozy):
     connection = app.cozy.connection
     assert token not in repr(connection) and token not in repr(connection.source)
     assert token not in repr(CozyTokens(token))
+
+
+def test_the_expiry_a_jwt_states_is_shown():
+    import base64
+    from datetime import datetime, timedelta, timezone
+
+    from dacc_gui.ui.cozy_session import CozyConnection, token_expiry
+
+    def jwt(claims):
+        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+        return f"eyJhbGciOiJIUzUxMiJ9.{body}.c2lnbmF0dXJl"
+
+    now = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    soon = now + timedelta(days=3, hours=2)
+    assert token_expiry(jwt({"exp": soon.timestamp()})) == soon
+    assert token_expiry(jwt({"iat": 1})) is None and token_expiry("opaque") is None
+    pasted = CozyConnection("http://cozy.localhost:8080", "token", CozyTokens(jwt({"exp": soon.timestamp()})),
+                            MemoryTokenStore())
+    assert "in 3 days" in pasted.expiry_text(now)
+    assert "expired" in pasted.expiry_text(soon + timedelta(seconds=1))
+    assert "paste a new one" in pasted.expiry_text(soon + timedelta(seconds=1))

@@ -160,3 +160,19 @@ def test_export_report_embeds_a_chart_per_measure(window, tmp_path):
     assert text.count("data:image/png;base64,") == 3
     assert text.count("hidden: fewer than 5 contributions") >= 2
     assert "Report written to" in window.statusBar().currentMessage()
+
+
+def test_a_second_run_warns_of_earlier_records_and_can_clear_them(window, controller):
+    pytest.importorskip("dacc_gui.generator", reason="the event generator has not landed yet")
+    dialog = show_demo_dialog(window)
+    assert not dialog.clear_check.isChecked()  # the receiver panel owns Clear: not by default
+    dialog.users_spin.setValue(2)
+    dialog.days_spin.setValue(2)
+    dialog.run_button.click()
+    first = window.demo_view.result.indicators
+    dialog = show_demo_dialog(window)
+    assert f"already holds {first:,} records" in dialog.receiver_label.text()
+    dialog.clear_check.setChecked(True)
+    dialog.run_button.click()
+    controller.receiver.store.flush()
+    assert controller.receiver.store.count() == window.demo_view.result.indicators == first
