@@ -43,7 +43,7 @@ MAX_DAYS = 366
 SENDERS = 4  # parallel connections to the receiver: users' services run side by side too
 
 
-class DemoError(Exception):
+class DemoError(ValueError):
     """The demo cannot run as asked (bad numbers, no receiver); the message says why."""
 
 
