@@ -73,6 +73,17 @@ class Settings:
     # "Run Ecolyo's service" (part 2 of the app: Compare).
     ecolyo_folder = Option("service/ecolyoFolder", str, "")
     service_command = Option("service/command", str, DEFAULT_SERVICE_COMMAND)
+    # --- Cozy sign-in, push and the population demo (part 2) ---
+    # The instance and how we signed in; the token itself is in the keyring
+    # (or memory), never here.
+    cozy_url = Option("cozy/url", str, "")
+    cozy_auth = Option("cozy/auth", str, "")  # "token" or "oauth"
+    push_doctype = Option("cozy/pushDoctype", str, "cc.cozycloud.dacc.dev")
+    demo_users = Option("demo/users", int, 12)
+    demo_days = Option("demo/days", int, 14)
+    demo_start = Option("demo/start", str, "2021-11-01")
+    demo_seed = Option("demo/seed", int, 0)
+    demo_clear_receiver = Option("demo/clearReceiver", bool, False)  # the receiver panel owns Clear
 
     def __init__(self, qsettings: QSettings | None = None) -> None:
         self.q = qsettings or QSettings(ORGANIZATION, APPLICATION)
