@@ -119,7 +119,9 @@ class UsageEvent(BaseModel):
 
     Unknown fields (``cozyMetadata``...) are kept as extra fields; the
     original key order is remembered so ``to_document`` gives back the same
-    document, edits applied.
+    document, edits applied. ``model_fields_set`` holds the fields assigned
+    since the document was read (empty on reading: a set per event of a
+    million costs more than the event's own values).
     """
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, validate_assignment=False)
@@ -203,6 +205,7 @@ class UsageEvent(BaseModel):
             # By alias only: a document's "id"/"rev" keys are data, not _id/_rev.
             event = cls.model_validate(doc, by_alias=True, by_name=False)
             event._order = intern_order(doc)
+            _set_attribute(event, "__pydantic_fields_set__", set())
         return event
 
 
@@ -222,15 +225,12 @@ def _plain_event(doc: dict[str, Any]) -> UsageEvent | None:
     builds, as ``model_construct`` does."""
     values = dict(_DEFAULTS)
     extra: dict[str, Any] = {}
-    fields_set = set()
     for key, value in doc.items():
         field = _ALIAS_TO_FIELD.get(key)
         if field is None:
             extra[key] = value
-            fields_set.add(key)  # pydantic counts extra keys as set, too
         else:
             values[field] = value
-            fields_set.add(field)
     if (type(values["type"]) is not str or type(values["aggregated"]) is not bool
             or (values["id"] is not None and type(values["id"]) is not str)
             or (values["rev"] is not None and type(values["rev"]) is not str)):
@@ -238,7 +238,7 @@ def _plain_event(doc: dict[str, Any]) -> UsageEvent | None:
     event = UsageEvent.__new__(UsageEvent)
     _set_attribute(event, "__dict__", values)
     _set_attribute(event, "__pydantic_extra__", extra)
-    _set_attribute(event, "__pydantic_fields_set__", fields_set)
+    _set_attribute(event, "__pydantic_fields_set__", set())
     _set_attribute(event, "__pydantic_private__", {"_order": intern_order(doc)})
     return event
 

@@ -53,12 +53,14 @@ class EventsDocument(QObject):
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.busy = False  # while saving, edits wait
+        self.cozy = None  # a CozySource (ui/cozy_session.py) when the events were read from a Cozy
 
     def _on_clean_changed(self, clean: bool) -> None:
         self.dirty_changed.emit(not clean)
 
     # --- loading / saving --------------------------------------------------------
-    def load(self, event_set: EventSet, path: Path | None, title: str | None = None, dirty: bool = False) -> None:
+    def load(self, event_set: EventSet, path: Path | None, title: str | None = None, dirty: bool = False,
+             cozy: object | None = None) -> None:
         self.store = EventStore(event_set.events, event_set.context)
         self.source = event_set
         # A million events are millions of Python objects: a full garbage
@@ -67,6 +69,7 @@ class EventsDocument(QObject):
         # (they are freed by reference counting all the same).
         gc.freeze()
         self.path = path
+        self.cozy = cozy
         self.title = title or (path.name if path else "untitled")
         self.undo_stack.clear()
         if dirty:
@@ -96,6 +99,7 @@ class EventsDocument(QObject):
         """Called once the events are written to ``path`` as its own source."""
         self.path = Path(path)
         self.title = self.path.name
+        self.cozy = None  # saved as a file: that file is the source now
         self.source.shape = shape
         self.store.mark_saved()
         self.undo_stack.setClean()

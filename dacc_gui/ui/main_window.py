@@ -26,7 +26,9 @@ from dacc_gui.io.eventset import EventSet, Shape
 from dacc_gui.io.loader import load_file
 from dacc_gui.io.saver import save_file
 from dacc_gui.ui import errors
+from dacc_gui.ui.compare_view import install_compare
 from dacc_gui.ui.context_editor import ContextEditor
+from dacc_gui.ui.cozy_install import install_cozy
 from dacc_gui.ui.document import EventsDocument
 from dacc_gui.ui.events_view import EventsView
 from dacc_gui.ui.indicators_view import IndicatorsView
@@ -125,6 +127,8 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self._update_title()
         install_receiver(self)
+        install_compare(self)
+        install_cozy(self)
 
     # --- extension points ---------------------------------------------------------
     def register_tab(self, key: str, title: str, widget: QWidget) -> None:
@@ -406,6 +410,8 @@ class MainWindow(QMainWindow):
 
     def save(self) -> Task | None:
         """Save back to the source file, in its own shape."""
+        if self.document.cozy is not None:  # read from a Cozy: the edits go back there
+            return self.cozy.save()
         if self.document.path is None:
             return self.ask_save_as()
         return self.write(self.document.path, self.document.source.shape, as_source=True)

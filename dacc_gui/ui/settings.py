@@ -27,6 +27,11 @@ MAX_RECENT = 10
 
 T = TypeVar("T")
 
+# The Ecolyo page's local-test command, run in an Ecolyo checkout.
+DEFAULT_SERVICE_COMMAND = (
+    "yarn run cozy-konnector-dev -m ./manifest.webapp ./build/services/aggregatorUsageEvents/ecolyo.js"
+)
+
 
 @dataclass(frozen=True)
 class Option(Generic[T]):
@@ -67,6 +72,20 @@ class Settings:
     receiver_port = Option("receiver/port", int, 8081)  # the Ecolyo page's local server port
     receiver_autostart = Option("receiver/startWithApp", bool, True)
     receiver_database = Option("receiver/database", str, "")  # "": the user data dir; ":memory:"
+    # "Run Ecolyo's service" (part 2 of the app: Compare).
+    ecolyo_folder = Option("service/ecolyoFolder", str, "")
+    service_command = Option("service/command", str, DEFAULT_SERVICE_COMMAND)
+    # --- Cozy sign-in, push and the population demo (part 2) ---
+    # The instance and how we signed in; the token itself is in the keyring
+    # (or memory), never here.
+    cozy_url = Option("cozy/url", str, "")
+    cozy_auth = Option("cozy/auth", str, "")  # "token" or "oauth"
+    push_doctype = Option("cozy/pushDoctype", str, "cc.cozycloud.dacc.dev")
+    demo_users = Option("demo/users", int, 12)
+    demo_days = Option("demo/days", int, 14)
+    demo_start = Option("demo/start", str, "2021-11-01")
+    demo_seed = Option("demo/seed", int, 0)
+    demo_clear_receiver = Option("demo/clearReceiver", bool, False)  # the receiver panel owns Clear
 
     def __init__(self, qsettings: QSettings | None = None) -> None:
         self.q = qsettings or QSettings(ORGANIZATION, APPLICATION)

@@ -33,6 +33,7 @@ def settings(tmp_path):
 
     settings = Settings.at(tmp_path / "settings.ini")
     settings.receiver_database = ":memory:"  # a receiver a test starts keeps nothing on disk
+    settings.receiver_port = 0  # ... and listens on a free port, never the user's 8081
     return settings
 
 
@@ -59,7 +60,9 @@ def window(qtbot, settings, messages):
     win.ask_unsaved = lambda: "discard"  # tests that care replace it
     yield win
     win.document.undo_stack.setClean()
-    win.receiver_controller.close()
+    controller = getattr(win, "receiver_controller", None)
+    if controller is not None and hasattr(controller, "close"):
+        controller.close()
 
 
 @pytest.fixture

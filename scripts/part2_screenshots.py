@@ -1,0 +1,100 @@
+"""Screenshots of the Cozy connection, the dev-DACC push and the population demo, for docs/.
+
+Runs the app against the fake Cozy stack (tests/fake_cozy.py) and an in-memory
+receiver, nothing else. Under a display (or Xvfb):
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/part2_screenshots.py [docs]
+writes cozy-connect.png, push.png, demo.png and presentation.png.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DACC_GUI_TOKEN_STORE", "memory")
+
+from PySide6 import QtWidgets  # noqa: E402
+
+from dacc_gui.demo import DemoConfig  # noqa: E402
+from dacc_gui.ui.cozy_install import demo_view, present_demo, show_push_dialog  # noqa: E402
+from dacc_gui.ui.main_window import MainWindow  # noqa: E402
+from dacc_gui.ui.settings import Settings  # noqa: E402
+from dacc_gui.ui.tasks import SyncTaskRunner  # noqa: E402
+from tests.fake_cozy import FakeCozy, FakeCozyServer, generate_events  # noqa: E402
+
+
+def settle(app: QtWidgets.QApplication, rounds: int = 20) -> None:
+    for _ in range(rounds):
+        app.processEvents()
+
+
+def save(widget: QtWidgets.QWidget, path: Path) -> None:
+    if not widget.grab().save(str(path), "PNG"):
+        raise OSError(f"could not write {path}")
+    print(f"wrote {path}")
+
+
+def main() -> int:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs"
+    app = QtWidgets.QApplication([])
+    settings = Settings.at(Path(tempfile.mkdtemp()) / "settings.ini")
+    settings.recompute_delay_ms = 0
+    window = MainWindow(settings, SyncTaskRunner())
+    window.resize(1360, 860)
+    window.show()
+    fake = FakeCozy()
+    fake.put_docs(generate_events(1200, seed=4))
+    with FakeCozyServer(fake) as server:
+        dialog = window.cozy.show_dialog()
+        dialog.url_edit.setText(server.url)
+        dialog.token_edit.setText(fake.issue_token())
+        dialog.connect_button.click()
+        settle(app)
+        save(dialog, out / "cozy-connect.png")
+        dialog.close()
+
+        window.open_sample()
+        window.indicators_view.recompute()
+        settle(app)
+        payloads = [r.indicator.payload() for r in window.indicators_view.preview.rows][:14]
+        bad = dict(payloads[0], measureName="connection-count-weekly")
+        push = show_push_dialog(window)
+        push.set_payloads(payloads + [bad])
+        push.force_check.setChecked(True)
+        push.resize(1180, 560)
+        settle(app)
+        push.push_button.click()
+        settle(app)
+        save(push, out / "push.png")
+        push.close()
+
+    view = demo_view(window)
+    simulate = view.ask_simulate()
+    config = DemoConfig()
+    simulate.users_spin.setValue(config.users)
+    simulate.days_spin.setValue(config.days)
+    simulate.run_button.click()
+    view.select_measure("connection-count-daily")
+    settle(app)
+    save(window, out / "demo.png")
+
+    show = present_demo(window)
+    show.showNormal()
+    show.resize(1400, 900)
+    settle(app)
+    save(show, out / "presentation.png")
+    show.close()
+    receiver = getattr(window, "_demo_receiver", None)
+    if receiver is not None:
+        receiver.close()
+    window.document.undo_stack.setClean()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The comparison report: the verdict on top, each category, the payloads side
+by side, standalone HTML, and the JSON written beside it."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from dacc_gui.compare import compare, expected_from_payloads, received_from_payloads
+from dacc_gui.compare_report import json_path_for, to_html, to_markdown, write_report
+
+NOW = datetime(2021, 12, 9, 10, 30, tzinfo=timezone.utc)
+
+
+def m(name, value, **groups):
+    p = {"createdBy": "ecolyo", "measureName": name, "startDate": "2021-12-08", "value": value}
+    for n, (k, v) in enumerate(groups.items(), start=1):
+        p[f"group{n}"] = {k: v}
+    return p
+
+
+@pytest.fixture
+def four_categories():
+    matched = m("connection-count-daily", 2, device="mobile")
+    missing = m("navigation-count-daily", 4, page="home")
+    different = m("konnector-event-daily", 1, slug="enedis")
+    unexpected = m("quiz-stars", 5, question_id="q1")
+    return compare(expected_from_payloads([matched, missing, different]),
+                   received_from_payloads([matched, dict(different, value=7), unexpected, "<oops>"]),
+                   "the preview for run date 2021-12-09", "everything received")
+
+
+def test_markdown_answers_first_then_lists_every_category(four_categories):
+    text = to_markdown(four_categories, NOW)
+    first = text.splitlines()[0]
+    assert first == f"**{four_categories.verdict}**"
+    assert first.startswith("**No: 1 missing, 2 unexpected, 1 with a different value")
+    assert "| Missing | 1 |" in text and "| Unexpected | 2 |" in text and "| Different value | 1 |" in text
+    assert "| Matched | 1 |" in text
+    assert "## Missing (1)" in text and "### navigation-count-daily 2021-12-08 page=home" in text
+    # The different pair shows both payloads.
+    section = text.split("## Different value (1)")[1].split("\n## ")[0]
+    assert '"value": 1' in section and '"value": 7' in section and "Differs in: value" in section
+    # The unreadable post shows its body.
+    assert '"<oops>"' in text and "no measure could be read from this post: not a measure object" in text
+    assert "- Report written 2021-12-09 10:30:00 UTC" in text
+
+
+def test_html_is_standalone_and_highlights_the_difference(four_categories):
+    page = to_html(four_categories, NOW)
+    assert page.startswith("<!DOCTYPE html>")
+    assert re.search(r'<p class="verdict ko">No: 1 missing', page)
+    assert page.index('class="verdict') < page.index("<h1>")
+    # No external assets, no script.
+    assert not re.search(r'<(link|script|img)\b', page) and "http" not in page.split("<body>")[1]
+    assert '<span class="diff">  &quot;value&quot;: 7,</span>' in page
+    assert '<span class="diff">  &quot;value&quot;: 1,</span>' in page
+    assert page.count('<span class="diff">') == 2
+    assert f"<title>{four_categories.verdict}" in page
+    assert page.count('<div class="row">') == 4  # missing, 2 unexpected, different
+    # Escaped, not injected.
+    evil = compare(expected_from_payloads([m("<script>x</script>", 1)]), received_from_payloads([]))
+    assert "<script>x" not in to_html(evil) and "&lt;script&gt;x" in to_html(evil)
+
+
+def test_all_matched_report(four_categories):
+    p = m("connection-count-daily", 2, device="mobile")
+    ok = compare(expected_from_payloads([p]), received_from_payloads([p]))
+    assert '<p class="verdict ok">Yes: the service sent exactly the 1 expected indicator.</p>' in to_html(ok)
+    assert to_markdown(ok).startswith("**Yes: the service sent exactly the 1 expected indicator.**")
+
+
+@pytest.mark.parametrize("name,kind", [("report.html", None), ("report.md", None), ("out.txt", "markdown")])
+def test_write_report_puts_the_json_beside_it(tmp_path, four_categories, name, kind):
+    report, data_path = write_report(four_categories, tmp_path / name, kind, NOW)
+    assert data_path == tmp_path / (name.rsplit(".", 1)[0] + ".json")
+    text = report.read_text("utf-8")
+    head = text.split("<style>")[0]  # the HTML's title comes before its CSS
+    assert four_categories.verdict in head
+    data = json.loads(data_path.read_text("utf-8"))
+    assert data["verdict"] == four_categories.verdict
+    assert data["counts"] == four_categories.counts()
+    assert len(data["expected"]) == 3 and len(data["received"]) == 4
+    assert {r["category"] for r in data["rows"]} == {"matched", "missing", "unexpected", "different"}
+
+
+def test_write_report_refuses_other_kinds_and_keeps_old_files(tmp_path, four_categories):
+    with pytest.raises(ValueError, match="HTML .* or Markdown"):
+        write_report(four_categories, tmp_path / "report.pdf")
+    assert list(tmp_path.iterdir()) == []
+    assert json_path_for("a/r.json").name == "r.data.json"

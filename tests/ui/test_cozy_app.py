@@ -1,0 +1,388 @@
+"""The app's Cozy mode against the fake Cozy stack: connect, sign in, open, save, conflicts, server down."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dacc_gui import edits
+from dacc_gui.cozy.client import RetryPolicy
+from dacc_gui.cozy.oauth import DEFAULT_SCOPES
+from dacc_gui.cozy.sync import Outcome
+from dacc_gui.cozy.tokens import CozyTokens, MemoryTokenStore
+from dacc_gui.ui.cozy_results import SaveResultsModel
+from tests.fake_cozy import FakeCozy, FakeCozyServer, generate_events
+
+TODAY_DOCS = 30
+
+
+@pytest.fixture(autouse=True)
+def memory_tokens(monkeypatch):
+    monkeypatch.setenv("DACC_GUI_TOKEN_STORE", "memory")  # never the machine's keyring
+
+
+@pytest.fixture
+def cozy():
+    """A fake Cozy with usage events, served on an ephemeral port."""
+    fake = FakeCozy()
+    fake.put_docs(generate_events(TODAY_DOCS, seed=5))
+    with FakeCozyServer(fake) as server:
+        yield server
+
+
+@pytest.fixture
+def app(window, tmp_path):
+    """The window with a memory token store, quick retries and backups in tmp_path."""
+    controller = window.cozy
+    controller._store = MemoryTokenStore()
+    controller.retry = RetryPolicy(attempts=2, backoff=0.01)
+    controller.timeout = 5.0
+    controller.backup_dir = tmp_path / "backups"
+    return window
+
+
+def connect(app, cozy, token=None):
+    dialog = app.cozy.show_dialog()
+    dialog.url_edit.setText(cozy.url)
+    dialog.token_edit.setText(token or cozy.fake.issue_token())
+    dialog.connect_button.click()
+    return dialog
+
+
+def open_cozy(app, qtbot):
+    seen = []
+    app.runner.started.connect(lambda task: task.progressed.connect(lambda d, t: seen.append((d, t))))
+    app.cozy_action.trigger()
+    qtbot.waitUntil(lambda: app.document.cozy is not None, timeout=10_000)
+    return seen
+
+
+def server_doc(cozy, doc_id):
+    return cozy.fake.doc(doc_id)
+
+
+# --- connecting ------------------------------------------------------------------------
+
+def test_connect_with_a_pasted_token_says_where_and_how_it_is_kept(app, cozy, settings, tmp_path):
+    token = cozy.fake.issue_token()
+    dialog = connect(app, cozy, token)
+    assert dialog.error_label.text() == ""
+    connection = app.cozy.connection
+    assert connection is not None and connection.url == cozy.url and connection.kind == "token"
+    assert dialog.state_box.title() == f"Connected to {connection.host}"
+    state = dialog.state_label.text()
+    assert cozy.url in state and "pasted token" in state and "memory only" in state
+    assert "expiry" in state.lower()  # the fake's tokens are no JWT: said so
+    assert app.status_widgets["cozy"].text() == f"Cozy: {connection.host}"
+    assert dialog.token_edit.text() == ""
+    # The instance is remembered, the token is not in the settings.
+    settings.sync()
+    assert settings.cozy_url == cozy.url
+    assert token not in (tmp_path / "settings.ini").read_text()
+    assert app.cozy.token_store.load(cozy.url).access_token == token
+
+
+def test_a_refused_token_is_said_in_the_dialog(app, cozy):
+    dialog = connect(app, cozy, "not-a-token")
+    assert app.cozy.connection is None
+    assert "refused the token" in dialog.error_label.text()
+    assert dialog.state_box.title() == "Not connected"
+    assert dialog.url_edit.text() == cozy.url  # what was typed stays
+
+
+def test_a_bad_address_is_said_before_any_request(app, cozy):
+    dialog = app.cozy.show_dialog()
+    dialog.url_edit.setText("cozy.localhost")
+    dialog.token_edit.setText("x")
+    before = len(cozy.fake.requests)
+    dialog.connect_button.click()
+    assert "not a Cozy address" in dialog.error_label.text()
+    assert len(cozy.fake.requests) == before
+
+
+def test_a_token_that_cannot_read_events_connects_with_a_note(app, cozy):
+    dialog = connect(app, cozy, cozy.fake.issue_token(["cc.cozycloud.dacc.dev:POST"]))
+    assert app.cozy.connection is not None
+    assert "cannot read" in app.cozy.connection.note
+    assert "cannot read" in dialog.state_label.text()
+
+
+def test_the_connection_comes_back_at_the_next_start_without_network(app, cozy, qtbot, settings):
+    connect(app, cozy)
+    store = app.cozy.token_store
+    requests = len(cozy.fake.requests)
+    from dacc_gui.ui.main_window import MainWindow
+    from dacc_gui.ui.tasks import SyncTaskRunner
+
+    again = MainWindow(settings, SyncTaskRunner())
+    qtbot.addWidget(again)
+    again.cozy._store = store
+    assert again.cozy.restore()
+    assert again.cozy.connection.url == cozy.url
+    assert len(cozy.fake.requests) == requests
+
+
+def test_sign_out_of_a_pasted_token_forgets_it(app, cozy):
+    dialog = connect(app, cozy)
+    dialog.sign_out_button.click()
+    assert app.cozy.connection is None
+    assert app.cozy.token_store.load(cozy.url) is None
+    assert "Signed out" in dialog.busy_label.text()
+    assert app.status_widgets["cozy"].text() == "Cozy: not connected"
+
+
+def test_oauth_sign_in_with_a_stub_browser_then_sign_out(qtbot, settings, messages, cozy):
+    """The real background runner: the browser is a stub that follows the authorize page."""
+    from dacc_gui.ui.main_window import MainWindow
+
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    window.cozy._store = MemoryTokenStore()
+    opened = []
+
+    def stub_browser(link: str) -> bool:
+        opened.append(link)
+        httpx.get(link, follow_redirects=True, timeout=10)  # the Cozy approves and redirects to our loopback
+        return True
+
+    window.cozy.browser_opener = stub_browser
+    dialog = window.cozy.show_dialog()
+    dialog.url_edit.setText(cozy.url)
+    dialog.browser_button.click()
+    qtbot.waitUntil(lambda: window.cozy.connection is not None, timeout=20_000)
+    connection = window.cozy.connection
+    assert connection.kind == "oauth"
+    assert opened and opened[0].startswith(f"{cozy.url}/auth/authorize?")
+    assert set(connection.current_tokens().scope.split()) == set(DEFAULT_SCOPES)
+    assert len(cozy.fake.clients) == 1
+    assert "browser (OAuth)" in dialog.state_label.text()
+    assert "refresh token" in dialog.state_label.text()
+    # The token works: a read through the connection.
+    with connection.client() as client:
+        assert client.json("GET", "/data/com.grandlyon.ecolyo.usageevent/_normal_docs",
+                           params={"limit": 1})["total_rows"] == TODAY_DOCS
+    dialog.sign_out_button.click()
+    qtbot.waitUntil(lambda: window.cozy.connection is None, timeout=10_000)
+    assert cozy.fake.clients == {}  # unregistered: its tokens revoked
+    assert window.cozy.token_store.load(cozy.url) is None
+    window.runner.wait(5000)
+
+
+def test_oauth_refused_in_the_browser_is_said(app, cozy):
+    cozy.fake.approve = False
+    app.cozy.browser_opener = lambda link: httpx.get(link, follow_redirects=True, timeout=10)
+    dialog = app.cozy.show_dialog()
+    dialog.url_edit.setText(cozy.url)
+    dialog.browser_button.click()
+    assert app.cozy.connection is None
+    assert "refused the sign-in" in dialog.error_label.text()
+    assert cozy.fake.clients == {}  # the client registered for it was removed
+
+
+# --- opening and saving -----------------------------------------------------------------
+
+def test_open_from_cozy_reads_every_page_with_progress(app, cozy, qtbot):
+    cozy.fake.put_docs(generate_events(2100, seed=9))
+    connect(app, cozy)
+    seen = open_cozy(app, qtbot)
+    assert len(app.document.events) == TODAY_DOCS + 2100
+    assert app.document.cozy.url == cozy.url
+    assert app.document.title.startswith(app.cozy.connection.host)
+    assert cozy.fake.count("GET", "_normal_docs") >= 4  # one check, three pages
+    assert seen[-1] == (TODAY_DOCS + 2100, TODAY_DOCS + 2100)
+    assert [d for d, _t in seen] == sorted(d for d, _t in seen)
+    assert not app.document.is_dirty
+
+
+def test_open_without_a_connection_asks_for_one_then_opens(app, cozy, qtbot):
+    app.cozy_action.trigger()
+    dialog = app.cozy.dialog
+    assert dialog.isVisible() and app.document.cozy is None
+    dialog.url_edit.setText(cozy.url)
+    dialog.token_edit.setText(cozy.fake.issue_token())
+    dialog.connect_button.click()
+    assert app.document.cozy is not None and len(app.document.events) == TODAY_DOCS
+
+
+def test_edit_then_save_writes_only_the_edits_and_shows_each_event(app, cozy, qtbot, tmp_path):
+    connect(app, cozy)
+    open_cozy(app, qtbot)
+    doc = app.document
+    rows = [n for n, e in enumerate(doc.events) if not e.aggregated][:3]
+    ids = [doc.events[n].id for n in rows]
+    before = {i: server_doc(cozy, i) for i in ids}
+    others = {i: d for i, d in cozy.fake.docs().items() if i not in ids}
+    doc.push(edits.mark_aggregated(doc.events, rows, "test"))
+    assert doc.is_dirty and doc.store.edited_count == 3
+
+    app.save_action.trigger()  # Ctrl+S
+
+    dialog = app.cozy.results_dialog
+    assert dialog is not None and dialog.isVisible()
+    results = dialog.model.results
+    assert [r.doc_id for r in results] == ids
+    assert all(r.outcome is Outcome.WRITTEN for r in results)
+    assert [dialog.model.index(n, 1).data() for n in range(3)] == ["written"] * 3
+    for i in ids:
+        now = server_doc(cozy, i)
+        assert now["aggregated"] is True
+        assert {k: v for k, v in now.items() if k not in ("_rev", "aggregated")} == \
+               {k: v for k, v in before[i].items() if k not in ("_rev", "aggregated")}
+        assert doc.events[doc.store.index_of_ids([i])[0]].rev == now["_rev"]
+    assert {i: d for i, d in cozy.fake.docs().items() if i not in ids} == others  # nothing else touched
+    assert not doc.is_dirty and doc.store.edited_count == 0
+    # The backup holds the documents as they were, and its path is shown.
+    backup = dialog.report.backup_path
+    assert backup is not None and str(backup) in dialog.summary_label.text()
+    saved = json.loads(Path(backup).read_text())
+    assert sorted(d["_id"] for d in saved["com.grandlyon.ecolyo.usageevent"]) == sorted(ids)
+    # Saving again: nothing to write, no request.
+    puts = cozy.fake.count("PUT")
+    assert app.save() is None
+    assert cozy.fake.count("PUT") == puts
+
+
+def test_a_conflict_is_kept_then_reloaded_and_reapplied(app, cozy, qtbot):
+    connect(app, cozy)
+    open_cozy(app, qtbot)
+    doc = app.document
+    rows = [n for n, e in enumerate(doc.events) if not e.aggregated][:2]
+    first, second = (doc.events[n].id for n in rows)
+    doc.push(edits.mark_aggregated(doc.events, rows, "test"))
+    cozy.fake.touch(first, target="changed-elsewhere")  # someone edits it meanwhile
+
+    app.save()
+
+    dialog = app.cozy.results_dialog
+    outcome = {r.doc_id: r.outcome for r in dialog.model.results}
+    assert outcome == {first: Outcome.CONFLICT, second: Outcome.WRITTEN}
+    assert server_doc(cozy, first)["aggregated"] is False  # not overwritten
+    assert "changed on the server" in dialog.model.index(0, 4).data()
+    assert doc.is_dirty and doc.store.edited_count == 1
+    assert dialog.reapply_all_button.isEnabled()
+
+    dialog.reapply_all_button.click()
+
+    now = server_doc(cozy, first)
+    assert now["aggregated"] is True and now["target"] == "changed-elsewhere"
+    assert {r.doc_id: r.outcome for r in dialog.model.results} == {first: Outcome.WRITTEN, second: Outcome.WRITTEN}
+    event = doc.events[doc.store.index_of_ids([first])[0]]
+    assert event.rev == now["_rev"] and event.target == "changed-elsewhere"  # the other edit came in
+    assert not doc.is_dirty and doc.store.edited_count == 0
+    assert not dialog.reapply_all_button.isEnabled()
+
+
+def test_reapply_only_the_selected_conflict(app, cozy, qtbot):
+    connect(app, cozy)
+    open_cozy(app, qtbot)
+    doc = app.document
+    rows = [n for n, e in enumerate(doc.events) if not e.aggregated][:2]
+    ids = [doc.events[n].id for n in rows]
+    doc.push(edits.mark_aggregated(doc.events, rows, "test"))
+    for i in ids:
+        cozy.fake.touch(i, result="elsewhere")
+    app.save()
+    dialog = app.cozy.results_dialog
+    assert not dialog.reapply_button.isEnabled()
+    dialog.table.selectRow(1)
+    assert dialog.reapply_button.isEnabled()
+    dialog.reapply_button.click()
+    assert {r.doc_id: r.outcome for r in dialog.model.results} == {ids[0]: Outcome.CONFLICT, ids[1]: Outcome.WRITTEN}
+    assert server_doc(cozy, ids[0])["aggregated"] is False
+    assert doc.is_dirty and doc.store.edited_count == 1
+
+
+def test_server_down_loses_nothing_and_saving_again_writes(app, qtbot, tmp_path):
+    fake = FakeCozy()
+    fake.put_docs(generate_events(10, seed=2))
+    server = FakeCozyServer(fake).start()
+    port = int(server.url.rsplit(":", 1)[1])
+    try:
+        token = fake.issue_token()
+        connect(app, server, token)
+        open_cozy(app, qtbot)
+        doc = app.document
+        rows = [n for n, e in enumerate(doc.events) if not e.aggregated][:2]
+        ids = [doc.events[n].id for n in rows]
+        doc.push(edits.mark_aggregated(doc.events, rows, "test"))
+    finally:
+        server.stop()
+
+    app.save()  # the Cozy is down
+
+    dialog = app.cozy.results_dialog
+    assert [r.outcome for r in dialog.model.results] == [Outcome.FAILED] * 2
+    assert "not written" in dialog.model.results[0].message
+    assert doc.is_dirty and doc.store.edited_count == 2
+    assert all(doc.events[n].aggregated for n in rows)  # the edits are still here
+    assert dialog.retry_button.isEnabled()
+
+    with FakeCozyServer(fake, port=port):  # back up
+        dialog.retry_button.click()
+        assert [r.outcome for r in dialog.model.results] == [Outcome.WRITTEN] * 2
+        assert all(fake.doc(i)["aggregated"] is True for i in ids)
+    assert not doc.is_dirty
+
+
+def test_saving_when_not_connected_writes_nothing_and_says_so(app, cozy, qtbot, messages):
+    connect(app, cozy)
+    open_cozy(app, qtbot)
+    doc = app.document
+    doc.push(edits.mark_aggregated(doc.events, [n for n, e in enumerate(doc.events) if not e.aggregated][:1], "t"))
+    app.cozy.sign_out()
+    puts = cozy.fake.count("PUT")
+    assert app.save() is None
+    assert cozy.fake.count("PUT") == puts
+    assert messages and "connect to it" in messages[-1][1]
+    assert doc.is_dirty
+
+
+def test_save_as_a_file_makes_the_file_the_source(app, cozy, qtbot, tmp_path):
+    connect(app, cozy)
+    open_cozy(app, qtbot)
+    app.write(tmp_path / "copy.json", app.document.source.shape, as_source=True)
+    assert app.document.cozy is None and app.document.path == tmp_path / "copy.json"
+
+
+def test_results_model(qtmodeltester, app, cozy, qtbot):
+    connect(app, cozy)
+    open_cozy(app, qtbot)
+    doc = app.document
+    doc.push(edits.mark_aggregated(doc.events, [n for n, e in enumerate(doc.events) if not e.aggregated][:3], "t"))
+    app.save()
+    model = SaveResultsModel()
+    model.set_results(app.cozy.results_dialog.report.results)
+    qtmodeltester.check(model)
+    assert model.rowCount() == 3
+
+
+def test_tokens_never_show_in_a_repr(app, cozy):
+    token = cozy.fake.issue_token()
+    connect(app, cozy, token)
+    connection = app.cozy.connection
+    assert token not in repr(connection) and token not in repr(connection.source)
+    assert token not in repr(CozyTokens(token))
+
+
+def test_the_expiry_a_jwt_states_is_shown():
+    import base64
+    from datetime import datetime, timedelta, timezone
+
+    from dacc_gui.ui.cozy_session import CozyConnection, token_expiry
+
+    def jwt(claims):
+        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+        return f"eyJhbGciOiJIUzUxMiJ9.{body}.c2lnbmF0dXJl"
+
+    now = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    soon = now + timedelta(days=3, hours=2)
+    assert token_expiry(jwt({"exp": soon.timestamp()})) == soon
+    assert token_expiry(jwt({"iat": 1})) is None and token_expiry("opaque") is None
+    pasted = CozyConnection("http://cozy.localhost:8080", "token", CozyTokens(jwt({"exp": soon.timestamp()})),
+                            MemoryTokenStore())
+    assert "in 3 days" in pasted.expiry_text(now)
+    assert "expired" in pasted.expiry_text(soon + timedelta(seconds=1))
+    assert "paste a new one" in pasted.expiry_text(soon + timedelta(seconds=1))
