@@ -54,6 +54,8 @@ class ChartsPanel(QtWidgets.QWidget):
         self.view_combo = _combo((("Per measure", VIEW_MEASURE), ("Summary: indicators per day", VIEW_SUMMARY)))
         self.measure_combo = QtWidgets.QComboBox()
         self.measure_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Measure names are long ("fluid-data-granularity-monthly"): never squeeze them away.
+        self.measure_combo.setMinimumContentsLength(30)
         self.measure_combo.setToolTip("Measure to draw")
         self.style_combo = _combo(_STYLES)
         self.daily_combo = _combo(_DAILY)

@@ -266,6 +266,10 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.count_status)
         bar.addWidget(self.dirty_status)
         bar.addPermanentWidget(self.task_indicator)
+        # Qt draws a temporary message over the normal widgets without hiding
+        # them: hide them while one shows, so the two texts never overlap.
+        labels = (self.source_status, self.count_status, self.dirty_status)
+        bar.messageChanged.connect(lambda text: [label.setVisible(not text) for label in labels])
 
     def _connect(self) -> None:
         doc = self.document

@@ -264,3 +264,11 @@ def test_open_sample_ends_yesterday_or_says_it_is_missing(window, messages):
         assert window.document.path is None and not window.document.is_dirty
     else:
         assert messages and "sample" in messages[0][1]
+
+
+def test_a_status_message_hides_the_status_labels_until_it_ends(window):
+    window.show()
+    window.statusBar().showMessage("Opened something")
+    assert not window.count_status.isVisible()
+    window.statusBar().clearMessage()
+    assert window.count_status.isVisible()
