@@ -116,3 +116,19 @@ def test_a_range_equals_the_nights_run_one_by_one(docs, nights, ignore, day):
         assert [s.to_json() for s in one.skipped] == [s.to_json() for s in expected.skipped]
         for index in one.aggregated_indices:  # what the service would write back
             events[index].aggregated = True
+
+
+def test_a_single_long_night_can_be_cancelled_midway():
+    import pytest
+    from dacc_gui.rules import Cancelled
+
+    events = [ev("NavigationEvent", f"2022-01-{d:02d}T10:00", target="faq") for d in range(1, 29)]
+    calls = []
+
+    def cancelled():
+        calls.append(1)
+        return len(calls) > 3  # give up while the night's days are being computed
+
+    with pytest.raises(Cancelled):
+        simulate(events, None, date(2022, 2, 1), date(2022, 2, 1), cancelled=cancelled)
+    assert len(calls) == 4

@@ -21,13 +21,9 @@ from dacc_gui.rules import catalog as R
 from dacc_gui.rules.accumulate import Skipped, SkipList, g
 from dacc_gui.rules.daily import compute_day
 from dacc_gui.rules.monthly import compute_month
-from dacc_gui.rules.timeline import Timeline
+from dacc_gui.rules.timeline import Cancelled, Timeline
 
 Progress = Callable[[int, int], None]
-
-
-class Cancelled(Exception):
-    """The user cancelled a long simulation."""
 
 
 @dataclass
@@ -89,7 +85,7 @@ def simulate(
     context = context or UserContext()
     if last < first:
         raise ValueError(f"the range ends ({last}) before it starts ({first})")
-    timeline = Timeline(events)
+    timeline = Timeline(events, cancelled)
     nights = (last - first).days + 1
     results: list[RunResult] = []
     done_days = 0  # pending days already taken by an earlier night
@@ -108,6 +104,8 @@ def simulate(
         days = timeline.days_before(run_date)
         skips = SkipList()
         for day in days[done_days:]:
+            if cancelled is not None and cancelled():
+                raise Cancelled()
             entries = timeline.pending_by_day[day]
             result.indicators.extend(compute_day(day, entries, timeline, skips))
             result.aggregated_indices.extend(e.index for e in entries)

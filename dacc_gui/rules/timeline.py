@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from dacc_gui.events import KNOWN_TYPES, EventType, UsageEvent, parse_event_date
 
 FIRST_CONNECTION = "firstConnection"
+
+
+class Cancelled(Exception):
+    """The user cancelled a long computation."""
 
 
 @dataclass(slots=True)
@@ -49,7 +54,7 @@ class Flagged:
 class Timeline:
     """What the nightly runs need to know about a list of events."""
 
-    def __init__(self, events: list[UsageEvent]) -> None:
+    def __init__(self, events: list[UsageEvent], cancelled: Callable[[], bool] | None = None) -> None:
         self.events = events
         self.pending_by_day: dict[date, list[Entry]] = defaultdict(list)
         self.flagged_pending: list[Flagged] = []
@@ -64,6 +69,8 @@ class Timeline:
 
         attempts: dict[str, list[Entry]] = defaultdict(list)
         for index, event in enumerate(events):
+            if cancelled is not None and index % 65536 == 0 and cancelled():
+                raise Cancelled()
             etype = event.type
             moment = parse_event_date(event.eventDate) if etype in KNOWN_TYPES else None
             if moment is None:
