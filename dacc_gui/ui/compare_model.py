@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from dacc_gui.compare import CATEGORY_HELP, ORDER, Category, Comparison, Row
 from dacc_gui.compare_report import group_text, row_title
+from dacc_gui.ui.table_model import RIGHT, Index, RowTableModel
 
-_Index = QModelIndex | QPersistentModelIndex
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the compare.Row behind a table row
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 CATEGORY_BRUSHES = {
     Category.MATCHED: QBrush(QColor("#dff3df")),
@@ -37,62 +36,42 @@ def _value(item: Any) -> str:
     return json.dumps(item.payload.get("value"), ensure_ascii=False)
 
 
-class CompareTableModel(QAbstractTableModel):
+class CompareTableModel(RowTableModel):
     """One row per compared payload (or pair of payloads)."""
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._rows: list[Row] = []
+    columns = COLUMNS
 
     def set_comparison(self, comparison: Comparison | None) -> None:
-        self.beginResetModel()
-        self._rows = list(comparison.rows) if comparison is not None else []
-        self.endResetModel()
+        self.set_rows(comparison.rows if comparison is not None else [])
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
+    def display(self, row: Row, col: int) -> Any:
+        return self._text(row, COLUMNS[col])
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
-
-    def row_at(self, row: int) -> Row:
-        return self._rows[row]
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not (index.isValid() and 0 <= index.row() < len(self._rows) and 0 <= index.column() < len(COLUMNS)):
+    def role_data(self, row: Row, col: int, role: int) -> Any:
+        if role != SORT_ROLE:
             return None
-        row = self._rows[index.row()]
-        column = COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
-        if role == SORT_ROLE:
-            if column == "category":
-                return ORDER.index(row.category)
-            if column == "status":
-                return row.received.status if row.received else -1
-            return self._text(row, column)
-        if role == ROW_ROLE:
-            return row
-        if role == Qt.ItemDataRole.BackgroundRole and column == "category":
-            return CATEGORY_BRUSHES[row.category]
-        if role == Qt.ItemDataRole.ForegroundRole and column == "notes" and row.warnings:
-            return WARNING_BRUSH
-        if role == Qt.ItemDataRole.ToolTipRole:
-            tip = [f"{row.category.label}: {CATEGORY_HELP[row.category]}"]
-            if row.differences:
-                tip.append("Differs in: " + ", ".join(row.differences))
-            tip += [f"⚠ {w}" for w in row.warnings]
-            return "\n".join(tip)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in ("expected", "received", "status"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+        column = COLUMNS[col]
+        if column == "category":
+            return ORDER.index(row.category)
+        if column == "status":
+            return row.received.status if row.received else -1
+        return self._text(row, column)
+
+    def background(self, row: Row, col: int) -> Any:
+        return CATEGORY_BRUSHES[row.category] if COLUMNS[col] == "category" else None
+
+    def foreground(self, row: Row, col: int) -> Any:
+        return WARNING_BRUSH if COLUMNS[col] == "notes" and row.warnings else None
+
+    def tooltip(self, row: Row, col: int) -> Any:
+        tip = [f"{row.category.label}: {CATEGORY_HELP[row.category]}"]
+        if row.differences:
+            tip.append("Differs in: " + ", ".join(row.differences))
+        tip += [f"⚠ {w}" for w in row.warnings]
+        return "\n".join(tip)
+
+    def alignment(self, row: Row, col: int) -> Any:
+        return RIGHT if COLUMNS[col] in ("expected", "received", "status") else None
 
     @staticmethod
     def _text(row: Row, column: str) -> str:
@@ -138,7 +117,7 @@ class CategoryFilter(QSortFilterProxyModel):
             self.category = category
             self.invalidateFilter()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
         if self.category is None:
             return True
         model = self.sourceModel()

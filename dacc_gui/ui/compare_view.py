@@ -31,8 +31,9 @@ from dacc_gui.compare import CATEGORY_HELP, ORDER, Category, Comparison, Row, co
     received_from_records
 from dacc_gui.compare_report import highlighted_lines, pretty, provenance, write_report
 from dacc_gui.ui import errors
-from dacc_gui.ui.compare_model import ROW_ROLE, CategoryFilter, CompareTableModel
+from dacc_gui.ui.compare_model import CategoryFilter, CompareTableModel
 from dacc_gui.ui.settings import Settings
+from dacc_gui.ui.table_model import ROW_ROLE
 from dacc_gui.ui.tasks import TaskRunner
 
 REFRESH_DELAY_MS = 400  # records come in bursts: one refresh per burst

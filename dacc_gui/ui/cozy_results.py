@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView, QVBoxLayout,
 )
 
 from dacc_gui.cozy.sync import Outcome, SaveReport, WriteResult
+from dacc_gui.ui.table_model import RowTableModel
 
-RESULT_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Event", "Result", "eventDate", "aggregated", "Message")
 COLOURS = {
     Outcome.WRITTEN: "#1b6e20", Outcome.UNCHANGED: "#555555", Outcome.CONFLICT: "#a35c00",
@@ -29,8 +29,6 @@ WORDS = {
     Outcome.MISSING: "missing on the server", Outcome.FAILED: "failed",
 }
 
-Index = QModelIndex | QPersistentModelIndex
-
 
 def _edited(result: WriteResult, name: str) -> Any:
     for doc in (result.document, result.change.target() if result.change else None):
@@ -39,56 +37,29 @@ def _edited(result: WriteResult, name: str) -> Any:
     return None
 
 
-class SaveResultsModel(QAbstractTableModel):
-    """The results of one save, a thin adapter over ``SaveReport.results``."""
+class SaveResultsModel(RowTableModel):
+    """The results of one save (``SaveReport.results``), one ``WriteResult`` per row."""
 
-    def __init__(self, parent=None) -> None:  # noqa: ANN001
-        super().__init__(parent)
-        self.results: list[WriteResult] = []
+    columns = COLUMNS
 
-    def set_results(self, results: list[WriteResult]) -> None:
-        self.beginResetModel()
-        self.results = list(results)
-        self.endResetModel()
+    def display(self, result: WriteResult, col: int) -> Any:
+        if col == 0:
+            return result.doc_id
+        if col == 1:
+            return WORDS.get(result.outcome, result.outcome.value)
+        if col == 2:
+            value = _edited(result, "eventDate")
+            return "" if value is None else str(value)
+        if col == 3:
+            value = _edited(result, "aggregated")
+            return "" if value is None else ("true" if value else "false")
+        return result.message
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.results)
+    def foreground(self, result: WriteResult, col: int) -> Any:
+        return QColor(COLOURS.get(result.outcome, "#000000")) if col == 1 else None
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.results):
-            return None
-        result = self.results[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return result.doc_id
-            if col == 1:
-                return WORDS.get(result.outcome, result.outcome.value)
-            if col == 2:
-                value = _edited(result, "eventDate")
-                return "" if value is None else str(value)
-            if col == 3:
-                value = _edited(result, "aggregated")
-                return "" if value is None else ("true" if value else "false")
-            if col == 4:
-                return result.message
-        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
-            return QColor(COLOURS.get(result.outcome, "#000000"))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return result.describe()
-        if role == RESULT_ROLE:
-            return result
-        return None
+    def tooltip(self, result: WriteResult, col: int) -> Any:
+        return result.describe()
 
 
 class SaveResultsDialog(QDialog):
@@ -140,7 +111,7 @@ class SaveResultsDialog(QDialog):
 
     def show_report(self, report: SaveReport, source) -> None:  # noqa: ANN001
         self.report, self.source = report, source
-        self.model.set_results(report.results)
+        self.model.set_rows(report.results)
         where = source.host if source is not None else "the Cozy"
         backup = (f"<br>Backup of the documents as they were before the write: <code>{report.backup_path}</code>"
                   if report.backup_path else "")
@@ -156,7 +127,7 @@ class SaveResultsDialog(QDialog):
 
     def selected(self) -> list[WriteResult]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        return [self.model.results[r] for r in rows]
+        return [self.model.rows[r] for r in rows]
 
     def _update_buttons(self) -> None:
         conflicts = self.conflicts()

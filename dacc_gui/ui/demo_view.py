@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
@@ -27,13 +27,11 @@ from dacc_gui.series import aggregate_groups, group_label, hidden_label
 from dacc_gui.ui import errors
 from dacc_gui.ui.aggregate_view import AggregateChart
 from dacc_gui.ui.demo_charts import STATISTIC_WORDS, all_rows, chart_png, keep_ticks_short, show_measure
+from dacc_gui.ui.table_model import RIGHT, RowTableModel
 
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Period", "Group", "Count", "Sum", "Average", "Min", "Max", "Published")
 KEYS = (None, None, "count", "sum", "avg", "min", "max", None)
 HIDDEN_FOREGROUND = "#8a8f99"
-
-Index = QModelIndex | QPersistentModelIndex
 
 
 def app_receiver(window: Any):  # noqa: ANN201
@@ -61,58 +59,40 @@ def _number(value: Any) -> str:
     return f"{int(value):,}" if isinstance(value, (int, float)) else str(value)
 
 
-class DemoAggregatesModel(QAbstractTableModel):
+class DemoAggregatesModel(RowTableModel):
     """The aggregate rows of one measure; hidden groups greyed and labelled."""
+
+    columns = COLUMNS
 
     def __init__(self, parent=None) -> None:  # noqa: ANN001
         super().__init__(parent)
-        self.rows: list[dict[str, Any]] = []
         self.label = hidden_label()
 
     def set_rows(self, rows: list[dict[str, Any]], threshold: int | None = None) -> None:
-        self.beginResetModel()
-        self.rows = sorted(rows, key=lambda r: (str(r.get("startDate", "")), group_label(aggregate_groups(r))))
         self.label = hidden_label(threshold)
-        self.endResetModel()
+        super().set_rows(sorted(rows, key=lambda r: (str(r.get("startDate", "")), group_label(aggregate_groups(r)))))
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
+    def display(self, row: dict[str, Any], col: int) -> Any:
+        if col == 0:
+            return str(row.get("startDate", ""))[:10]
+        if col == 1:
+            return group_label(aggregate_groups(row))
+        if col == 7:
+            return self.label if row.get("hidden") else "yes"
+        return _number(row.get(KEYS[col]))
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
+    def foreground(self, row: dict[str, Any], col: int) -> Any:
+        return QColor(HIDDEN_FOREGROUND) if row.get("hidden") else None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+    def font(self, row: dict[str, Any], col: int) -> Any:
+        if not row.get("hidden"):
             return None
-        row = self.rows[index.row()]
-        col = index.column()
-        hidden = bool(row.get("hidden"))
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return str(row.get("startDate", ""))[:10]
-            if col == 1:
-                return group_label(aggregate_groups(row))
-            if col == 7:
-                return self.label if hidden else "yes"
-            return _number(row.get(KEYS[col]))
-        if role == Qt.ItemDataRole.ForegroundRole and hidden:
-            return QColor(HIDDEN_FOREGROUND)
-        if role == Qt.ItemDataRole.FontRole and hidden:
-            font = QFont()
-            font.setItalic(True)
-            return font
-        if role == Qt.ItemDataRole.TextAlignmentRole and 2 <= col <= 6:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == ROW_ROLE:
-            return row
-        return None
+        font = QFont()
+        font.setItalic(True)
+        return font
+
+    def alignment(self, row: dict[str, Any], col: int) -> Any:
+        return RIGHT if 2 <= col <= 6 else None
 
 
 class DemoView(QWidget):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 from dacc_gui.cozy.push import DEV_DOCTYPES, PushOutcome, PushReport, PushResult, push_indicators
 from dacc_gui.ui import errors
 from dacc_gui.ui.preview import group_text
+from dacc_gui.ui.table_model import RowTableModel
 from dacc_gui.validation import validate_all
 
-RESULT_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("#", "Measure", "startDate", "Value", "Groups", "Result", "Message")
 WORDS = {
     PushOutcome.ACCEPTED: "201 accepted",
@@ -42,8 +42,6 @@ COLOURS = {
     PushOutcome.NOT_SENT: "#707070", PushOutcome.FAILED: "#a61b1b", PushOutcome.CANCELLED: "#707070",
 }
 
-Index = QModelIndex | QPersistentModelIndex
-
 
 def outcome_text(result: PushResult) -> str:
     if result.outcome is PushOutcome.FAILED and result.status is not None:
@@ -51,59 +49,32 @@ def outcome_text(result: PushResult) -> str:
     return WORDS.get(result.outcome, result.outcome.value)
 
 
-class PushResultsModel(QAbstractTableModel):
-    """One row per indicator pushed: a thin adapter over ``PushReport.results``."""
+class PushResultsModel(RowTableModel):
+    """One row per indicator pushed: one ``PushResult`` of ``PushReport.results`` per row."""
 
-    def __init__(self, parent=None) -> None:  # noqa: ANN001
-        super().__init__(parent)
-        self.results: list[PushResult] = []
+    columns = COLUMNS
 
-    def set_results(self, results: list[PushResult]) -> None:
-        self.beginResetModel()
-        self.results = list(results)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.results)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.results):
-            return None
-        result = self.results[index.row()]
+    def display(self, result: PushResult, col: int) -> Any:
         payload = result.payload if isinstance(result.payload, dict) else {}
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return result.index + 1
-            if col == 1:
-                return str(payload.get("measureName", ""))
-            if col == 2:
-                return str(payload.get("startDate", ""))
-            if col == 3:
-                return json.dumps(payload.get("value"))
-            if col == 4:
-                return ", ".join(t for t in (group_text(payload.get(f"group{n}")) for n in (1, 2, 3)) if t)
-            if col == 5:
-                return outcome_text(result)
-            if col == 6:
-                return result.message
-        if role == Qt.ItemDataRole.ForegroundRole and col == 5:
-            return QColor(COLOURS.get(result.outcome, "#000000"))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return result.describe()
-        if role == RESULT_ROLE:
-            return result
-        return None
+        if col == 0:
+            return result.index + 1
+        if col == 1:
+            return str(payload.get("measureName", ""))
+        if col == 2:
+            return str(payload.get("startDate", ""))
+        if col == 3:
+            return json.dumps(payload.get("value"))
+        if col == 4:
+            return ", ".join(t for t in (group_text(payload.get(f"group{n}")) for n in (1, 2, 3)) if t)
+        if col == 5:
+            return outcome_text(result)
+        return result.message
+
+    def foreground(self, result: PushResult, col: int) -> Any:
+        return QColor(COLOURS.get(result.outcome, "#000000")) if col == 5 else None
+
+    def tooltip(self, result: PushResult, col: int) -> Any:
+        return result.describe()
 
 
 class PushDialog(QDialog):
@@ -194,7 +165,7 @@ class PushDialog(QDialog):
         self.payloads = list(payloads)
         self.validations = validate_all(self.payloads)
         self.report = None
-        self.model.set_results([])
+        self.model.set_rows([])
         self.summary_label.setText("")
         self.refresh()
 
@@ -289,7 +260,7 @@ class PushDialog(QDialog):
         self.progress.setVisible(False)
         if box:
             self.report = box[0]
-            self.model.set_results(self.report.results)
+            self.model.set_rows(self.report.results)
             self.summary_label.setText(self.report.summary())
         self.refresh()
 

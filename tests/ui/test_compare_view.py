@@ -10,7 +10,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from dacc_gui.compare import Category, compare, expected_from_payloads, received_from_payloads
-from dacc_gui.ui.compare_model import ROW_ROLE, CategoryFilter, CompareTableModel
+from dacc_gui.ui.compare_model import CategoryFilter, CompareTableModel
+from dacc_gui.ui.table_model import ROW_ROLE
 from tests.ui.compare_support import attach_receiver, post
 from tests.ui.conftest import GOLDEN, TODAY, open_golden
 

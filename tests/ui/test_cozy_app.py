@@ -222,7 +222,7 @@ def test_edit_then_save_writes_only_the_edits_and_shows_each_event(app, cozy, qt
 
     dialog = app.cozy.results_dialog
     assert dialog is not None and dialog.isVisible()
-    results = dialog.model.results
+    results = dialog.model.rows
     assert [r.doc_id for r in results] == ids
     assert all(r.outcome is Outcome.WRITTEN for r in results)
     assert [dialog.model.index(n, 1).data() for n in range(3)] == ["written"] * 3
@@ -257,7 +257,7 @@ def test_a_conflict_is_kept_then_reloaded_and_reapplied(app, cozy, qtbot):
     app.save()
 
     dialog = app.cozy.results_dialog
-    outcome = {r.doc_id: r.outcome for r in dialog.model.results}
+    outcome = {r.doc_id: r.outcome for r in dialog.model.rows}
     assert outcome == {first: Outcome.CONFLICT, second: Outcome.WRITTEN}
     assert server_doc(cozy, first)["aggregated"] is False  # not overwritten
     assert "changed on the server" in dialog.model.index(0, 4).data()
@@ -268,7 +268,7 @@ def test_a_conflict_is_kept_then_reloaded_and_reapplied(app, cozy, qtbot):
 
     now = server_doc(cozy, first)
     assert now["aggregated"] is True and now["target"] == "changed-elsewhere"
-    assert {r.doc_id: r.outcome for r in dialog.model.results} == {first: Outcome.WRITTEN, second: Outcome.WRITTEN}
+    assert {r.doc_id: r.outcome for r in dialog.model.rows} == {first: Outcome.WRITTEN, second: Outcome.WRITTEN}
     event = doc.events[doc.store.index_of_ids([first])[0]]
     assert event.rev == now["_rev"] and event.target == "changed-elsewhere"  # the other edit came in
     assert not doc.is_dirty and doc.store.edited_count == 0
@@ -290,7 +290,7 @@ def test_reapply_only_the_selected_conflict(app, cozy, qtbot):
     dialog.table.selectRow(1)
     assert dialog.reapply_button.isEnabled()
     dialog.reapply_button.click()
-    assert {r.doc_id: r.outcome for r in dialog.model.results} == {ids[0]: Outcome.CONFLICT, ids[1]: Outcome.WRITTEN}
+    assert {r.doc_id: r.outcome for r in dialog.model.rows} == {ids[0]: Outcome.CONFLICT, ids[1]: Outcome.WRITTEN}
     assert server_doc(cozy, ids[0])["aggregated"] is False
     assert doc.is_dirty and doc.store.edited_count == 1
 
@@ -314,15 +314,15 @@ def test_server_down_loses_nothing_and_saving_again_writes(app, qtbot, tmp_path)
     app.save()  # the Cozy is down
 
     dialog = app.cozy.results_dialog
-    assert [r.outcome for r in dialog.model.results] == [Outcome.FAILED] * 2
-    assert "not written" in dialog.model.results[0].message
+    assert [r.outcome for r in dialog.model.rows] == [Outcome.FAILED] * 2
+    assert "not written" in dialog.model.rows[0].message
     assert doc.is_dirty and doc.store.edited_count == 2
     assert all(doc.events[n].aggregated for n in rows)  # the edits are still here
     assert dialog.retry_button.isEnabled()
 
     with FakeCozyServer(fake, port=port):  # back up
         dialog.retry_button.click()
-        assert [r.outcome for r in dialog.model.results] == [Outcome.WRITTEN] * 2
+        assert [r.outcome for r in dialog.model.rows] == [Outcome.WRITTEN] * 2
         assert all(fake.doc(i)["aggregated"] is True for i in ids)
     assert not doc.is_dirty
 
@@ -354,7 +354,7 @@ def test_results_model(qtmodeltester, app, cozy, qtbot):
     doc.push(edits.mark_aggregated(doc.events, [n for n, e in enumerate(doc.events) if not e.aggregated][:3], "t"))
     app.save()
     model = SaveResultsModel()
-    model.set_results(app.cozy.results_dialog.report.results)
+    model.set_rows(app.cozy.results_dialog.report.results)
     qtmodeltester.check(model)
     assert model.rowCount() == 3
 

@@ -54,7 +54,7 @@ def push_dialog(app, payloads):
 
 
 def outcomes(dialog):
-    return [r.outcome for r in dialog.model.results]
+    return [r.outcome for r in dialog.model.rows]
 
 
 def test_only_dev_doctypes_are_offered(app, cozy):
@@ -196,6 +196,6 @@ def test_results_model(qtmodeltester, app, cozy):
     dialog.force_check.setChecked(True)
     dialog.push_button.click()
     model = PushResultsModel()
-    model.set_results(dialog.report.results)
+    model.set_rows(dialog.report.results)
     qtmodeltester.check(model)
     assert model.rowCount() == 3
