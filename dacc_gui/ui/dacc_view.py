@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QDate, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
     QTableView, QVBoxLayout, QWidget,
@@ -29,6 +29,7 @@ from dacc_gui.ui import errors
 from dacc_gui.ui.aggregate_view import AggregateChart
 from dacc_gui.ui.charts_style import HIDDEN_GREY
 from dacc_gui.ui.receiver_controller import ReceiverController
+from dacc_gui.ui.table_model import RIGHT, RowTableModel, italic
 from dacc_gui.ui.tasks import TaskRunner
 
 STATISTICS = ("count", "countNotZero", "sum", "min", "max", "avg", "std")
@@ -57,63 +58,49 @@ def received_range(records) -> tuple[date, date] | None:  # noqa: ANN001
     return (min(days), max(days)) if days else None
 
 
-class AggregateTableModel(QAbstractTableModel):
+class AggregateTableModel(RowTableModel):
     """Aggregate rows (``include_hidden``): published ones plain, hidden ones greyed."""
 
     def __init__(self, parent=None) -> None:  # noqa: ANN001
         super().__init__(parent)
-        self.rows: list[dict[str, Any]] = []
         self.columns: list[str] = []
         self.hidden_text = hidden_label()
 
     def set_rows(self, rows: list[dict[str, Any]], definition: MeasureDefinition | None) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
         groups = [f"group{n}" for n in (1, 2, 3) if any(f"group{n}" in r for r in rows)
                   or (definition and getattr(definition, f"group{n}Key"))]
         stats = list(STATISTICS) + (list(QUARTILES) if definition and definition.withQuartiles else [])
+        self.beginResetModel()
+        self.rows = list(rows)
         self.columns = ["startDate", *groups, *stats, "published"]
         self.hidden_text = hidden_label(definition.aggregationThreshold if definition else None)
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
+    def display(self, row: dict[str, Any], col: int) -> Any:
+        column = self.columns[col]
+        if column == "published":
+            return self.hidden_text if row.get("hidden") else "published"
+        if column == "startDate":
+            return str(row.get("startDate", "")).removesuffix("T00:00:00")
+        if column.startswith("group"):
+            return group_cell(row.get(column))
+        value = row.get(column)
+        return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.columns)
+    def foreground(self, row: dict[str, Any], col: int) -> Any:
+        return QBrush(QColor(HIDDEN_GREY)) if row.get("hidden") else None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and section < len(self.columns):
-            return self.columns[section]
-        return None
+    def font(self, row: dict[str, Any], col: int) -> Any:
+        return italic() if row.get("hidden") else None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+    def alignment(self, row: dict[str, Any], col: int) -> Any:
+        return RIGHT if self.columns[col] in STATISTICS + QUARTILES else None
+
+    def tooltip(self, row: dict[str, Any], col: int) -> Any:
+        if not row.get("hidden"):
             return None
-        row = self.rows[index.row()]
-        column = self.columns[index.column()]
-        hidden = bool(row.get("hidden"))
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == "published":
-                return self.hidden_text if hidden else "published"
-            if column == "startDate":
-                return str(row.get("startDate", "")).removesuffix("T00:00:00")
-            if column.startswith("group"):
-                return group_cell(row.get(column))
-            value = row.get(column)
-            return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-        if role == Qt.ItemDataRole.ForegroundRole and hidden:
-            return QBrush(QColor(HIDDEN_GREY))
-        if role == Qt.ItemDataRole.FontRole and hidden:
-            font = QFont()
-            font.setItalic(True)
-            return font
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in STATISTICS + QUARTILES:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and hidden:
-            return (f"{self.hidden_text}: the DACC keeps this group but does not publish it until "
-                    "enough users contribute to it")
-        return None
+        return (f"{self.hidden_text}: the DACC keeps this group but does not publish it until "
+                "enough users contribute to it")
 
 
 class DaccView(QWidget):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
@@ -27,7 +27,7 @@ from dacc_gui.series import aggregate_groups, group_label, hidden_label
 from dacc_gui.ui import errors
 from dacc_gui.ui.aggregate_view import AggregateChart
 from dacc_gui.ui.demo_charts import STATISTIC_WORDS, all_rows, chart_png, keep_ticks_short, show_measure
-from dacc_gui.ui.table_model import RIGHT, RowTableModel
+from dacc_gui.ui.table_model import RIGHT, RowTableModel, italic
 
 COLUMNS = ("Period", "Group", "Count", "Sum", "Average", "Min", "Max", "Published")
 KEYS = (None, None, "count", "sum", "avg", "min", "max", None)
@@ -85,11 +85,7 @@ class DemoAggregatesModel(RowTableModel):
         return QColor(HIDDEN_FOREGROUND) if row.get("hidden") else None
 
     def font(self, row: dict[str, Any], col: int) -> Any:
-        if not row.get("hidden"):
-            return None
-        font = QFont()
-        font.setItalic(True)
-        return font
+        return italic() if row.get("hidden") else None
 
     def alignment(self, row: dict[str, Any], col: int) -> Any:
         return RIGHT if 2 <= col <= 6 else None

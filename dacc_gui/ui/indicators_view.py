@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 from dacc_gui import edits
 from dacc_gui.ui import errors
 from dacc_gui.ui.document import EventsDocument
-from dacc_gui.ui.indicator_models import ROW_ROLE, IndicatorTableModel, SkippedTableModel
+from dacc_gui.ui.indicator_models import IndicatorTableModel, SkippedTableModel
 from dacc_gui.ui.preview import Preview, PreviewRow, compute_preview, dumps_json
 from dacc_gui.ui.settings import Settings
+from dacc_gui.ui.table_model import ROW_ROLE
 from dacc_gui.ui.tasks import TaskRunner
 
 BANNER_STYLE = "QLabel { background: #fff3c4; border: 1px solid #e0c060; padding: 6px; }"

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
 
 Index = QModelIndex | QPersistentModelIndex
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the object behind a table row
@@ -27,6 +28,13 @@ _HOOKS = {
     int(Qt.ItemDataRole.FontRole): "font",
     int(Qt.ItemDataRole.TextAlignmentRole): "alignment",
 }
+
+
+def italic() -> QFont:
+    """The font of rows that are there but set apart (hidden groups, say)."""
+    font = QFont()
+    font.setItalic(True)
+    return font
 
 
 class RowTableModel(QAbstractTableModel):
