@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from dacc_gui.compare import json_type
 from dacc_gui.measures import MeasureCatalog, MeasureDefinition, load_catalog
 from dacc_gui.receiver import aggregate as agg
 from dacc_gui.receiver.faults import FaultError, Faults
@@ -342,7 +343,7 @@ class ReceiverApp:
             return _Reply(400, {"error": f'the {doctype} remote doctype needs "path": "measure" beside "data"'})
         data = outer["data"]
         if not isinstance(data, str):
-            what = "an object" if isinstance(data, dict) else f"a JSON {_json_type(data)}"
+            what = "an object" if isinstance(data, dict) else f"a JSON {json_type(data)}"
             return _Reply(
                 400,
                 {"error": f'"data" must be a string holding the measure as JSON, not {what}: '
@@ -527,15 +528,3 @@ def _error_of(text: str) -> str:
     except ValueError:
         return text[:200]
     return str(value.get("error")) if isinstance(value, dict) and "error" in value else text[:200]
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    return type(value).__name__
