@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from dacc_gui.demo import MAX_DAYS, MAX_USERS, DemoConfig, DemoResult, run_demo
 from dacc_gui.ui import errors
 from dacc_gui.ui.demo_view import app_receiver
+from dacc_gui.ui.task_dialog import TaskDialog
 
 ERROR_STYLE = "QLabel { color: #a61b1b; }"
 
@@ -29,7 +30,7 @@ class _Phases(QObject):
     said = Signal(str)
 
 
-class SimulateDialog(QDialog):
+class SimulateDialog(TaskDialog, QDialog):
     """Choose the population, run it, see it in the Population demo tab."""
 
     def __init__(self, window: Any, view: Any) -> None:
@@ -164,24 +165,15 @@ class SimulateDialog(QDialog):
 
         self._running(True)
         self.progress.setRange(0, 0)
-        self.task = self.window.runner.run(f"Simulating {config.users} users over {config.days} days", work,
-                                           on_done=self._done, on_error=self._failed, on_cancel=self._cancelled)
-        task = self.task
-        if task.running:
-            task.progressed.connect(self._progressed)
-        else:
-            self.task = None
+        task = self.window.runner.run(f"Simulating {config.users} users over {config.days} days", work,
+                                      on_done=self._done, on_error=self._failed, on_cancel=self._cancelled)
+        self.follow(task)
         return task
-
-    def _progressed(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(1, total))
-        self.progress.setValue(done)
 
     def cancel(self) -> None:
         if self.task is not None:
-            self.task.cancel()
-            self.cancel_button.setEnabled(False)
             self.phase_label.setText("Cancelling…")
+        super().cancel()
 
     def _done(self, result: DemoResult) -> None:
         self.task = None
@@ -201,7 +193,3 @@ class SimulateDialog(QDialog):
         self.task = None
         self._running(False)
         self.phase_label.setText("Cancelled: the indicators sent so far stay in the receiver.")
-
-    def closeEvent(self, event) -> None:  # noqa: N802, ANN001
-        self.cancel()
-        super().closeEvent(event)

@@ -26,6 +26,7 @@ from dacc_gui.cozy.push import DEV_DOCTYPES, PushOutcome, PushReport, PushResult
 from dacc_gui.ui import errors
 from dacc_gui.ui.preview import group_text
 from dacc_gui.ui.table_model import RowTableModel
+from dacc_gui.ui.task_dialog import TaskDialog
 from dacc_gui.validation import validate_all
 
 COLUMNS = ("#", "Measure", "startDate", "Value", "Groups", "Result", "Message")
@@ -77,7 +78,7 @@ class PushResultsModel(RowTableModel):
         return result.describe()
 
 
-class PushDialog(QDialog):
+class PushDialog(TaskDialog, QDialog):
     """Confirm, push with progress and Cancel, then read one result per indicator."""
 
     def __init__(self, window) -> None:  # noqa: ANN001
@@ -233,26 +234,13 @@ class PushDialog(QDialog):
         self.cancel_button.setVisible(True)
         self.cancel_button.setEnabled(True)
         self.summary_label.setText(f"Pushing to {connection.host}…")
-        self.task = self.window.runner.run(
+        task = self.window.runner.run(
             f"Pushing {len(payloads):,} indicators to {doctype}", work,
             on_done=lambda _r: self._finished(box), on_cancel=lambda: self._finished(box),
             on_error=self._failed)
-        task = self.task
-        if task.running:
-            task.progressed.connect(self._progressed)
+        if self.follow(task):
             self.refresh()
-        else:  # already over (a synchronous runner)
-            self.task = None
         return task
-
-    def _progressed(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(1, total))
-        self.progress.setValue(done)
-
-    def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            self.cancel_button.setEnabled(False)
 
     def _finished(self, box: list[PushReport]) -> None:
         self.task = None
@@ -271,7 +259,3 @@ class PushDialog(QDialog):
         self.summary_label.setText(f"Nothing pushed: {exc}")
         self.refresh()
         errors.show_exception(self, "The indicators could not be pushed", exc)
-
-    def closeEvent(self, event) -> None:  # noqa: N802, ANN001
-        self.cancel()
-        super().closeEvent(event)
