@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from dacc_gui.compare import CATEGORY_HELP, ORDER, Category, Comparison, Row
+from dacc_gui.io.atomic import write_atomic
 
 TITLE = "DACC comparison: expected against received"
 
@@ -275,18 +274,6 @@ def write_report(comparison: Comparison, path: str | Path, kind: str | None = No
     else:
         raise ValueError(f"{path.name}: a report is written as HTML (.html) or Markdown (.md), not {kind!r}")
     json_path = json_path_for(path)
-    _write(path, text)
-    _write(json_path, to_json_text(comparison, now))
+    write_atomic(path, text)
+    write_atomic(json_path, to_json_text(comparison, now))
     return path, json_path
-
-
-def _write(path: Path, text: str) -> None:
-    """Atomic: a failed write leaves any older file as it was."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

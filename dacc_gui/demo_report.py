@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dacc_gui.demo import DemoResult
+from dacc_gui.io.atomic import write_atomic
 from dacc_gui.measures import load_catalog
 from dacc_gui.series import group_label, aggregate_groups, hidden_label
 
@@ -155,17 +154,7 @@ def render_report(
 
 def write_report(path: str | Path, result: DemoResult, charts: Sequence[ChartImage] = (), **kwargs: Any) -> Path:
     """Write the report atomically (a half-written file never replaces a good one)."""
-    path = Path(path)
-    text = render_report(result, charts, **kwargs)
-    fd, tmp = tempfile.mkstemp(prefix=".report.", suffix=".html", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, render_report(result, charts, **kwargs))
 
 
 __all__ = ["ChartImage", "aggregate_table", "render_report", "write_report"]

@@ -141,7 +141,7 @@ def test_save_is_atomic_and_creates_folders(tmp_path, monkeypatch):
     def boom(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr("dacc_gui.io.saver.os.replace", boom)
+    monkeypatch.setattr("dacc_gui.io.atomic.os.replace", boom)
     loaded.events.pop()
     with pytest.raises(OSError):
         save_file(loaded, out)

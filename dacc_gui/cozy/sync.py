@@ -18,8 +18,6 @@ that same file.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +29,7 @@ from urllib.parse import urlsplit
 from dacc_gui import DEFAULT_DOCTYPE
 from dacc_gui.cozy.client import CozyClient, CozyError, CozyHTTPError, CozyUnreachable, error_text
 from dacc_gui.events import UsageEvent
+from dacc_gui.io.atomic import write_atomic
 from dacc_gui.io.loader import Cancelled
 
 Progress = Callable[[int, int], None]
@@ -156,10 +155,7 @@ class SaveSession:
         text = json.dumps({self._doctype: list(self._saved.values())}, ensure_ascii=False, indent=2) + "\n"
         try:
             self.backup_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".cozy-backup.", dir=self.backup_dir)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, self.backup_path)
+            write_atomic(self.backup_path, text)
         except OSError as exc:
             raise BackupError(
                 f"cannot write the backup {self.backup_path} ({exc.strerror or exc}); nothing was written"

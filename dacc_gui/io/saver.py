@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from dacc_gui.context import UserContext
 from dacc_gui.events import UsageEvent
+from dacc_gui.io.atomic import write_atomic
 from dacc_gui.io.eventset import EventSet, Shape
 
 
@@ -100,12 +99,4 @@ def save_file(event_set: EventSet, path: str | Path, shape: Shape | None = None)
         # write every non-ASCII character escaped instead, losing nothing.
         data = dumps(event_set, shape, ensure_ascii=True).encode("ascii")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, data)

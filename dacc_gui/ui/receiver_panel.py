@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox, QPushButton, QSpinBox, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
+from dacc_gui.io.atomic import write_atomic
 from dacc_gui.measures import load_catalog
 from dacc_gui.ui import errors
 from dacc_gui.ui.receiver_controller import ReceiverController
@@ -262,11 +263,7 @@ class ReceiverPanel(QWidget):
         store = self.controller.store
 
         def work(_progress, _cancelled):
-            text = json.dumps(store.export(), ensure_ascii=False, indent=2)
-            tmp = path.with_name(path.name + ".part")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)  # never a half-written export
-            return path
+            return write_atomic(path, json.dumps(store.export(), ensure_ascii=False, indent=2))
 
         return self.runner.run(
             f"Exporting the received requests to {path.name}", work, cancellable=False,

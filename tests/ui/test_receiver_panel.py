@@ -183,7 +183,7 @@ def test_export_json(qtbot, panel, client, tmp_path, monkeypatch):
     assert exported["summary"]["total"] == 4 and exported["summary"]["accepted"] == 3
     assert [r["status"] for r in exported["records"]] == [201, 400, 201, 201]
     assert exported["records"][1]["productionStatus"] == 500
-    assert not list(target.parent.glob("*.part"))
+    assert list(target.parent.iterdir()) == [target]  # no temporary file left
 
 
 def test_export_to_a_bad_place_says_so(panel, tmp_path, messages):
