@@ -35,6 +35,15 @@ def image_png_bytes(image: QtGui.QImage) -> bytes:
     return bytes(buffer.data())
 
 
+def widget_png(widget: QtWidgets.QWidget, size: tuple[int, int]) -> bytes:
+    """A widget drawn at ``size`` (it may be hidden), as PNG bytes."""
+    # grab() lays the hidden widget out at its size before painting it
+    image = widget.grab().toImage()
+    if (image.width(), image.height()) != tuple(size):  # a high-DPI screen doubles it
+        image = image.scaled(*size, mode=QtCore.Qt.TransformationMode.SmoothTransformation)
+    return image_png_bytes(image)
+
+
 def render_chart_png(
     results: Sequence[HasIndicators],
     *,
@@ -74,10 +83,6 @@ def render_chart_png(
     else:
         raise ValueError(f"unknown chart view {view!r} (measure or summary)")
     try:
-        # grab() lays the hidden widget out at its size before painting it
-        image = chart.grab().toImage()
-        if (image.width(), image.height()) != tuple(size):  # a high-DPI screen doubles it
-            image = image.scaled(*size, mode=QtCore.Qt.TransformationMode.SmoothTransformation)
-        return image_png_bytes(image)
+        return widget_png(chart, size)
     finally:
         chart.deleteLater()

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6 import QtCore, QtGui
+from PySide6 import QtGui
 
 from dacc_gui.ui.aggregate_view import AggregateChart
-from dacc_gui.ui.charts_render import image_png_bytes
+from dacc_gui.ui.charts_render import widget_png
 
 STATISTIC_WORDS = {"avg": "average", "sum": "sum", "count": "number of contributions", "min": "minimum",
                    "max": "maximum"}
@@ -87,10 +87,7 @@ def chart_png(rows: Sequence[dict[str, Any]], measure: str, size: tuple[int, int
         strip_controls(chart)
         chart.resize(*size)
         show_measure(chart, rows, measure)
-        image = chart.grab().toImage()
-        if (image.width(), image.height()) != tuple(size):  # a high-DPI screen doubles it
-            image = image.scaled(*size, mode=QtCore.Qt.TransformationMode.SmoothTransformation)
-        return image_png_bytes(image)
+        return widget_png(chart, size)
     finally:
         chart.deleteLater()
 
