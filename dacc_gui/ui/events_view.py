@@ -387,6 +387,14 @@ class EventsView(QWidget):
             self.add_event(dialog.moment(), dialog.type(), **dialog.fields())
 
 
+def _add_ok_cancel(dialog: QDialog, form: QFormLayout) -> None:
+    """OK and Cancel under a dialog's form."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form.addRow(buttons)
+
+
 class ShiftDialog(QDialog):
     """How far to shift the selected events."""
 
@@ -402,10 +410,7 @@ class ShiftDialog(QDialog):
         form.addRow("Shift by", self.amount_box)
         form.addRow("Unit", self.unit_box)
         form.addRow(QLabel("Negative moves the events earlier. The time zone as written is kept."))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        _add_ok_cancel(self, form)
 
     def amount(self) -> int:
         return self.amount_box.value()
@@ -426,10 +431,7 @@ class DayDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("Day", self.edit)
         form.addRow(QLabel("Each event keeps its time of day."))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        _add_ok_cancel(self, form)
 
     def day(self) -> date:
         return self.edit.date().toPython()
@@ -456,10 +458,7 @@ class AddEventDialog(QDialog):
         form.addRow("eventDate", self.date_edit)
         for name, edit in self.edits.items():
             form.addRow(name, edit)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        _add_ok_cancel(self, form)
 
     def type(self) -> str:
         return self.type_box.currentText().strip() or EventType.NAVIGATION.value
