@@ -24,7 +24,7 @@ from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QDateTimeEdit, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-    QMenu, QPushButton, QSplitter, QTableView, QTextEdit, QVBoxLayout, QWidget,
+    QMenu, QPushButton, QTableView, QTextEdit, QVBoxLayout, QWidget,
 )
 
 from dacc_gui.compare import CATEGORY_HELP, ORDER, Category, Comparison, Row, compare, expected_from_results, \
@@ -33,6 +33,7 @@ from dacc_gui.compare_report import highlighted_lines, pretty, provenance, write
 from dacc_gui.ui import errors
 from dacc_gui.ui.compare_model import CategoryFilter, CompareTableModel
 from dacc_gui.ui.settings import Settings
+from dacc_gui.ui.splitter import splitter
 from dacc_gui.ui.table_model import ROW_ROLE
 from dacc_gui.ui.tasks import TaskRunner
 
@@ -181,11 +182,7 @@ class CompareView(QWidget):
         dl.addLayout(sides, 1)
         dl.addWidget(self.notes_label)
 
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
-        split.addWidget(detail)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split = splitter(Qt.Orientation.Vertical, (self.table, 3), (detail, 2))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(expected)

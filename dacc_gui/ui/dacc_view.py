@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
+    QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QPushButton,
     QTableView, QVBoxLayout, QWidget,
 )
 
@@ -29,6 +29,7 @@ from dacc_gui.ui import errors
 from dacc_gui.ui.aggregate_view import AggregateChart
 from dacc_gui.ui.charts_style import HIDDEN_GREY
 from dacc_gui.ui.receiver_controller import ReceiverController
+from dacc_gui.ui.splitter import splitter
 from dacc_gui.ui.table_model import RIGHT, RowTableModel, italic
 from dacc_gui.ui.tasks import TaskRunner
 
@@ -167,12 +168,7 @@ class DaccView(QWidget):
         for label in self.chart.findChildren(QLabel):
             if label.text() == "Measure:":
                 label.setVisible(False)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
-        split.addWidget(self.chart)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
-        split.setSizes([240, 460])
+        split = splitter(Qt.Orientation.Vertical, (self.table, 2), (self.chart, 3), sizes=(240, 460))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)

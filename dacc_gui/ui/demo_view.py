@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
+    QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget,
 )
 
 from dacc_gui.demo import DemoResult
@@ -27,6 +27,7 @@ from dacc_gui.series import aggregate_groups, group_label, hidden_label
 from dacc_gui.ui import errors
 from dacc_gui.ui.aggregate_view import AggregateChart
 from dacc_gui.ui.demo_charts import STATISTIC_WORDS, all_rows, chart_png, keep_ticks_short, show_measure
+from dacc_gui.ui.splitter import splitter
 from dacc_gui.ui.table_model import RIGHT, RowTableModel, italic
 
 COLUMNS = ("Period", "Group", "Count", "Sum", "Average", "Min", "Max", "Published")
@@ -123,11 +124,7 @@ class DemoView(QWidget):
         rl.addWidget(self.table_title)
         rl.addWidget(self.table, 1)
         # One above the other: the periods need the chart's full width.
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.chart)
-        split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split = splitter(Qt.Orientation.Vertical, (self.chart, 3), (right, 2))
         top = QHBoxLayout()
         top.addWidget(self.summary_label, 1)
         for b in (self.simulate_button, self.present_button, self.export_button):

@@ -18,7 +18,7 @@ from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QDateEdit, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
-    QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
+    QPushButton, QTableView, QVBoxLayout, QWidget,
 )
 
 from dacc_gui import edits
@@ -27,6 +27,7 @@ from dacc_gui.ui.document import EventsDocument
 from dacc_gui.ui.indicator_models import IndicatorTableModel, SkippedTableModel
 from dacc_gui.ui.preview import Preview, PreviewRow, compute_preview, dumps_json
 from dacc_gui.ui.settings import Settings
+from dacc_gui.ui.splitter import splitter
 from dacc_gui.ui.table_model import ROW_ROLE
 from dacc_gui.ui.tasks import TaskRunner
 
@@ -185,16 +186,8 @@ class IndicatorsView(QWidget):
         actions.addWidget(self.export_json_button)
         actions.addWidget(self.export_csv_button)
 
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(self.table)
-        top.addWidget(detail)
-        top.setStretchFactor(0, 3)
-        top.setStretchFactor(1, 2)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
-        split.addWidget(self.skipped_box)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        top = splitter(Qt.Orientation.Horizontal, (self.table, 3), (detail, 2))
+        split = splitter(Qt.Orientation.Vertical, (top, 3), (self.skipped_box, 1))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(options)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-    QMessageBox, QPushButton, QSpinBox, QSplitter, QTableView, QVBoxLayout, QWidget,
+    QMessageBox, QPushButton, QSpinBox, QTableView, QVBoxLayout, QWidget,
 )
 
 from dacc_gui.io.atomic import write_atomic
@@ -25,6 +25,7 @@ from dacc_gui.ui.receiver_controller import ReceiverController
 from dacc_gui.ui.receiver_detail import RecordDetail
 from dacc_gui.ui.receiver_faults import FaultControls
 from dacc_gui.ui.receiver_models import RECORD_ROLE, STATUS_FILTERS, RecordListModel
+from dacc_gui.ui.splitter import splitter
 from dacc_gui.ui.tasks import TaskRunner
 
 TEXT_FILTER_MS = 250
@@ -119,12 +120,7 @@ class ReceiverPanel(QWidget):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _p: self._on_current(cur))
         self.detail = RecordDetail()
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.table)
-        split.addWidget(self.detail)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([880, 520])
+        split = splitter(Qt.Orientation.Horizontal, (self.table, 3), (self.detail, 2), sizes=(880, 520))
 
         self.faults = FaultControls(self.controller)
         self.summary_label = QLabel()
