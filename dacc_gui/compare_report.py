@@ -125,15 +125,21 @@ def to_markdown(comparison: Comparison, now: datetime | None = None) -> str:
     return "\n".join(lines)
 
 
+def _facts(row: Row) -> list[tuple[str, str]]:
+    """What a report says about a row before its payloads, as (label, text), in every format."""
+    facts = []
+    if row.expected is not None and (row.expected.run_date or row.expected.rule):
+        facts.append(("Expected", provenance(row.expected)))
+    if row.received is not None:
+        facts.append(("Received", where_received(row)))
+    if row.differences:
+        facts.append(("Differs in", ", ".join(row.differences)))
+    return facts + [("Warning", w) for w in row.warnings]
+
+
 def _md_row(row: Row) -> list[str]:
     out = [f"### {row_title(row)}", ""]
-    if row.expected is not None and (row.expected.run_date or row.expected.rule):
-        out.append(f"- Expected: {provenance(row.expected)}")
-    if row.received is not None:
-        out.append(f"- Received: {where_received(row)}")
-    if row.differences:
-        out.append(f"- Differs in: {', '.join(row.differences)}")
-    out += [f"- Warning: {w}" for w in row.warnings]
+    out += [f"- {label}: {text}" for label, text in _facts(row)]
     out.append("")
     if row.expected is not None:
         out += ["Expected:", "```json", pretty(row.expected.payload), "```"]
@@ -233,13 +239,9 @@ def to_html(comparison: Comparison, now: datetime | None = None) -> str:
 def _html_row(row: Row) -> str:
     differing = set(row.differences)
     out = [f'<div class="row"><h3>{_esc(row_title(row))}</h3><ul>']
-    if row.expected is not None and (row.expected.run_date or row.expected.rule):
-        out.append(f"<li>Expected: {_esc(provenance(row.expected))}</li>")
-    if row.received is not None:
-        out.append(f"<li>Received: {_esc(where_received(row))}</li>")
-    if row.differences:
-        out.append(f"<li>Differs in: {_esc(', '.join(row.differences))}</li>")
-    out += [f'<li class="warn">Warning: {_esc(w)}</li>' for w in row.warnings]
+    for label, text in _facts(row):
+        attribute = ' class="warn"' if label == "Warning" else ""
+        out.append(f"<li{attribute}>{label}: {_esc(text)}</li>")
     out.append('</ul><div class="pair">')
     out.append("<div><b>Expected</b>" + (_pre(pretty(row.expected.payload), differing) if row.expected
                                          else "<p>(not expected)</p>") + "</div>")
