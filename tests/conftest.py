@@ -26,3 +26,19 @@ def cozy_server():
 
     with FakeCozyServer() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def shared_receiver():
+    """A live receiver and a client on it, one per test module."""
+    from tests.receiver_support import live_receiver
+
+    with live_receiver() as pair:
+        yield pair
+
+
+@pytest.fixture
+def live(shared_receiver):
+    """The module's receiver and client, emptied before each test."""
+    shared_receiver[0].store.reset()
+    return shared_receiver

@@ -18,19 +18,6 @@ def send(client, values, **changes):
         assert client.post("/measure", json=measure(value=value, **changes)).status_code == 201
 
 
-@pytest.fixture(scope="module")
-def shared():
-    with live_receiver() as pair:
-        yield pair
-
-
-@pytest.fixture
-def live(shared):
-    """One server for the module, emptied before each test."""
-    shared[0].store.reset()
-    return shared
-
-
 @pytest.fixture
 def loaded(live):
     receiver, client = live

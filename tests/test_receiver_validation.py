@@ -11,19 +11,6 @@ from dacc_gui.receiver.app import MAX_BODY
 from dacc_gui.validation import check_measure, lint_measure
 
 
-@pytest.fixture(scope="module")
-def shared():
-    with live_receiver() as pair:
-        yield pair
-
-
-@pytest.fixture
-def live(shared):
-    """One server for the module, emptied before each test."""
-    shared[0].store.reset()
-    return shared
-
-
 def last(receiver):
     return receiver.store.records()[-1]
 
