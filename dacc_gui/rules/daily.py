@@ -6,9 +6,10 @@ import math
 import re
 from datetime import date, datetime
 
-from dacc_gui.events import EventType, parse_event_date
+from dacc_gui.events import parse_event_date
 from dacc_gui.indicators import Indicator
 from dacc_gui.rules import catalog as R
+from dacc_gui.rules import event_types as T
 from dacc_gui.rules.accumulate import Counter, SkipList, g
 from dacc_gui.rules.timeline import FIRST_CONNECTION, Entry, Timeline
 
@@ -16,19 +17,19 @@ _MOBILE_UA = re.compile(r"Mobi|Android|iPhone|iPad|iPod|Tablet", re.IGNORECASE)
 
 # event type -> (start_event, end_event, the fields whose values make params)
 END_EVENTS = {
-    EventType.CHALLENGE_END: ("start_challenge", "end_challenge", ("target",)),
-    EventType.EXPLORATION_END: ("start_exploration", "end_exploration", ("target", "context")),
-    EventType.ACTION_END: ("start_action", "end_action", ("target", "context")),
-    EventType.DUEL_END: ("start_duel", "end_duel", ("target", "result")),
-    EventType.QUIZ_END: ("start_quiz", "end_quiz", ("target", "context")),
+    T.CHALLENGE_END: ("start_challenge", "end_challenge", ("target",)),
+    T.EXPLORATION_END: ("start_exploration", "end_exploration", ("target", "context")),
+    T.ACTION_END: ("start_action", "end_action", ("target", "context")),
+    T.DUEL_END: ("start_duel", "end_duel", ("target", "result")),
+    T.QUIZ_END: ("start_quiz", "end_quiz", ("target", "context")),
 }
 
 # event type -> (page, feature); params are the non-empty parts of target:context
 NAVIGATION_ACTIONS = {
-    EventType.CONSUMPTION_CHANGE_TIMESTEP: ("consumption", "change_timestep"),
-    EventType.CONSUMPTION_COMPARE: ("consumption", "compare"),
-    EventType.ACTION_CHANGE: ("action", "action_change"),
-    EventType.PROFILE_SET: ("profile", "profileTypeFinished"),
+    T.CONSUMPTION_CHANGE_TIMESTEP: ("consumption", "change_timestep"),
+    T.CONSUMPTION_COMPARE: ("consumption", "compare"),
+    T.ACTION_CHANGE: ("action", "action_change"),
+    T.PROFILE_SET: ("profile", "profileTypeFinished"),
 }
 
 DUEL_LAUNCH_REASON = (
@@ -87,17 +88,17 @@ def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: Skip
 
     for entry in entries:
         event, etype = entry.event, entry.event.type
-        if etype == EventType.CONNECTION:
+        if etype == T.CONNECTION:
             connections.add((g("device", device(event.context)), None, None), entry.id)
-        elif etype in (EventType.KONNECTOR_CONNECT, EventType.KONNECTOR_REFRESH):
+        elif etype in (T.KONNECTOR_CONNECT, T.KONNECTOR_REFRESH):
             slug = text(event.target)
             if not slug:
                 skips.add(entry.index, entry.id, f"{etype} without target (konnector slug)")
                 continue
-            kind = "connection" if etype == EventType.KONNECTOR_CONNECT else "refresh"
+            kind = "connection" if etype == T.KONNECTOR_CONNECT else "refresh"
             status = text(event.result) or "error"
             konnectors.add((g("slug", slug), g("event_type", kind), g("status", status)), entry.id)
-        elif etype == EventType.NAVIGATION:
+        elif etype == T.NAVIGATION:
             page = text(event.target)
             if not page:
                 skips.add(entry.index, entry.id, "NavigationEvent without target (page name)")
@@ -105,12 +106,12 @@ def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: Skip
             pages.add((g("page", page), None, None), entry.id)
         elif etype in NAVIGATION_ACTIONS:
             page, feature = NAVIGATION_ACTIONS[etype]
-            if etype == EventType.PROFILE_SET:
+            if etype == T.PROFILE_SET:
                 params = "none"
             else:
                 params = ":".join(p for p in (text(event.target), text(event.context)) if p) or "none"
             actions.add((g("page", page), g("feature", feature), g("params", params)), entry.id)
-        elif etype == EventType.CHALLENGE_LAUNCH:
+        elif etype == T.CHALLENGE_LAUNCH:
             challenge = text(event.target)
             if not challenge:
                 skips.add(entry.index, entry.id, "ChallengeLaunchEvent without target (challenge id)")
@@ -119,14 +120,14 @@ def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: Skip
             first = _first_challenge(entry, timeline)
             if first is not None:
                 durations.append(first)
-        elif etype == EventType.DUEL_LAUNCH:
+        elif etype == T.DUEL_LAUNCH:
             skips.add(entry.index, entry.id, DUEL_LAUNCH_REASON)
 
         if etype in END_EVENTS:
             duration = _event_duration(entry, skips)
             if duration is not None:
                 durations.append(duration)
-        if etype == EventType.QUIZ_END:
+        if etype == T.QUIZ_END:
             quiz = _quiz_stars(entry, start, skips)
             if quiz is not None:
                 stars.append(quiz)
@@ -145,7 +146,7 @@ def _sessions(entries: list[Entry], start: str) -> list[Indicator]:
 
     def close(session: list[Entry]) -> None:
         opening = session[0]
-        pages = sum(1 for e in session if e.event.type == EventType.NAVIGATION)
+        pages = sum(1 for e in session if e.event.type == T.NAVIGATION)
         kind = "first" if opening.event.result == FIRST_CONNECTION else "any"
         value = seconds_between(opening.moment, session[-1].moment)
         groups = (g("number_pages", str(pages)), g("session_type", kind), None)
@@ -153,7 +154,7 @@ def _sessions(entries: list[Entry], start: str) -> list[Indicator]:
                              [e.id for e in session]))
 
     for entry in entries:
-        if entry.event.type == EventType.CONNECTION:
+        if entry.event.type == T.CONNECTION:
             if current:
                 close(current)
             current = [entry]
@@ -166,7 +167,7 @@ def _sessions(entries: list[Entry], start: str) -> list[Indicator]:
 
 def _event_duration(entry: Entry, skips: SkipList) -> Indicator | None:
     event = entry.event
-    start_event, end_event, fields = END_EVENTS[EventType(event.type)]
+    start_event, end_event, fields = END_EVENTS[event.type]
     started = parse_event_date(event.startDate)
     if started is None:
         what = "no startDate" if event.startDate in (None, "") else f"startDate {event.startDate!r} does not parse"

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from dacc_gui.events import KNOWN_TYPES, EventType, UsageEvent, parse_event_date
+from dacc_gui.events import KNOWN_TYPES, UsageEvent, parse_event_date
+from dacc_gui.rules import event_types as T
 
 FIRST_CONNECTION = "firstConnection"
 
@@ -94,18 +95,18 @@ class Timeline:
         self.days = sorted(self.pending_by_day)
 
     def _note_history(self, entry: Entry, etype: str, attempts: dict[str, list[Entry]]) -> None:
-        if etype == EventType.CONNECTION:
+        if etype == T.CONNECTION:
             self.connections.append(entry)
             if entry.event.result == FIRST_CONNECTION and _earlier(entry, self.first_connection):
                 self.first_connection = entry
-        elif etype == EventType.CHALLENGE_LAUNCH:
+        elif etype == T.CHALLENGE_LAUNCH:
             if _earlier(entry, self.first_challenge):
                 self.first_challenge = entry
-        elif etype == EventType.PROFILE_SET:
+        elif etype == T.PROFILE_SET:
             self.profiles.append(entry)
-        elif etype == EventType.REPORT_FROM:
+        elif etype == T.REPORT_FROM:
             self.reports.append(entry)
-        elif etype == EventType.KONNECTOR_ATTEMPT:
+        elif etype == T.KONNECTOR_ATTEMPT:
             slug = entry.event.target
             if isinstance(slug, str) and slug:
                 attempts[slug].append(entry)
