@@ -23,8 +23,8 @@ from typing import Any
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QDateTimeEdit, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-    QMenu, QPushButton, QTableView, QTextEdit, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDateEdit, QDateTimeEdit, QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton,
+    QTextEdit, QVBoxLayout, QWidget,
 )
 
 from dacc_gui.compare import CATEGORY_HELP, ORDER, Category, Comparison, Row, compare, expected_from_results, \
@@ -35,6 +35,7 @@ from dacc_gui.ui.compare_model import CategoryFilter, CompareTableModel
 from dacc_gui.ui.settings import Settings
 from dacc_gui.ui.splitter import splitter
 from dacc_gui.ui.table_model import ROW_ROLE
+from dacc_gui.ui.table_view import table_view
 from dacc_gui.ui.tasks import TaskRunner
 
 REFRESH_DELAY_MS = 400  # records come in bursts: one refresh per burst
@@ -144,18 +145,10 @@ class CompareView(QWidget):
         filters.addWidget(self.run_service_button)
         filters.addWidget(self.export_button)
 
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table = table_view(self.proxy, (100, 200, 90, 190, 70, 70, 85, 170, 50), single=True)
         self.table.setSortingEnabled(True)
         # Problems first: missing, unexpected, different, matched (a stable sort keeps the run's order within).
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((100, 200, 90, 190, 70, 70, 85, 170, 50)):
-            self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._on_current(cur))
 
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)

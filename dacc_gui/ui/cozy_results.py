@@ -12,12 +12,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView, QVBoxLayout,
-)
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from dacc_gui.cozy.sync import Outcome, SaveReport, WriteResult
 from dacc_gui.ui.table_model import RowTableModel
+from dacc_gui.ui.table_view import table_view
 
 COLUMNS = ("Event", "Result", "eventDate", "aggregated", "Message")
 COLOURS = {
@@ -78,14 +77,7 @@ class SaveResultsDialog(QDialog):
         self.notes_label = QLabel()
         self.notes_label.setWordWrap(True)
         self.model = SaveResultsModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((250, 110, 220, 80)):
-            self.table.setColumnWidth(col, width)
+        self.table = table_view(self.model, (250, 110, 220, 80))
         self.reapply_button = QPushButton("Reload and re-apply selected")
         self.reapply_button.setToolTip("Read the server's version of the selected conflicts, apply your edit to "
                                        "it, and write it")

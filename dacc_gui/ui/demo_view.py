@@ -16,9 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (
-    QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from dacc_gui.demo import DemoResult
 from dacc_gui.demo_report import ChartImage, write_report
@@ -29,6 +27,7 @@ from dacc_gui.ui.aggregate_view import AggregateChart
 from dacc_gui.ui.demo_charts import STATISTIC_WORDS, all_rows, chart_png, keep_ticks_short, show_measure
 from dacc_gui.ui.splitter import splitter
 from dacc_gui.ui.table_model import RIGHT, RowTableModel, italic
+from dacc_gui.ui.table_view import table_view
 
 COLUMNS = ("Period", "Group", "Count", "Sum", "Average", "Min", "Max", "Published")
 KEYS = (None, None, "count", "sum", "avg", "min", "max", None)
@@ -110,13 +109,7 @@ class DemoView(QWidget):
         self.chart = AggregateChart(light=True)
         keep_ticks_short(self.chart)
         self.model = DemoAggregatesModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((95, 260, 70, 80, 80, 70, 70)):
-            self.table.setColumnWidth(col, width)
+        self.table = table_view(self.model, (95, 260, 70, 80, 80, 70, 70), select_rows=False)
         self.table_title = QLabel()
         right = QWidget()
         rl = QVBoxLayout(right)

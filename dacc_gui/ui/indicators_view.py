@@ -17,8 +17,8 @@ from pathlib import Path
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QDateEdit, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
-    QPushButton, QTableView, QVBoxLayout, QWidget,
+    QAbstractItemView, QCheckBox, QDateEdit, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
+    QTableView, QVBoxLayout, QWidget,
 )
 
 from dacc_gui import edits
@@ -29,6 +29,7 @@ from dacc_gui.ui.preview import Preview, PreviewRow, compute_preview, dumps_json
 from dacc_gui.ui.settings import Settings
 from dacc_gui.ui.splitter import splitter
 from dacc_gui.ui.table_model import ROW_ROLE
+from dacc_gui.ui.table_view import table_view
 from dacc_gui.ui.tasks import TaskRunner
 
 BANNER_STYLE = "QLabel { background: #fff3c4; border: 1px solid #e0c060; padding: 6px; }"
@@ -109,15 +110,7 @@ class IndicatorsView(QWidget):
             banner.setWordWrap(True)
             banner.setVisible(False)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((90, 220, 90, 60, 150, 150, 120, 80)):
-            self.table.setColumnWidth(col, width)
+        self.table = table_view(self.model, (90, 220, 90, 60, 150, 150, 120, 80), single=True)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._on_current(cur))
         self.table.doubleClicked.connect(lambda _i: self.show_events.emit())
 

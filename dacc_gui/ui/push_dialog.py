@@ -18,14 +18,14 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
-    QPushButton, QTableView, QVBoxLayout,
+    QCheckBox, QComboBox, QDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout,
 )
 
 from dacc_gui.cozy.push import DEV_DOCTYPES, PushOutcome, PushReport, PushResult, push_indicators
 from dacc_gui.ui import errors
 from dacc_gui.ui.preview import group_text
 from dacc_gui.ui.table_model import RowTableModel
+from dacc_gui.ui.table_view import table_view
 from dacc_gui.ui.task_dialog import TaskDialog
 from dacc_gui.validation import validate_all
 
@@ -114,14 +114,7 @@ class PushDialog(TaskDialog, QDialog):
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
         self.model = PushResultsModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((40, 230, 95, 60, 190, 120)):
-            self.table.setColumnWidth(col, width)
+        self.table = table_view(self.model, (40, 230, 95, 60, 190, 120))
         self.close_button = QPushButton("Close")
 
         top = QHBoxLayout()

@@ -14,8 +14,8 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-    QMessageBox, QPushButton, QSpinBox, QTableView, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox,
+    QVBoxLayout, QWidget,
 )
 
 from dacc_gui.io.atomic import write_atomic
@@ -26,6 +26,7 @@ from dacc_gui.ui.receiver_detail import RecordDetail
 from dacc_gui.ui.receiver_faults import FaultControls
 from dacc_gui.ui.receiver_models import RECORD_ROLE, STATUS_FILTERS, RecordListModel
 from dacc_gui.ui.splitter import splitter
+from dacc_gui.ui.table_view import table_view
 from dacc_gui.ui.tasks import TaskRunner
 
 TEXT_FILTER_MS = 250
@@ -106,18 +107,9 @@ class ReceiverPanel(QWidget):
         filters.addWidget(self.follow_check)
         filters.addWidget(self.shown_label)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
+        self.table = table_view(self.model, (160, 60, 74, 200, 86, 56, 180, 80), single=True)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((160, 60, 74, 200, 86, 56, 180, 80)):
-            self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _p: self._on_current(cur))
         self.detail = RecordDetail()
         split = splitter(Qt.Orientation.Horizontal, (self.table, 3), (self.detail, 2), sizes=(880, 520))
