@@ -14,6 +14,7 @@ Goals: every stall under 100 ms, every action under 2 s.
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import sys
@@ -106,7 +107,9 @@ def report(name: str, seconds: float, stall_ms: float, baseline: float | None = 
 
 
 def main() -> int:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("events", nargs="?", type=int, default=1_000_000, help="how many events (default 1,000,000)")
+    n = parser.parse_args().events
     app = application()
     t = time.perf_counter()
     events = make_events(n)
