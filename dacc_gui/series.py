@@ -184,6 +184,28 @@ def all_indicators(results: Iterable[HasIndicators]) -> list[tuple[Indicator, dt
     return out
 
 
+@dataclass
+class MeasureRun:
+    """One run's indicators of one measure (what ``by_measure`` hands out)."""
+
+    run_date: dt.date | None
+    indicators: list[Indicator]
+
+
+def by_measure(results: Iterable[HasIndicators]) -> dict[str, list[MeasureRun]]:
+    """The runs split per measure in one pass, so that drawing a measure reads
+    only its own indicators (a year of nights holds a hundred thousand)."""
+    out: dict[str, list[MeasureRun]] = {}
+    for result in results:
+        run_date = getattr(result, "run_date", None)
+        split: dict[str, list[Indicator]] = {}
+        for indicator in result.indicators:
+            split.setdefault(indicator.measureName, []).append(indicator)
+        for name, indicators in split.items():
+            out.setdefault(name, []).append(MeasureRun(run_date, indicators))
+    return out
+
+
 def measure_names(results: Iterable[HasIndicators]) -> list[str]:
     """Measures present in the results, in the catalog's order, unknown ones last."""
     present = {ind.measureName for ind, _ in all_indicators(results)}

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from dacc_gui.series import HasIndicators, daily_counts, measure_names, series_for
+from dacc_gui.series import HasIndicators, MeasureRun, by_measure, daily_counts, measure_names, series_for
 from dacc_gui.ui.charts_plots import ChartView, MeasurePlot, SummaryPlot
 
 EMPTY_MESSAGE = "No indicators: choose a run date or a range in the Indicators tab"
@@ -49,6 +49,8 @@ class ChartsPanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self._results: list[HasIndicators] = []
+        self._by_measure: dict[str, list[MeasureRun]] = {}
+        self._stale = False
         self._light = True
 
         self.view_combo = _combo((("Per measure", VIEW_MEASURE), ("Summary: indicators per day", VIEW_SUMMARY)))
@@ -118,16 +120,27 @@ class ChartsPanel(QtWidgets.QWidget):
     def set_results(self, results: Sequence[HasIndicators]) -> None:
         """Show the indicators of these nightly runs (an empty list shows the empty state)."""
         self._results = list(results)
+        self._by_measure = by_measure(self._results)
         keep = self.current_measure()
         names = measure_names(self._results)
-        counts = {n: series_for(self._results, n).point_count() for n in names}
+        counts = {n: sum(len(run.indicators) for run in self._by_measure[n]) for n in names}
         with QtCore.QSignalBlocker(self.measure_combo):
             self.measure_combo.clear()
             for name in names:
                 self.measure_combo.addItem(f"{name} ({counts[name]})", name)
             if keep in names:
                 self.measure_combo.setCurrentIndex(names.index(keep))
-        self._refresh()
+        # Drawing tens of thousands of points is for when the charts are seen:
+        # in a shown window with another tab open, wait until this one shows.
+        self._stale = self.window().isVisible() and not self.isVisible()
+        if not self._stale:
+            self._refresh()
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self._refresh()
 
     def results(self) -> list[HasIndicators]:
         return list(self._results)
@@ -220,7 +233,7 @@ class ChartsPanel(QtWidgets.QWidget):
         measure = self.current_measure()
         if measure is None:
             return
-        shaped = series_for(self._results, measure)
+        shaped = series_for(self._by_measure.get(measure, []), measure)
         self.daily_combo.setEnabled(shaped.many_per_day)
         self.measure_plot.show_measure(
             shaped, self.style_combo.currentData(), self.daily_combo.currentData() if shaped.many_per_day else None

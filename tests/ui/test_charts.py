@@ -274,3 +274,19 @@ def test_each_theme_gives_every_series_its_own_look(light):
     t = theme(light)
     looks = {(t.colour(i), symbol(i)) for i in range(40)}
     assert len(looks) == 40
+
+
+def test_a_hidden_charts_tab_draws_only_once_shown(qtbot):
+    from PySide6 import QtWidgets
+
+    tabs = QtWidgets.QTabWidget()
+    qtbot.addWidget(tabs)
+    tabs.addTab(QtWidgets.QLabel("events"), "Events")
+    panel = ChartsPanel()
+    tabs.addTab(panel, "Charts")
+    tabs.show()
+    panel.set_results(sample_runs())
+    assert panel._stale and panel.measure_combo.count() > 0
+    tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: not panel._stale)
+    assert panel.stack.currentWidget() is panel.measure_plot
