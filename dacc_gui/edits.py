@@ -50,6 +50,9 @@ class EventStore:
         # an edit may touch a million events on the UI thread; the events are
         # kept alive so that their ids are never reused while marked.
         self._marks: list[tuple[str, set[int], list[UsageEvent]]] = []
+        # Ids of every marked event, kept as edits come: the status bar asks
+        # after each edit, and a union of every mark's ids costs a pass over all.
+        self._edited_ids: set[int] = set()
         self.context_edited = False
 
     def __len__(self) -> int:
@@ -68,17 +71,17 @@ class EventStore:
     @property
     def edited_count(self) -> int:
         """How many events carry an edit not saved yet."""
-        if len(self._marks) == 1:
-            return len(self._marks[0][1])
-        return len(set().union(*(ids for _n, ids, _e in self._marks)))
+        return len(self._edited_ids)
 
     def mark_saved(self) -> None:
         self._marks.clear()
+        self._edited_ids = set()
         self.context_edited = False
 
     def _mark(self, name: str, events: list[UsageEvent], ids: set[int] | None = None) -> tuple:
         entry = (name, ids if ids is not None else set(map(id, events)), events)
         self._marks.append(entry)
+        self._edited_ids.update(entry[1])
         return entry
 
     def _unmark(self, entry: tuple | None) -> None:
@@ -86,6 +89,7 @@ class EventStore:
         for n, other in enumerate(self._marks):
             if other is entry:
                 del self._marks[n]
+                self._edited_ids = set().union(*(ids for _n, ids, _e in self._marks))
                 return
 
     def _changed(self, structural: bool = False) -> None:

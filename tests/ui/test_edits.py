@@ -135,6 +135,19 @@ def test_marks_count_edits_of_the_same_field(store):
     assert store.edited_fields(store.events[0]) is None
 
 
+def test_edited_count_follows_overlapping_edits_undo_and_save(store):
+    first = edits.shift_dates(store.events, [0, 1, 2], 1, "days")
+    second = edits.toggle_aggregated(store.events, [2, 3])
+    first.do(store)
+    second.do(store)
+    assert store.edited_count == 4
+    first.undo(store)
+    assert store.edited_count == 2
+    first.do(store)
+    store.mark_saved()
+    assert store.edited_count == 0
+
+
 def test_context_command(store):
     old = store.context
     new = old.model_copy(update={"daccConsent": False})
