@@ -78,6 +78,21 @@ class EventStore:
         self._edited_ids = set()
         self.context_edited = False
 
+    def unmark(self, events: list[UsageEvent], fields: tuple[str, ...]) -> None:
+        """Forget the marks of these fields on these events (written elsewhere, e.g. to a Cozy)."""
+        ids = set(map(id, events))
+        if not ids:
+            return
+        for name, marked, _events in self._marks:
+            if name in fields:
+                marked -= ids
+        self._edited_ids = set().union(*(marked for _n, marked, _e in self._marks))
+
+    @property
+    def has_marks(self) -> bool:
+        """Some event carries an edit not saved yet."""
+        return bool(self._edited_ids)
+
     def _mark(self, name: str, events: list[UsageEvent], ids: set[int] | None = None) -> tuple:
         entry = (name, ids if ids is not None else set(map(id, events)), events)
         self._marks.append(entry)

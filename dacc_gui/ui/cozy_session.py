@@ -173,28 +173,18 @@ def apply_results(report: SaveReport, source: CozySource, store: EventStore) -> 
             event.rev = revs[event.id]
         rows.append(n)
         done_events.append(event)
-    unmark(store, done_events, EDITABLE)
+    store.unmark(done_events, EDITABLE)
     if rows:
         store._changed()
     return rows
 
 
-def unmark(store: EventStore, events: list[UsageEvent], fields: tuple[str, ...]) -> None:
-    """Forget the edit marks of these fields on these events (they are saved)."""
-    ids = set(map(id, events))
-    if not ids:
-        return
-    for name, marked, _events in store._marks:
-        if name in fields:
-            marked -= ids
-
-
 def has_unsaved_marks(store: EventStore) -> bool:
     """Edits still not saved anywhere: marks left, or the user context edited."""
-    return store.context_edited or any(marked for _n, marked, _e in store._marks)
+    return store.context_edited or store.has_marks
 
 
 __all__ = [
     "OAUTH", "TOKEN", "CozyConnection", "CozySource", "apply_results", "has_unsaved_marks", "host_of",
-    "token_expiry", "unmark", "writable",
+    "token_expiry", "writable",
 ]
