@@ -11,7 +11,6 @@ worst), their ratio to the baseline, and how many rows the list got.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess

@@ -12,10 +12,10 @@ from dacc_gui.cozy.push import (
     BAD_GATEWAY_NOTE,
     PushOutcome,
     PushRefused,
-    payloads_from_json,
     push_indicators,
 )
 from dacc_gui.indicators import Indicator
+from dacc_gui.io.payloads import payloads_from_json
 from tests.fake_cozy import FakeCozy, FakeCozyServer
 
 GOOD = [

@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 from dacc_gui.demo import DemoConfig, DemoResult, SendReport, UserRuns
 from dacc_gui.receiver.server import Receiver
 from dacc_gui.ui.cozy_install import demo_view, present_demo, show_demo_dialog
-from dacc_gui.ui.demo_view import DemoAggregatesModel
 
 
 class StandInReceiverController:

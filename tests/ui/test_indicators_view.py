@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 
 from dacc_gui.indicators import canonical
 from dacc_gui.io.loader import load_file

@@ -3,7 +3,6 @@ settings that survive a restart, the user context editor, background loading."""
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import date
 
