@@ -135,7 +135,8 @@ class UsageEvent(BaseModel):
     result: Any = None
     startDate: Any = None
     # Strict: "true" or 1 would be coerced to True and written back changed.
-    aggregated: bool = Field(default=False, strict=True)
+    # null is kept as written and, like an absent field, means not aggregated.
+    aggregated: bool | None = Field(default=False, strict=True)
 
     # The document's own key order, shared between events of the same shape.
     _order: tuple[str, ...] = PrivateAttr(default=())

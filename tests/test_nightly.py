@@ -132,3 +132,12 @@ def test_a_single_long_night_can_be_cancelled_midway():
     with pytest.raises(Cancelled):
         simulate(events, None, date(2022, 2, 1), date(2022, 2, 1), cancelled=cancelled)
     assert len(calls) == 4
+
+
+def test_a_null_aggregated_flag_means_pending_and_is_written_back_as_read():
+    doc = {"_id": "n", "type": "NavigationEvent", "eventDate": "2022-02-02T10:00:00.000Z", "target": "faq",
+           "aggregated": None}
+    event = UsageEvent.from_document(doc)
+    assert event.to_document() == doc
+    result = NightlyRun(date(2022, 2, 3)).apply([event])
+    assert result.aggregated == ["n"]

@@ -104,7 +104,7 @@ class EventTableModel(QAbstractTableModel):
                 moment = event.moment
                 return to_qdatetime(moment) if moment else QDateTime.currentDateTime()
             if name == "aggregated":
-                return event.aggregated
+                return bool(event.aggregated)
             value = event.id if name == "id" else event.__dict__.get(name)
             return "" if value is None else str(value)
         if role == Qt.ItemDataRole.CheckStateRole and name == "aggregated":

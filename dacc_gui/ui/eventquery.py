@@ -78,7 +78,7 @@ def make_predicate(flt: EventFilter) -> Callable[[UsageEvent], bool] | None:
         tests.append(in_range)
     if flt.aggregated is not None:
         want = flt.aggregated
-        tests.append(lambda e: e.aggregated is want)
+        tests.append(lambda e: bool(e.aggregated) is want)
     words = flt.text.strip().lower().split()
     if words:
         def has_text(e: UsageEvent) -> bool:
