@@ -111,3 +111,12 @@ def test_help_and_python_dash_m():
     proc = subprocess.run([sys.executable, "-m", "dacc_gui", "compute", str(GOLDEN[0]), "--run-date", "2021-12-09"],
                           capture_output=True, text=True, cwd=root)
     assert proc.returncode == 0 and len(json.loads(proc.stdout)["runs"][0]["indicators"]) == 14
+
+
+def test_the_app_says_why_it_cannot_open_a_window():
+    from dacc_gui.cli.app_cmd import display_problem
+
+    assert "no display" in display_problem({}, "linux")
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert display_problem({}, "darwin") is None
+    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
