@@ -1,6 +1,6 @@
 """Helpers for the Compare and service-runner tests: a receiver controller and payloads.
 
-``StandinController`` follows the part-2 contract of ``window.receiver_controller``
+``StandinController`` follows the interface of ``window.receiver_controller``
 (``.receiver``, ``.url``, ``.running``, ``start``, ``stop``, ``state_changed``,
 ``record_received`` delivered on the UI thread) over the core ``Receiver`` on an
 ephemeral port with an in-memory store. ``attach_receiver(window)`` uses the

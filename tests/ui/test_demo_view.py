@@ -14,7 +14,7 @@ from dacc_gui.ui.cozy_install import demo_view, present_demo, show_demo_dialog
 
 
 class StandInReceiverController:
-    """What the PART2 contract promises as ``window.receiver_controller``."""
+    """What the app offers as ``window.receiver_controller``, in its smallest form."""
 
     def __init__(self):
         self.receiver = None
