@@ -208,7 +208,12 @@ def by_measure(results: Iterable[HasIndicators]) -> dict[str, list[MeasureRun]]:
 
 def measure_names(results: Iterable[HasIndicators]) -> list[str]:
     """Measures present in the results, in the catalog's order, unknown ones last."""
-    present = {ind.measureName for ind, _ in all_indicators(results)}
+    return in_catalog_order({ind.measureName for ind, _ in all_indicators(results)})
+
+
+def in_catalog_order(present: Iterable[str]) -> list[str]:
+    """Measure names in the catalog's order, unknown ones last."""
+    present = set(present)
     catalog_order = [n for n in load_catalog().names() if n in present]
     return catalog_order + sorted(present - set(catalog_order))
 

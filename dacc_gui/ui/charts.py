@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from dacc_gui.series import HasIndicators, MeasureRun, by_measure, daily_counts, measure_names, series_for
+from dacc_gui.series import HasIndicators, MeasureRun, by_measure, daily_counts, in_catalog_order, series_for
 from dacc_gui.ui.charts_plots import ChartView, MeasurePlot, SummaryPlot
 
 EMPTY_MESSAGE = "No indicators: choose a run date or a range in the Indicators tab"
@@ -117,12 +117,17 @@ class ChartsPanel(QtWidgets.QWidget):
             plot.hovered.connect(self._show_readout)
 
     # --- public API ---------------------------------------------------------
-    def set_results(self, results: Sequence[HasIndicators]) -> None:
-        """Show the indicators of these nightly runs (an empty list shows the empty state)."""
+    def set_results(self, results: Sequence[HasIndicators],
+                    split: dict[str, list[MeasureRun]] | None = None) -> None:
+        """Show the indicators of these nightly runs (an empty list shows the empty state).
+
+        ``split`` is ``series.by_measure(results)`` when the caller made it
+        already, off the UI thread.
+        """
         self._results = list(results)
-        self._by_measure = by_measure(self._results)
+        self._by_measure = split if split is not None else by_measure(self._results)
         keep = self.current_measure()
-        names = measure_names(self._results)
+        names = in_catalog_order(self._by_measure)
         counts = {n: sum(len(run.indicators) for run in self._by_measure[n]) for n in names}
         with QtCore.QSignalBlocker(self.measure_combo):
             self.measure_combo.clear()

@@ -282,7 +282,7 @@ class MainWindow(QMainWindow):
         self.indicators_view.show_events.connect(lambda: self.show_tab("events"))
         self.events_view.model.counts_changed.connect(lambda *_: self._update_status())
         if self.charts is not None:
-            self.indicators_view.preview_changed.connect(lambda p: self.charts.set_results(p.results))
+            self.indicators_view.preview_changed.connect(lambda p: self.charts.set_results(p.results, p.by_measure))
         self._update_source()
 
     # --- state -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dacc_gui.context import UserContext
 from dacc_gui.events import UsageEvent
 from dacc_gui.indicators import Indicator
 from dacc_gui.rules import RunResult, simulate
+from dacc_gui.series import MeasureRun, by_measure
 from dacc_gui.validation import Validation, validate_all
 
 CSV_FIELDS = ("runDate", "measureName", "startDate", "value", "group1", "group2", "group3",
@@ -43,6 +44,8 @@ class Preview:
     rows: list[PreviewRow] = field(default_factory=list)
     ignore_monthly_date_protection: bool = False
     version: int = -1  # the store version it was computed from
+    # The indicators split per measure for the charts, made with the rest off the UI thread.
+    by_measure: dict[str, list[MeasureRun]] | None = None
 
     @property
     def consent_blocked(self) -> bool:
@@ -111,7 +114,7 @@ def compute_preview(
     for result in results:
         checks = validate_all(result.payloads())
         rows.extend(PreviewRow(result, ind, check) for ind, check in zip(result.indicators, checks))
-    return Preview(results, rows, ignore_monthly_date_protection)
+    return Preview(results, rows, ignore_monthly_date_protection, by_measure=by_measure(results))
 
 
 def dumps_json(preview: Preview) -> str:
