@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from dacc_gui.io.loader import Cancelled
+from dacc_gui.cancel import Cancelled
 from dacc_gui.measures import load_catalog
 from dacc_gui.rules import simulate
 

@@ -22,7 +22,7 @@ import httpx
 
 from dacc_gui.cozy.client import CozyAuthError, CozyClient, CozyUnreachable, error_text
 from dacc_gui.indicators import Indicator
-from dacc_gui.io.loader import Cancelled
+from dacc_gui.cancel import Cancelled
 from dacc_gui.validation import Validation, validate_all
 
 DEV_DOCTYPES = ("cc.cozycloud.dacc.dev", "cc.cozycloud.dacc.dev_v2")

@@ -30,7 +30,7 @@ from dacc_gui import DEFAULT_DOCTYPE
 from dacc_gui.cozy.client import CozyClient, CozyError, CozyHTTPError, CozyUnreachable, error_text
 from dacc_gui.events import UsageEvent
 from dacc_gui.io.atomic import write_atomic
-from dacc_gui.io.loader import Cancelled
+from dacc_gui.cancel import Cancelled
 
 Progress = Callable[[int, int], None]
 EDITABLE = ("eventDate", "aggregated")

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from dacc_gui import DEFAULT_DOCTYPE
+from dacc_gui.cancel import Cancelled
 from dacc_gui.context import ContextError, UserContext
 from dacc_gui.events import UsageEvent
 from dacc_gui.io.eventset import EventSet, RejectedDocument, Shape
@@ -26,10 +27,6 @@ CHUNK = 20_000
 
 class LoadError(Exception):
     """A source that cannot be read at all; the message says what and where."""
-
-
-class Cancelled(Exception):
-    """The user cancelled a long load."""
 
 
 def load_file(

@@ -21,7 +21,8 @@ from dacc_gui.rules import catalog as R
 from dacc_gui.rules.accumulate import Skipped, SkipList, g
 from dacc_gui.rules.daily import compute_day
 from dacc_gui.rules.monthly import compute_month
-from dacc_gui.rules.timeline import Cancelled, Timeline
+from dacc_gui.cancel import Cancelled
+from dacc_gui.rules.timeline import Timeline
 
 Progress = Callable[[int, int], None]
 

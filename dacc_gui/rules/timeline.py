@@ -13,14 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from dacc_gui.cancel import Cancelled
 from dacc_gui.events import KNOWN_TYPES, UsageEvent, parse_event_date
 from dacc_gui.rules import event_types as T
 
 FIRST_CONNECTION = "firstConnection"
-
-
-class Cancelled(Exception):
-    """The user cancelled a long computation."""
 
 
 @dataclass(slots=True)

@@ -18,8 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from dacc_gui.io.loader import Cancelled as LoadCancelled
-from dacc_gui.rules import Cancelled as RunCancelled
+from dacc_gui.cancel import Cancelled
 
 Progress = Callable[[int, int], None]
 Work = Callable[[Progress, Callable[[], bool]], Any]
@@ -73,7 +72,7 @@ class Task(QObject):
     def _run(self, work: Work) -> None:
         try:
             result = work(self._w_progress.emit, self.is_cancelled)
-        except (LoadCancelled, RunCancelled):
+        except Cancelled:
             self._w_cancelled.emit()
         except BaseException as exc:  # noqa: BLE001 - every failure goes to the UI as a message
             self.details = traceback.format_exc()
