@@ -9,7 +9,7 @@ less than wall times.
   (b) simulate() over 365 nights   vs  one NightlyRun.apply over all pending  (goal <= 2x)
   (c) memory held by the EventSet  vs  memory held by json.loads' result      (each in a fresh process)
 
-The input is generated once (``dacc_gui.generator``: a population over a
+The input is generated once (``dacc_gui.simulation.generator``: a population over a
 year, truncated to exactly N events) and cached in bench/out/.
 
     python bench/bench_core.py [--events 1000000] [--repeat 2] [--no-memory]
@@ -29,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dacc_gui import generator  # noqa: E402
-from dacc_gui.context import UserContext  # noqa: E402
-from dacc_gui.io.loader import load_file  # noqa: E402
-from dacc_gui.io.saver import save_file  # noqa: E402
+from dacc_gui.simulation import generator  # noqa: E402
+from dacc_gui.events.context import UserContext  # noqa: E402
+from dacc_gui.events.loader import load_file  # noqa: E402
+from dacc_gui.events.saver import save_file  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 START = date(2021, 1, 1)
@@ -117,7 +117,7 @@ import gc, json, sys, tracemalloc
 from pathlib import Path
 import psutil
 sys.path.insert(0, {root!r})
-from dacc_gui.io.loader import load_file
+from dacc_gui.events.loader import load_file
 how, what, path = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 proc = psutil.Process()
 gc.collect()

@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QObject, QTimer  # noqa: E402
 
-from dacc_gui import edits  # noqa: E402
-from dacc_gui.events import EventType, UsageEvent  # noqa: E402
-from dacc_gui.io.eventset import EventSet  # noqa: E402
+from dacc_gui.events import edits  # noqa: E402
+from dacc_gui.events.model import EventType, UsageEvent  # noqa: E402
+from dacc_gui.events.eventset import EventSet  # noqa: E402
 from dacc_gui.ui.app import application  # noqa: E402
-from dacc_gui.ui.eventquery import sort_keys  # noqa: E402
+from dacc_gui.events.query import sort_keys  # noqa: E402
 from dacc_gui.ui.main_window import MainWindow  # noqa: E402
 from dacc_gui.ui.settings import Settings  # noqa: E402
 from dacc_gui.ui.tasks import TaskRunner  # noqa: E402

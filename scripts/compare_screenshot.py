@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6 import QtWidgets  # noqa: E402
 
-from dacc_gui.compare import Category  # noqa: E402
+from dacc_gui.compare.comparison import Category  # noqa: E402
 from dacc_gui.ui.main_window import MainWindow  # noqa: E402
 from dacc_gui.ui.settings import Settings  # noqa: E402
 from dacc_gui.ui.tasks import SyncTaskRunner  # noqa: E402

@@ -19,7 +19,7 @@ os.environ.setdefault("DACC_GUI_TOKEN_STORE", "memory")
 
 from PySide6 import QtWidgets  # noqa: E402
 
-from dacc_gui.demo import DemoConfig  # noqa: E402
+from dacc_gui.simulation.demo import DemoConfig  # noqa: E402
 from dacc_gui.ui.cozy_install import demo_view, present_demo, show_push_dialog  # noqa: E402
 from dacc_gui.ui.main_window import MainWindow  # noqa: E402
 from dacc_gui.ui.settings import Settings  # noqa: E402

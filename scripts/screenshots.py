@@ -42,7 +42,7 @@ def main() -> int:
     window.resize(1440, 860)
     window.show()
     try:
-        from dacc_gui.ui.sample import sample_text
+        from dacc_gui.events.sample import sample_text
         sample_text()
         window.open_sample()
         run_date = date.today()

@@ -10,7 +10,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from dacc_gui.indicators import Indicator
+from dacc_gui.rules.indicators import Indicator
 
 
 @dataclass

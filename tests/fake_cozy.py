@@ -523,7 +523,7 @@ def _build_app(fake: FakeCozy) -> Any:
 
     # --- a stand-in for the DACC (POST /measure), for when no receiver is at hand ---
     async def dacc_measure(request: Request) -> Response:
-        from dacc_gui.validation import check_measure
+        from dacc_gui.dacc.validation import check_measure
 
         if request.headers.get("authorization") != f"Bearer {fake.dacc_accepts}":
             # Flask-HTTPAuth's page, which the stack cannot copy back (it is HTML).

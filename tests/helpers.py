@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from dacc_gui.events import UsageEvent
-from dacc_gui.indicators import canonical
+from dacc_gui.events.model import UsageEvent
+from dacc_gui.rules.indicators import canonical
 
 _counter = 0
 

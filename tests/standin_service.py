@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
-from dacc_gui.io.loader import LoadError, load_file  # noqa: E402
+from dacc_gui.events.loader import LoadError, load_file  # noqa: E402
 from dacc_gui.rules import NightlyRun  # noqa: E402
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from dacc_gui.compare import (
+from dacc_gui.compare.comparison import (
     Category, as_number, compare, expected_from_payloads, expected_from_results, received_from_payloads,
     received_from_records, values_equal,
 )
-from dacc_gui.io.loader import load_file
+from dacc_gui.events.loader import load_file
 from dacc_gui.receiver.records import Kind, Record, Shape
 from dacc_gui.rules import simulate
 from tests.conftest import DATA

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from dacc_gui.compare import compare, expected_from_payloads, received_from_payloads
-from dacc_gui.compare_report import json_path_for, to_html, to_markdown, write_report
+from dacc_gui.compare.comparison import compare, expected_from_payloads, received_from_payloads
+from dacc_gui.compare.report import json_path_for, to_html, to_markdown, write_report
 
 NOW = datetime(2021, 12, 9, 10, 30, tzinfo=timezone.utc)
 

@@ -11,8 +11,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from dacc_gui.compare import Category, compare, expected_from_results, received_from_records
-from dacc_gui.io.loader import load_file
+from dacc_gui.compare.comparison import Category, compare, expected_from_results, received_from_records
+from dacc_gui.events.loader import load_file
 from dacc_gui.receiver.records import Kind
 from dacc_gui.rules import NightlyRun
 from tests import standin_service

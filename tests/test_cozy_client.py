@@ -15,7 +15,7 @@ from dacc_gui.cozy.client import (
     RetryPolicy,
     StaticToken,
 )
-from dacc_gui.io.loader import Cancelled
+from dacc_gui.events.loader import Cancelled
 from tests.fake_cozy import USAGE_DOCTYPE
 
 FAST = RetryPolicy(attempts=3, backoff=0.001)

@@ -7,7 +7,7 @@ import pytest
 
 from dacc_gui.cozy.client import CozyClient, RetryPolicy
 from dacc_gui.cozy.events import FIND, pull_events, read_documents
-from dacc_gui.io.eventset import Shape
+from dacc_gui.events.eventset import Shape
 from tests.fake_cozy import USAGE_DOCTYPE, generate_events
 
 

@@ -14,8 +14,8 @@ from dacc_gui.cozy.push import (
     PushRefused,
     push_indicators,
 )
-from dacc_gui.indicators import Indicator
-from dacc_gui.io.payloads import payloads_from_json
+from dacc_gui.rules.indicators import Indicator
+from dacc_gui.dacc.payloads import payloads_from_json
 from tests.fake_cozy import FakeCozy, FakeCozyServer
 
 GOOD = [

@@ -24,8 +24,8 @@ from dacc_gui.cozy.sync import (
     save_events,
     write_changes,
 )
-from dacc_gui.events import rewrite_event_date
-from dacc_gui.io.loader import load_file
+from dacc_gui.events.model import rewrite_event_date
+from dacc_gui.events.loader import load_file
 from tests.fake_cozy import USAGE_DOCTYPE, generate_events
 
 FAST = RetryPolicy(attempts=3, backoff=0.001)

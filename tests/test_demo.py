@@ -10,14 +10,14 @@ from datetime import date
 import httpx
 import pytest
 
-from dacc_gui.demo import (
+from dacc_gui.simulation.demo import (
     DemoConfig, DemoError, aggregate_range, body_of, fetch_aggregates, run_demo, send_payloads, simulate_users,
 )
-from dacc_gui.io.loader import Cancelled
-from dacc_gui.measures import load_catalog
+from dacc_gui.events.loader import Cancelled
+from dacc_gui.dacc.measures import load_catalog
 from dacc_gui.receiver.server import Receiver
 
-pytest.importorskip("dacc_gui.generator", reason="the event generator has not landed yet")
+pytest.importorskip("dacc_gui.simulation.generator", reason="the event generator has not landed yet")
 
 SMALL = DemoConfig(users=6, days=5, start=date(2021, 11, 1), seed=3)
 

@@ -8,8 +8,8 @@ from collections import Counter
 from datetime import date
 from html.parser import HTMLParser
 
-from dacc_gui.demo import DemoConfig, DemoResult, SendReport, UserRuns
-from dacc_gui.demo_report import ChartImage, render_report, write_report
+from dacc_gui.simulation.demo import DemoConfig, DemoResult, SendReport, UserRuns
+from dacc_gui.simulation.report import ChartImage, render_report, write_report
 
 PNG = base64.b64decode(  # a 1x1 PNG
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from dacc_gui.events import UsageEvent, parse_event_date, rewrite_event_date
+from dacc_gui.events.model import UsageEvent, parse_event_date, rewrite_event_date
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -10,13 +10,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from dacc_gui import generator
-from dacc_gui import generator_profiles as P
+from dacc_gui.simulation import generator
+from dacc_gui.simulation import profiles as P
 from dacc_gui.cli.main import main
-from dacc_gui.context import FLUIDS, UserContext
-from dacc_gui.events import KNOWN_TYPES, NAVIGATION_PAGES, UsageEvent, parse_event_date
-from dacc_gui.io.eventset import Shape
-from dacc_gui.io.loader import load_file
+from dacc_gui.events.context import FLUIDS, UserContext
+from dacc_gui.events.model import KNOWN_TYPES, NAVIGATION_PAGES, UsageEvent, parse_event_date
+from dacc_gui.events.eventset import Shape
+from dacc_gui.events.loader import load_file
 
 ECOLYO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 END_EVENTS = {"ChallengeEndEvent", "DuelEndEvent", "QuizEndEvent", "ExplorationEndEvent", "ActionEndEvent"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dacc_gui.cli.main import main
-from dacc_gui.io.loader import load_file
+from dacc_gui.events.loader import load_file
 from dacc_gui.rules import NightlyRun
 from tests.conftest import GOLDEN
 from tests.helpers import payload_multiset

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from dacc_gui import DEFAULT_DOCTYPE
-from dacc_gui.io.eventset import Shape
-from dacc_gui.io.loader import Cancelled, LoadError, from_json, load_file, parse_events
+from dacc_gui.events.eventset import Shape
+from dacc_gui.events.loader import Cancelled, LoadError, from_json, load_file, parse_events
 
 
 def ev(n: int, **fields) -> dict:

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dacc_gui import DEFAULT_DOCTYPE
-from dacc_gui.io.eventset import EventSet, Shape
-from dacc_gui.io.loader import LoadError, from_json, parse_events
-from dacc_gui.io.saver import documents, dumps
+from dacc_gui.events.eventset import EventSet, Shape
+from dacc_gui.events.loader import LoadError, from_json, parse_events
+from dacc_gui.events.saver import documents, dumps
 
 SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "100")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -133,7 +133,7 @@ def test_any_export_text_loads_or_raises_load_error(value, form):
 def test_events_built_without_validation_are_what_pydantic_builds(doc):
     from pydantic import ValidationError
 
-    from dacc_gui.events import UsageEvent, _plain_event
+    from dacc_gui.events.model import UsageEvent, _plain_event
 
     fast = _plain_event(doc)
     try:

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dacc_gui.context import UserContext
-from dacc_gui.events import EventType, UsageEvent
+from dacc_gui.events.context import UserContext
+from dacc_gui.events.model import EventType, UsageEvent
 from dacc_gui.rules import NightlyRun, simulate
 from tests.helpers import ev, payload_multiset
 

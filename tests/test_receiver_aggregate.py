@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from tests.receiver_support import live_receiver, measure
 
-from dacc_gui.measures import MeasureCatalog, MeasureDefinition, load_catalog
+from dacc_gui.dacc.measures import MeasureCatalog, MeasureDefinition, load_catalog
 from dacc_gui.receiver import AggregateQueryError
-from dacc_gui.receiver.aggregate import percentile_cont
+from dacc_gui.dacc.aggregate import percentile_cont
 
 DAY = "connection-count-daily"
 DECEMBER = {"measureName": DAY, "startDate": "2021-12-01", "endDate": "2022-01-01"}

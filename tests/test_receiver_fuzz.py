@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.receiver_support import live_receiver
 
-from dacc_gui.measures import load_catalog
+from dacc_gui.dacc.measures import load_catalog
 
 EXAMPLES = int(os.environ.get("DACC_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

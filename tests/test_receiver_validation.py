@@ -8,7 +8,7 @@ import pytest
 from tests.receiver_support import live_receiver, measure, wrapped
 
 from dacc_gui.receiver.app import MAX_BODY
-from dacc_gui.validation import check_measure, lint_measure
+from dacc_gui.dacc.validation import check_measure, lint_measure
 
 
 def last(receiver):

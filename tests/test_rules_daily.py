@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from dacc_gui.context import UserContext
+from dacc_gui.events.context import UserContext
 from dacc_gui.rules import NightlyRun
 from dacc_gui.rules.daily import device, quiz_stars
 from tests.helpers import ev, of_measure

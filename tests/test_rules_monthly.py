@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from dacc_gui.context import UserContext, months_between
+from dacc_gui.events.context import UserContext, months_between
 from dacc_gui.rules import NightlyRun
 from dacc_gui.rules.monthly import month_before, round2
 from tests.helpers import ev, of_measure

@@ -8,10 +8,10 @@ import json
 import pytest
 
 from dacc_gui import DEFAULT_DOCTYPE
-from dacc_gui.events import parse_event_date, rewrite_event_date
-from dacc_gui.io.eventset import Shape
-from dacc_gui.io.loader import load_file, parse_events
-from dacc_gui.io.saver import documents, dumps, save_file, to_json_object
+from dacc_gui.events.model import parse_event_date, rewrite_event_date
+from dacc_gui.events.eventset import Shape
+from dacc_gui.events.loader import load_file, parse_events
+from dacc_gui.events.saver import documents, dumps, save_file, to_json_object
 
 
 def ev(n: int, **fields) -> dict:
@@ -141,7 +141,7 @@ def test_save_is_atomic_and_creates_folders(tmp_path, monkeypatch):
     def boom(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr("dacc_gui.io.atomic.os.replace", boom)
+    monkeypatch.setattr("dacc_gui.common.atomic.os.replace", boom)
     loaded.events.pop()
     with pytest.raises(OSError):
         save_file(loaded, out)

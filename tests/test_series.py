@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from dacc_gui.series import (
+from dacc_gui.rules.series import (
     NO_GROUP_LABEL,
     aggregate_bars,
     aggregate_measures,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dacc_gui.validation import check_measure, validate_all, validate_measure
+from dacc_gui.dacc.validation import check_measure, validate_all, validate_measure
 
 GOOD = {"createdBy": "ecolyo", "measureName": "connection-count-daily", "startDate": "2021-12-08",
         "value": 1, "group1": {"device": "mobile"}}

@@ -10,8 +10,8 @@ from pathlib import Path
 from dacc_gui import DEFAULT_DOCTYPE
 from dacc_gui.cli.dates import iso_date
 from dacc_gui.cli.main import UsageError
-from dacc_gui.context import ContextError, UserContext
-from dacc_gui.io.loader import LoadError, load_file
+from dacc_gui.events.context import ContextError, UserContext
+from dacc_gui.events.loader import LoadError, load_file
 from dacc_gui.rules import RunResult, simulate
 
 

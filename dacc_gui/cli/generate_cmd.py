@@ -8,10 +8,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from dacc_gui import generator
+from dacc_gui.simulation import generator
 from dacc_gui.cli.main import EXIT_OK, UsageError
-from dacc_gui.io.eventset import Shape
-from dacc_gui.io.saver import save_file
+from dacc_gui.events.eventset import Shape
+from dacc_gui.events.saver import save_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

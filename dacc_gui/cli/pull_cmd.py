@@ -9,7 +9,7 @@ from dacc_gui.cli.cozy_options import add_connection_args, connect
 from dacc_gui.cli.main import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from dacc_gui.cozy.client import CozyError
 from dacc_gui.cozy.events import FIND, NORMAL_DOCS, pull_events
-from dacc_gui.io.saver import save_file
+from dacc_gui.events.saver import save_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -13,7 +13,7 @@ import sys
 from dacc_gui.cli.cozy_options import add_connection_args, connect
 from dacc_gui.cli.main import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from dacc_gui.cozy.client import CozyError
-from dacc_gui.io.payloads import PayloadError, read_payloads
+from dacc_gui.dacc.payloads import PayloadError, read_payloads
 from dacc_gui.cozy.push import DEV_DOCTYPES, PushOutcome, PushRefused, check_doctype, push_indicators
 
 

@@ -15,7 +15,7 @@ from dacc_gui.cli.cozy_options import add_connection_args, connect
 from dacc_gui.cli.main import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from dacc_gui.cozy.client import CozyError
 from dacc_gui.cozy.sync import Change, Outcome, SaveSession, reload_and_reapply, save_events, write_changes
-from dacc_gui.io.loader import LoadError, load_file
+from dacc_gui.events.loader import LoadError, load_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

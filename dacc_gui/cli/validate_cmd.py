@@ -7,8 +7,8 @@ import json
 import sys
 
 from dacc_gui.cli.main import EXIT_OK, EXIT_SOME_FAILED, UsageError
-from dacc_gui.io.payloads import PayloadError, read_payloads
-from dacc_gui.validation import validate_all
+from dacc_gui.dacc.payloads import PayloadError, read_payloads
+from dacc_gui.dacc.validation import validate_all
 
 
 def register(sub: argparse._SubParsersAction) -> None:

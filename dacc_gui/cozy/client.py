@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from dacc_gui.cancel import Cancelled
+from dacc_gui.common.cancel import Cancelled
 
 ShouldRetry = Callable[[httpx.Response], bool]
 

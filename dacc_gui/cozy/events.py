@@ -16,9 +16,9 @@ from typing import Any
 
 from dacc_gui import DEFAULT_DOCTYPE
 from dacc_gui.cozy.client import CozyClient, CozyHTTPError
-from dacc_gui.io.eventset import EventSet, Shape
-from dacc_gui.cancel import Cancelled
-from dacc_gui.io.loader import from_json
+from dacc_gui.events.eventset import EventSet, Shape
+from dacc_gui.common.cancel import Cancelled
+from dacc_gui.events.loader import from_json
 
 Progress = Callable[[int, int], None]  # (documents read, total; 0 when unknown)
 

@@ -29,7 +29,7 @@ import httpx
 from dacc_gui import DEFAULT_DOCTYPE
 from dacc_gui.cozy.client import CozyError, CozyUnreachable, error_text, normalize_url
 from dacc_gui.cozy.tokens import CozyTokens, TokenStore
-from dacc_gui.cancel import Cancelled
+from dacc_gui.common.cancel import Cancelled
 
 DEV_DACC_DOCTYPES = ("cc.cozycloud.dacc.dev", "cc.cozycloud.dacc.dev_v2")
 DEFAULT_SCOPES = (f"{DEFAULT_DOCTYPE}:GET,PUT",) + tuple(f"{d}:POST" for d in DEV_DACC_DOCTYPES)

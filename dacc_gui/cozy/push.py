@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 
 from dacc_gui.cozy.client import CozyAuthError, CozyClient, CozyUnreachable, error_text
-from dacc_gui.indicators import Indicator
-from dacc_gui.cancel import Cancelled
-from dacc_gui.validation import Validation, validate_all
+from dacc_gui.rules.indicators import Indicator
+from dacc_gui.common.cancel import Cancelled
+from dacc_gui.dacc.validation import Validation, validate_all
 
 DEV_DOCTYPES = ("cc.cozycloud.dacc.dev", "cc.cozycloud.dacc.dev_v2")
 PRODUCTION_DOCTYPES = ("cc.cozycloud.dacc", "cc.cozycloud.dacc_v2")

@@ -28,9 +28,9 @@ from urllib.parse import urlsplit
 
 from dacc_gui import DEFAULT_DOCTYPE
 from dacc_gui.cozy.client import CozyClient, CozyError, CozyHTTPError, CozyUnreachable, error_text
-from dacc_gui.events import UsageEvent
-from dacc_gui.io.atomic import write_atomic
-from dacc_gui.cancel import Cancelled
+from dacc_gui.events.model import UsageEvent
+from dacc_gui.common.atomic import write_atomic
+from dacc_gui.common.cancel import Cancelled
 
 Progress = Callable[[int, int], None]
 EDITABLE = ("eventDate", "aggregated")

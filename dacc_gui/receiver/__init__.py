@@ -1,12 +1,12 @@
 """The built-in DACC receiver: a mock of Cozy's DACC that records what it gets.
 
-It validates like the real DACC (through ``dacc_gui.validation``), says what
+It validates like the real DACC (through ``dacc_gui.dacc.validation``), says what
 production would have answered where that differs, keeps every request in
 SQLite, computes the DACC's aggregates, and offers a control API and fault
 injection for scripts. Qt-free: the app drives it through :class:`Receiver`.
 """
 
-from dacc_gui.receiver.aggregate import AggregateQueryError
+from dacc_gui.dacc.aggregate import AggregateQueryError
 from dacc_gui.receiver.faults import FaultError, Faults
 from dacc_gui.receiver.records import Kind, Record, Shape
 from dacc_gui.receiver.server import (

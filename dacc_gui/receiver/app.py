@@ -11,7 +11,7 @@ DACC routes (every request recorded):
 Control API (not recorded, no token): ``/_receiver/summary``, ``/_receiver/measures``,
 ``/_receiver/reset``, ``/_receiver/export``, ``/_receiver/faults``.
 
-Measures are checked by the core's validator (``dacc_gui.validation``), so the
+Measures are checked by the core's validator (``dacc_gui.dacc.validation``), so the
 receiver answers what the real DACC answers: 201 ``{"ok": true}`` or 400
 ``{"error": ...}``. Anything a client sends gets a 4xx at worst, never a 5xx
 (except an injected fault, or a store that cannot write).
@@ -35,13 +35,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dacc_gui.compare import json_type
-from dacc_gui.measures import MeasureCatalog, MeasureDefinition, load_catalog
-from dacc_gui.receiver import aggregate as agg
+from dacc_gui.compare.comparison import json_type
+from dacc_gui.dacc.measures import MeasureCatalog, MeasureDefinition, load_catalog
+from dacc_gui.dacc import aggregate as agg
 from dacc_gui.receiver.faults import FaultError, Faults
 from dacc_gui.receiver.records import BODY_KEEP_LIMIT, Kind, Record, Shape, now_iso, redact_headers
 from dacc_gui.receiver.store import Store, StoreError
-from dacc_gui.validation import Validation, validate_measure
+from dacc_gui.dacc.validation import Validation, validate_measure
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from typing import Any
 import platformdirs
 import uvicorn
 
-from dacc_gui.measures import MeasureCatalog, load_catalog
-from dacc_gui.receiver import aggregate as agg
+from dacc_gui.dacc.measures import MeasureCatalog, load_catalog
+from dacc_gui.dacc import aggregate as agg
 from dacc_gui.receiver.app import ReceiverApp
 from dacc_gui.receiver.faults import Faults
 from dacc_gui.receiver.store import DEFAULT_CAP, Listener, Store

@@ -23,9 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from dacc_gui.receiver.aggregate import storage_columns
+from dacc_gui.dacc.aggregate import storage_columns
 from dacc_gui.receiver.records import Kind, Record
-from dacc_gui.validation import duplicate_key
+from dacc_gui.dacc.validation import duplicate_key
 
 log = logging.getLogger(__name__)
 

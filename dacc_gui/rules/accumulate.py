@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from dacc_gui.indicators import Indicator, Rule
+from dacc_gui.rules.indicators import Indicator, Rule
 
 Group = tuple[str, str] | None
 Groups = tuple[Group, Group, Group]

@@ -7,7 +7,7 @@ reading (assumed).
 
 from __future__ import annotations
 
-from dacc_gui.indicators import Rule, RuleSource
+from dacc_gui.rules.indicators import Rule, RuleSource
 
 PAGE, DEFS, ASSUMED = RuleSource.ECOLYO_PAGE, RuleSource.DACC_DEFINITIONS, RuleSource.ASSUMED
 

@@ -6,8 +6,8 @@ import math
 import re
 from datetime import date, datetime
 
-from dacc_gui.events import parse_event_date
-from dacc_gui.indicators import Indicator
+from dacc_gui.events.model import parse_event_date
+from dacc_gui.rules.indicators import Indicator
 from dacc_gui.rules import catalog as R
 from dacc_gui.rules import event_types as T
 from dacc_gui.rules.accumulate import Counter, SkipList, g

@@ -4,7 +4,7 @@ Reading ``EventType.CONNECTION`` goes through the enum's descriptor on every
 lookup, a cost that a million events multiply; these are the same strings.
 """
 
-from dacc_gui.events import EventType
+from dacc_gui.events.model import EventType
 
 CONNECTION = EventType.CONNECTION.value
 NAVIGATION = EventType.NAVIGATION.value

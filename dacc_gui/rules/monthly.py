@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from dacc_gui.context import FLUID_USES, FLUIDS, UserContext, months_between
-from dacc_gui.indicators import Indicator
+from dacc_gui.events.context import FLUID_USES, FLUIDS, UserContext, months_between
+from dacc_gui.rules.indicators import Indicator
 from dacc_gui.rules import catalog as R
 from dacc_gui.rules.accumulate import g
 from dacc_gui.rules.timeline import Timeline

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from dacc_gui.context import UserContext
-from dacc_gui.events import UsageEvent
-from dacc_gui.indicators import Indicator
+from dacc_gui.events.context import UserContext
+from dacc_gui.events.model import UsageEvent
+from dacc_gui.rules.indicators import Indicator
 from dacc_gui.rules import catalog as R
 from dacc_gui.rules.accumulate import Skipped, SkipList, g
 from dacc_gui.rules.daily import compute_day
 from dacc_gui.rules.monthly import compute_month
-from dacc_gui.cancel import Cancelled
+from dacc_gui.common.cancel import Cancelled
 from dacc_gui.rules.timeline import Timeline
 
 Progress = Callable[[int, int], None]

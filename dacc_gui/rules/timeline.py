@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from dacc_gui.cancel import Cancelled
-from dacc_gui.events import KNOWN_TYPES, UsageEvent, parse_event_date
+from dacc_gui.common.cancel import Cancelled
+from dacc_gui.events.model import KNOWN_TYPES, UsageEvent, parse_event_date
 from dacc_gui.rules import event_types as T
 
 FIRST_CONNECTION = "firstConnection"

@@ -15,8 +15,8 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from dacc_gui.measures import load_catalog
-from dacc_gui.series import AggregateBar, aggregate_bars, aggregate_measures, hidden_label
+from dacc_gui.dacc.measures import load_catalog
+from dacc_gui.rules.series import AggregateBar, aggregate_bars, aggregate_measures, hidden_label
 from dacc_gui.ui.charts_hover import HoverFinder, HoverTarget
 from dacc_gui.ui.charts_style import (
     BAR_SPAN,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from dacc_gui.series import HasIndicators, MeasureRun, by_measure, daily_counts, in_catalog_order, series_for
+from dacc_gui.rules.series import HasIndicators, MeasureRun, by_measure, daily_counts, in_catalog_order, series_for
 from dacc_gui.ui.charts_plots import ChartView, MeasurePlot, SummaryPlot
 
 EMPTY_MESSAGE = "No indicators: choose a run date or a range in the Indicators tab"

@@ -4,7 +4,7 @@
 combination; ``SummaryPlot`` draws how many indicators each measure sent per
 day. Both are a title, a plot with a date axis, and a legend below, all in one
 graphics scene so that an exported PNG carries all three. The data comes
-already shaped from ``dacc_gui.series``.
+already shaped from ``dacc_gui.rules.series``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from dacc_gui.measures import load_catalog
-from dacc_gui.series import DailyCounts, DailyReduction, MeasureSeries, Series, group_label
+from dacc_gui.dacc.measures import load_catalog
+from dacc_gui.rules.series import DailyCounts, DailyReduction, MeasureSeries, Series, group_label
 from dacc_gui.ui.charts_hover import HoverFinder, HoverTarget
 from dacc_gui.ui.charts_style import (
     BAR_SPAN,

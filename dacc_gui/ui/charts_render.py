@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from dacc_gui.series import HasIndicators, daily_counts, measure_names, series_for
+from dacc_gui.rules.series import HasIndicators, daily_counts, measure_names, series_for
 
 _app: QtWidgets.QApplication | None = None  # kept alive for the process
 

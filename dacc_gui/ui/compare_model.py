@@ -1,4 +1,4 @@
-"""Table model of a comparison (``dacc_gui.compare.Comparison``), and its category filter.
+"""Table model of a comparison (``dacc_gui.compare.comparison.Comparison``), and its category filter.
 
 A thin adapter: a new comparison replaces the rows with one model reset.
 The filter is a proxy, so that sorting and filtering leave the rows alone.
@@ -12,8 +12,8 @@ from typing import Any
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from dacc_gui.compare import CATEGORY_HELP, ORDER, Category, Comparison, Row
-from dacc_gui.compare_report import group_text, row_title
+from dacc_gui.compare.comparison import CATEGORY_HELP, ORDER, Category, Comparison, Row
+from dacc_gui.compare.report import group_text, row_title
 from dacc_gui.ui.table_model import RIGHT, Index, RowTableModel
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QTextEdit, QVBoxLayout, QWidget,
 )
 
-from dacc_gui.compare import CATEGORY_HELP, ORDER, Category, Comparison, Row, compare, expected_from_results, \
+from dacc_gui.compare.comparison import CATEGORY_HELP, ORDER, Category, Comparison, Row, compare, expected_from_results, \
     received_from_records
-from dacc_gui.compare_report import highlighted_lines, pretty, provenance, write_report
+from dacc_gui.compare.report import highlighted_lines, pretty, provenance, write_report
 from dacc_gui.ui import errors
 from dacc_gui.ui.compare_model import CategoryFilter, CompareTableModel
 from dacc_gui.ui.settings import Settings

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget,
 )
 
-from dacc_gui import edits
-from dacc_gui.context import FLUIDS, ContextError, UserContext
+from dacc_gui.events import edits
+from dacc_gui.events.context import FLUIDS, ContextError, UserContext
 from dacc_gui.ui.document import EventsDocument
 
 

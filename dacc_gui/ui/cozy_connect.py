@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from dacc_gui.cozy.client import CozyAuthError, normalize_url
-from dacc_gui.ui.cozy_session import CozyConnection
+from dacc_gui.cozy.session import CozyConnection
 
 TOKEN_HINT = "cozy-stack instances token-app <domain> ecolyo"
 ERROR_STYLE = "QLabel { color: #a61b1b; }"

@@ -29,9 +29,9 @@ from dacc_gui.cozy.sync import (
     Change, Outcome, SaveReport, SaveSession, WriteResult, changes_from_edits, reload_and_reapply, write_changes,
 )
 from dacc_gui.cozy.tokens import CozyTokens, TokenStore, open_token_store
-from dacc_gui.edits import Change as EditChange
+from dacc_gui.events.edits import Change as EditChange
 from dacc_gui.ui import errors
-from dacc_gui.ui.cozy_session import (
+from dacc_gui.cozy.session import (
     OAUTH, TOKEN, CozyConnection, CozySource, apply_results, has_unsaved_marks, host_of, writable,
 )
 from dacc_gui.ui.tasks import Task

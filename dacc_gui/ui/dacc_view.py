@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QTableView, QVBoxLayout, QWidget,
 )
 
-from dacc_gui.measures import MeasureDefinition, load_catalog
+from dacc_gui.dacc.measures import MeasureDefinition, load_catalog
 from dacc_gui.receiver import AggregateQueryError
-from dacc_gui.receiver.aggregate import timestamp
-from dacc_gui.series import hidden_label
+from dacc_gui.dacc.aggregate import timestamp
+from dacc_gui.rules.series import hidden_label
 from dacc_gui.ui import errors
 from dacc_gui.ui.aggregate_view import AggregateChart
 from dacc_gui.ui.charts_style import HIDDEN_GREY

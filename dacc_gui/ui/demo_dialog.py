@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from dacc_gui.demo import MAX_DAYS, MAX_USERS, DemoConfig, DemoResult, run_demo
+from dacc_gui.simulation.demo import MAX_DAYS, MAX_USERS, DemoConfig, DemoResult, run_demo
 from dacc_gui.ui import errors
 from dacc_gui.ui.demo_view import app_receiver
 from dacc_gui.ui.task_dialog import TaskDialog

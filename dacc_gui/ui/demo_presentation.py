@@ -13,9 +13,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from dacc_gui.demo import DemoResult
-from dacc_gui.measures import load_catalog
-from dacc_gui.series import hidden_label
+from dacc_gui.simulation.demo import DemoResult
+from dacc_gui.dacc.measures import load_catalog
+from dacc_gui.rules.series import hidden_label
 from dacc_gui.ui.aggregate_view import AggregateChart
 from dacc_gui.ui.demo_charts import STATISTIC_WORDS, all_rows, enlarge, show_measure, strip_controls
 

@@ -18,10 +18,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from dacc_gui.demo import DemoResult
-from dacc_gui.demo_report import ChartImage, write_report
-from dacc_gui.measures import load_catalog
-from dacc_gui.series import aggregate_groups, group_label, hidden_label
+from dacc_gui.simulation.demo import DemoResult
+from dacc_gui.simulation.report import ChartImage, write_report
+from dacc_gui.dacc.measures import load_catalog
+from dacc_gui.rules.series import aggregate_groups, group_label, hidden_label
 from dacc_gui.ui import errors
 from dacc_gui.ui.aggregate_view import AggregateChart
 from dacc_gui.ui.demo_charts import STATISTIC_WORDS, all_rows, chart_png, keep_ticks_short, show_measure

@@ -1,7 +1,7 @@
 """The open document: events being edited, where they came from, and the undo stack.
 
 Views never change events themselves: they build a command
-(``dacc_gui.edits``) and ``push`` it; the document applies it through a
+(``dacc_gui.events.edits``) and ``push`` it; the document applies it through a
 ``QUndoStack`` (so the Edit menu can undo it) and tells every view what
 changed with the ``changed`` signal.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from dacc_gui.context import UserContext
-from dacc_gui.edits import Change, Command, EventStore
-from dacc_gui.io.eventset import EventSet, Shape
+from dacc_gui.events.context import UserContext
+from dacc_gui.events.edits import Change, Command, EventStore
+from dacc_gui.events.eventset import EventSet, Shape
 
 UNDO_LIMIT = 200
 
@@ -39,7 +39,7 @@ class EditCommand(QUndoCommand):
 class EventsDocument(QObject):
     """One set of events open in the window."""
 
-    changed = Signal(object)  # a dacc_gui.edits.Change
+    changed = Signal(object)  # a dacc_gui.events.edits.Change
     reloaded = Signal()  # a new set of events replaced the old one
     dirty_changed = Signal(bool)
 

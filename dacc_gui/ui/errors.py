@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from dacc_gui.io.loader import LoadError
+from dacc_gui.events.loader import LoadError
 
 # Tests replace this to see the messages instead of opening boxes.
 _sink: Callable[[str, str, str], None] | None = None

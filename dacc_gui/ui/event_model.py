@@ -18,11 +18,11 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QDate, QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTime, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from dacc_gui import edits
-from dacc_gui.edits import WHOLE_ROW, Change
-from dacc_gui.events import UsageEvent
+from dacc_gui.events import edits
+from dacc_gui.events.edits import WHOLE_ROW, Change
+from dacc_gui.events.model import UsageEvent
 from dacc_gui.ui.document import EventsDocument
-from dacc_gui.ui.eventquery import COLUMNS, EventFilter, view_rows
+from dacc_gui.events.query import COLUMNS, EventFilter, view_rows
 from dacc_gui.ui.tasks import TaskRunner
 
 SOURCE_ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row's index in the store

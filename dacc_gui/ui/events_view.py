@@ -1,6 +1,6 @@
 """The Events tab: the events table, its filter bar, and the edits on a selection.
 
-Every edit goes through ``dacc_gui.edits`` (a command on the undo stack).
+Every edit goes through ``dacc_gui.events.edits`` (a command on the undo stack).
 Commands over many rows are built off the UI thread, then applied at once.
 """
 
@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
     QTableView, QToolBar, QVBoxLayout, QWidget,
 )
 
-from dacc_gui import edits
-from dacc_gui.edits import Command
-from dacc_gui.events import EventType
+from dacc_gui.events import edits
+from dacc_gui.events.edits import Command
+from dacc_gui.events.model import EventType
 from dacc_gui.ui.document import EventsDocument
 from dacc_gui.ui.event_model import EventTableModel, to_qdatetime
-from dacc_gui.ui.eventquery import COLUMNS, EventFilter
+from dacc_gui.events.query import COLUMNS, EventFilter
 from dacc_gui.ui.tasks import TaskRunner
 
 BACKGROUND_ROWS = 20_000  # selections larger than this are edited off the UI thread

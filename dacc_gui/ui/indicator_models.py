@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtGui import QBrush, QColor
 
-from dacc_gui.ui.preview import Preview, PreviewRow, group_text
+from dacc_gui.rules.preview import Preview, PreviewRow, group_text
 from dacc_gui.ui.table_model import RIGHT, RowTableModel
 
 LEVEL_BRUSHES = {"ok": QBrush(QColor("#dff3df")), "warning": QBrush(QColor("#fff3c4")),

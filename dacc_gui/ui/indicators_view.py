@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
     QTableView, QVBoxLayout, QWidget,
 )
 
-from dacc_gui import edits
+from dacc_gui.events import edits
 from dacc_gui.ui import errors
 from dacc_gui.ui.document import EventsDocument
 from dacc_gui.ui.indicator_models import IndicatorTableModel, SkippedTableModel
-from dacc_gui.ui.preview import Preview, PreviewRow, compute_preview, dumps_json
+from dacc_gui.rules.preview import Preview, PreviewRow, compute_preview, dumps_json
 from dacc_gui.ui.settings import Settings
 from dacc_gui.ui.splitter import splitter
 from dacc_gui.ui.table_model import ROW_ROLE

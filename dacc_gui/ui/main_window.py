@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from dacc_gui import __version__
-from dacc_gui.io.eventset import EventSet, Shape
-from dacc_gui.io.loader import load_file
-from dacc_gui.io.saver import save_file
+from dacc_gui.events.eventset import EventSet, Shape
+from dacc_gui.events.loader import load_file
+from dacc_gui.events.saver import save_file
 from dacc_gui.ui import errors
 from dacc_gui.ui.compare_view import install_compare
 from dacc_gui.ui.context_editor import ContextEditor
@@ -33,7 +33,7 @@ from dacc_gui.ui.document import EventsDocument
 from dacc_gui.ui.events_view import EventsView
 from dacc_gui.ui.indicators_view import IndicatorsView
 from dacc_gui.ui.receiver_install import install_receiver
-from dacc_gui.ui.sample import load_sample
+from dacc_gui.events.sample import load_sample
 from dacc_gui.ui.settings import Settings
 from dacc_gui.ui.tasks import Task, TaskRunner
 

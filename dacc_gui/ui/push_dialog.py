@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
 
 from dacc_gui.cozy.push import DEV_DOCTYPES, PushOutcome, PushReport, PushResult, push_indicators
 from dacc_gui.ui import errors
-from dacc_gui.ui.preview import group_text
+from dacc_gui.rules.preview import group_text
 from dacc_gui.ui.table_model import RowTableModel
 from dacc_gui.ui.table_view import table_view
 from dacc_gui.ui.task_dialog import TaskDialog
-from dacc_gui.validation import validate_all
+from dacc_gui.dacc.validation import validate_all
 
 COLUMNS = ("#", "Measure", "startDate", "Value", "Groups", "Result", "Message")
 WORDS = {

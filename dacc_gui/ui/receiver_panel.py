@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from dacc_gui.io.atomic import write_atomic
-from dacc_gui.measures import load_catalog
+from dacc_gui.common.atomic import write_atomic
+from dacc_gui.dacc.measures import load_catalog
 from dacc_gui.ui import errors
 from dacc_gui.ui.receiver_controller import ReceiverController
 from dacc_gui.ui.receiver_detail import RecordDetail

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from dacc_gui.indicators import Indicator
+from dacc_gui.rules.indicators import Indicator
 from dacc_gui.ui import errors
 from dacc_gui.ui.receiver_models import LEVEL_COLOURS, groups_text
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6 import QtCore
 
-from dacc_gui.series import daily_counts, group_label, series_for
+from dacc_gui.rules.series import daily_counts, group_label, series_for
 from dacc_gui.ui.charts import EMPTY_MESSAGE, HOVER_HINT, VIEW_SUMMARY, ChartsPanel
 from dacc_gui.ui.charts_render import render_chart_png
 from dacc_gui.ui.charts_style import day_x
@@ -231,7 +231,7 @@ def test_many_signals_do_not_wear_out_true(qapp):
 
 
 def test_real_simulation_of_a_golden_case(panel):
-    from dacc_gui.io.loader import load_file
+    from dacc_gui.events.loader import load_file
     from dacc_gui.rules import simulate
 
     event_set = load_file(GOLDEN_02)

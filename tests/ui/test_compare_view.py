@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from dacc_gui.compare import Category, compare, expected_from_payloads, received_from_payloads
+from dacc_gui.compare.comparison import Category, compare, expected_from_payloads, received_from_payloads
 from dacc_gui.ui.compare_model import CategoryFilter, CompareTableModel
 from dacc_gui.ui.table_model import ROW_ROLE
 from tests.ui.compare_support import attach_receiver, post

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dacc_gui import edits
+from dacc_gui.events import edits
 from dacc_gui.cozy.client import RetryPolicy
 from dacc_gui.cozy.oauth import DEFAULT_SCOPES
 from dacc_gui.cozy.sync import Outcome
@@ -371,7 +371,7 @@ def test_the_expiry_a_jwt_states_is_shown():
     import base64
     from datetime import datetime, timedelta, timezone
 
-    from dacc_gui.ui.cozy_session import CozyConnection, token_expiry
+    from dacc_gui.cozy.session import CozyConnection, token_expiry
 
     def jwt(claims):
         body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from PySide6.QtCore import Qt
 
-from dacc_gui.demo import DemoConfig, DemoResult, SendReport, UserRuns
+from dacc_gui.simulation.demo import DemoConfig, DemoResult, SendReport, UserRuns
 from dacc_gui.receiver.server import Receiver
 from dacc_gui.ui.cozy_install import demo_view, present_demo, show_demo_dialog
 
@@ -65,7 +65,7 @@ def controller(window):
 
 def test_simulate_dialog_runs_against_the_apps_receiver_and_shows_the_dacc_view(window, controller, qtbot,
                                                                                 qtmodeltester):
-    pytest.importorskip("dacc_gui.generator", reason="the event generator has not landed yet")
+    pytest.importorskip("dacc_gui.simulation.generator", reason="the event generator has not landed yet")
     dialog = show_demo_dialog(window)
     assert dialog.users_spin.value() == 12 and dialog.days_spin.value() == 14  # small defaults
     dialog.users_spin.setValue(5)
@@ -90,7 +90,7 @@ def test_simulate_dialog_runs_against_the_apps_receiver_and_shows_the_dacc_view(
 
 
 def test_without_a_receiver_controller_a_private_receiver_is_used(window, qtbot):
-    pytest.importorskip("dacc_gui.generator", reason="the event generator has not landed yet")
+    pytest.importorskip("dacc_gui.simulation.generator", reason="the event generator has not landed yet")
     window.receiver_controller = None  # as if the app had no receiver of its own
     dialog = show_demo_dialog(window)
     dialog.users_spin.setValue(2)
@@ -163,7 +163,7 @@ def test_export_report_embeds_a_chart_per_measure(window, tmp_path):
 
 
 def test_a_second_run_warns_of_earlier_records_and_can_clear_them(window, controller):
-    pytest.importorskip("dacc_gui.generator", reason="the event generator has not landed yet")
+    pytest.importorskip("dacc_gui.simulation.generator", reason="the event generator has not landed yet")
     dialog = show_demo_dialog(window)
     assert not dialog.clear_check.isChecked()  # the receiver panel owns Clear: not by default
     dialog.users_spin.setValue(2)

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from dacc_gui import edits
-from dacc_gui.edits import EventStore, shifted_date_text
-from dacc_gui.events import UsageEvent
-from dacc_gui.io.loader import from_json
+from dacc_gui.events import edits
+from dacc_gui.events.edits import EventStore, shifted_date_text
+from dacc_gui.events.model import UsageEvent
+from dacc_gui.events.loader import from_json
 
 
 @pytest.fixture

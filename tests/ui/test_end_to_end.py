@@ -13,19 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from dacc_gui.io.saver import save_file
+from dacc_gui.events.saver import save_file
 from tests import standin_service
 from tests.ui.compare_support import attach_receiver
 from tests.ui.conftest import GOLDEN, TODAY, open_golden
 
 STANDIN = Path(standin_service.__file__)
-HAS_SAMPLE = resources.files("dacc_gui.resources").joinpath("sample.json").is_file()
+HAS_SAMPLE = resources.files("dacc_gui.events").joinpath("sample.json").is_file()
 
 
 def open_events(window, source: str) -> None:
     if source == "sample":
         if not HAS_SAMPLE:
-            pytest.skip("the bundled sample (dacc_gui/resources/sample.json) is not in this checkout yet")
+            pytest.skip("the bundled sample (dacc_gui/events/sample.json) is not in this checkout yet")
         window.open_sample()
         assert window.document.events and "sample" in window.document.title
     else:

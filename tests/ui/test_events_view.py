@@ -8,10 +8,10 @@ from datetime import date, datetime
 import pytest
 from PySide6.QtCore import Qt
 
-from dacc_gui.io.eventset import Shape
-from dacc_gui.io.loader import from_json
-from dacc_gui.io.saver import save_file
-from dacc_gui.ui.eventquery import COLUMNS, EventFilter, sort_keys
+from dacc_gui.events.eventset import Shape
+from dacc_gui.events.loader import from_json
+from dacc_gui.events.saver import save_file
+from dacc_gui.events.query import COLUMNS, EventFilter, sort_keys
 from tests.ui.conftest import open_golden
 
 MINUS = "\u2212"
@@ -235,7 +235,7 @@ def test_delete_in_a_sorted_view_keeps_the_rest_in_order(window, golden_path):
 
 
 def test_sort_keys_put_bad_dates_first():
-    from dacc_gui.events import UsageEvent
+    from dacc_gui.events.model import UsageEvent
 
     events = [UsageEvent.from_document({"type": "NavigationEvent", "eventDate": d})
               for d in ("2021-12-08T10:00:00Z", None, "2021-12-08 09:00")]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from dacc_gui.indicators import canonical
-from dacc_gui.io.loader import load_file
+from dacc_gui.rules.indicators import canonical
+from dacc_gui.events.loader import load_file
 from dacc_gui.rules import simulate
 from dacc_gui.ui.indicator_models import IndicatorTableModel, SkippedTableModel
-from dacc_gui.validation import validate_all
+from dacc_gui.dacc.validation import validate_all
 from tests.ui.conftest import GOLDEN, open_golden
 
 

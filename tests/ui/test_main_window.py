@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from dacc_gui.io.eventset import Shape
-from dacc_gui.io.loader import load_file
+from dacc_gui.events.eventset import Shape
+from dacc_gui.events.loader import load_file
 from dacc_gui.ui.main_window import MainWindow
 from dacc_gui.ui.settings import Settings
 from dacc_gui.ui.tasks import SyncTaskRunner, TaskRunner
@@ -206,7 +206,7 @@ def test_cancel_a_long_task(qtbot, settings, messages):
     results, cancels = [], []
 
     def work(progress, cancelled):
-        from dacc_gui.io.loader import Cancelled
+        from dacc_gui.events.loader import Cancelled
         import threading
         progress(1, 100)
         while not cancelled():
@@ -240,7 +240,7 @@ def test_app_command_refuses_bad_arguments(tmp_path, capsys):
 
 
 def test_rebase_moves_the_last_day_to_the_given_day():
-    from dacc_gui.ui.sample import rebase
+    from dacc_gui.events.sample import rebase
 
     event_set = load_file(GOLDEN / "02-missed-nights.json")
     before = [e.moment for e in event_set.events]
@@ -253,11 +253,11 @@ def test_rebase_moves_the_last_day_to_the_given_day():
 
 
 def test_open_sample_ends_yesterday_or_says_it_is_missing(window, messages):
-    from dacc_gui.ui.sample import SAMPLE
+    from dacc_gui.events.sample import SAMPLE
     from importlib import resources
 
     window.open_sample()
-    if resources.files("dacc_gui.resources").joinpath(SAMPLE).is_file():
+    if resources.files("dacc_gui.events").joinpath(SAMPLE).is_file():
         days = [e.day for e in window.document.events if e.day]
         assert max(days) == date(2021, 12, 8)  # the day before the window's today
         assert window.document.path is None and not window.document.is_dirty

@@ -115,7 +115,7 @@ def test_nothing_to_send(window):
 
 def test_send_indicators_without_a_receiver():
     """A dead URL: every indicator gets a result that says so, nothing raises."""
-    from dacc_gui.indicators import Indicator
+    from dacc_gui.rules.indicators import Indicator
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

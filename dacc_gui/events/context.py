@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dacc_gui.events import parse_event_date
+from dacc_gui.events.model import parse_event_date
 
 # Ecolyo's fluid order: konnector-connected-daily joins fluids in this order.
 FLUIDS = ("electricity", "water", "gas")

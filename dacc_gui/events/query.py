@@ -13,8 +13,8 @@ from datetime import date
 
 import numpy as np
 
-from dacc_gui.events import KNOWN_TYPES, UsageEvent
-from dacc_gui.cancel import Cancelled
+from dacc_gui.events.model import KNOWN_TYPES, UsageEvent
+from dacc_gui.common.cancel import Cancelled
 
 COLUMNS = ("type", "eventDate", "target", "context", "result", "startDate", "aggregated", "id")
 STEP = 50_000  # rows between progress reports / cancel checks

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from dacc_gui.context import UserContext
-from dacc_gui.events import UsageEvent, format_event_date, parse_event_date, rewrite_event_date
+from dacc_gui.events.context import UserContext
+from dacc_gui.events.model import UsageEvent, format_event_date, parse_event_date, rewrite_event_date
 
 # The fields a user may edit in a table cell.
 EDITABLE_FIELDS = ("type", "eventDate", "target", "context", "result", "startDate", "aggregated")

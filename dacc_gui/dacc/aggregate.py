@@ -31,8 +31,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from dacc_gui.measures import MeasureDefinition
-from dacc_gui.validation import parse_date
+from dacc_gui.dacc.measures import MeasureDefinition
+from dacc_gui.dacc.validation import parse_date
 
 _CENT = Decimal("0.01")
 

@@ -17,10 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dacc_gui.demo import DemoResult
-from dacc_gui.io.atomic import write_atomic
-from dacc_gui.measures import load_catalog
-from dacc_gui.series import group_label, aggregate_groups, hidden_label
+from dacc_gui.simulation.demo import DemoResult
+from dacc_gui.common.atomic import write_atomic
+from dacc_gui.dacc.measures import load_catalog
+from dacc_gui.rules.series import group_label, aggregate_groups, hidden_label
 
 STATISTICS = ("count", "sum", "avg", "min", "max", "median")
 

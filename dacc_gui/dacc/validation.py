@@ -17,7 +17,7 @@ from typing import Any
 
 from dateutil import parser as dateparser
 
-from dacc_gui.measures import MeasureCatalog, load_catalog
+from dacc_gui.dacc.measures import MeasureCatalog, load_catalog
 
 ECOLYO = "ecolyo"
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dacc_gui.context import UserContext
-from dacc_gui.events import UsageEvent
-from dacc_gui.io.atomic import write_atomic
-from dacc_gui.io.eventset import EventSet, Shape
+from dacc_gui.events.context import UserContext
+from dacc_gui.events.model import UsageEvent
+from dacc_gui.common.atomic import write_atomic
+from dacc_gui.events.eventset import EventSet, Shape
 
 
 def documents(event_set: EventSet, strip_rev: bool = False) -> list[Any]:

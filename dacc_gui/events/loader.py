@@ -16,10 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from dacc_gui import DEFAULT_DOCTYPE
-from dacc_gui.cancel import Cancelled
-from dacc_gui.context import ContextError, UserContext
-from dacc_gui.events import UsageEvent
-from dacc_gui.io.eventset import EventSet, RejectedDocument, Shape
+from dacc_gui.common.cancel import Cancelled
+from dacc_gui.events.context import ContextError, UserContext
+from dacc_gui.events.model import UsageEvent
+from dacc_gui.events.eventset import EventSet, RejectedDocument, Shape
 
 Progress = Callable[[int, int], None]  # (done, total)
 CHUNK = 20_000

@@ -1,4 +1,4 @@
-"""DACC measure definitions (``resources/measures.json``): names and group keys."""
+"""DACC measure definitions (``dacc/measures.json``): names and group keys."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class MeasureCatalog(BaseModel):
 @lru_cache(maxsize=1)
 def load_catalog() -> MeasureCatalog:
     """The definitions shipped with this package."""
-    text = resources.files("dacc_gui.resources").joinpath("measures.json").read_text("utf-8")
+    text = resources.files("dacc_gui.dacc").joinpath("measures.json").read_text("utf-8")
     return MeasureCatalog.model_validate(json.loads(text))
 
 

@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from dacc_gui.compare import CATEGORY_HELP, ORDER, Category, Comparison, Row
-from dacc_gui.io.atomic import write_atomic
+from dacc_gui.compare.comparison import CATEGORY_HELP, ORDER, Category, Comparison, Row
+from dacc_gui.common.atomic import write_atomic
 
 TITLE = "DACC comparison: expected against received"
 

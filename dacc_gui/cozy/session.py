@@ -28,8 +28,8 @@ from dacc_gui.cozy.client import CozyClient, RetryPolicy, StaticToken, TokenSour
 from dacc_gui.cozy.oauth import OAuthToken
 from dacc_gui.cozy.sync import EDITABLE, Outcome, SaveReport, SaveSession, WriteResult, apply_written
 from dacc_gui.cozy.tokens import CozyTokens, TokenStore
-from dacc_gui.edits import EventStore
-from dacc_gui.events import UsageEvent
+from dacc_gui.events.edits import EventStore
+from dacc_gui.events.model import UsageEvent
 
 TOKEN, OAUTH = "token", "oauth"
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from dacc_gui.indicators import canonical, payload_key
+from dacc_gui.rules.indicators import canonical, payload_key
 
 
 class Category(StrEnum):

@@ -11,8 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from dacc_gui import DEFAULT_DOCTYPE
-from dacc_gui.context import UserContext
-from dacc_gui.events import UsageEvent
+from dacc_gui.events.context import UserContext
+from dacc_gui.events.model import UsageEvent
 
 
 class Shape(StrEnum):

@@ -14,7 +14,7 @@ Everything is drawn from ``random.Random`` seeded from the arguments: the same
 seed and arguments give the same bytes. Shapes written:
 
 - one user: this project's format ``{"events": [...], "context": {...}}``
-  (or another shape of ``dacc_gui.io.eventset.Shape``);
+  (or another shape of ``dacc_gui.events.eventset.Shape``);
 - a population, one file per user: ``<folder>/user-001.json``... each in the
   format above;
 - a population in one file: ``{"events": [...], "contexts": {userId: context}}``,
@@ -32,18 +32,18 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Sequence
 
-from dacc_gui import generator_profiles as P
-from dacc_gui.context import FLUID_USES, FLUIDS, UserContext
-from dacc_gui.events import (
+from dacc_gui.simulation import profiles as P
+from dacc_gui.events.context import FLUID_USES, FLUIDS, UserContext
+from dacc_gui.events.model import (
     EventType as T,
     UsageEvent,
     format_event_date,
     parse_event_date,
     rewrite_event_date,
 )
-from dacc_gui.io.eventset import EventSet, Shape
-from dacc_gui.io.loader import from_json, load_file
-from dacc_gui.io.saver import dumps
+from dacc_gui.events.eventset import EventSet, Shape
+from dacc_gui.events.loader import from_json, load_file
+from dacc_gui.events.saver import dumps
 
 DEFAULT_START = date(2021, 11, 1)
 DEFAULT_SEED = 0
@@ -52,7 +52,7 @@ DEFAULT_SEED = 0
 SAMPLE_START = date(2021, 11, 15)
 SAMPLE_DAYS = 28
 SAMPLE_SEED = 335
-SAMPLE_RESOURCE = Path(__file__).parent / "resources" / "sample.json"
+SAMPLE_RESOURCE = Path(__file__).parents[1] / "events" / "sample.json"
 
 # Sessions start in the app's waking hours and stop well before midnight, so
 # that a session never spans two days.
@@ -670,6 +670,6 @@ def _winter(month: int) -> float:
     return math.cos(2 * math.pi * (month - 1) / 12)
 
 
-if __name__ == "__main__":  # python -m dacc_gui.generator: rewrite the bundled sample
+if __name__ == "__main__":  # python -m dacc_gui.simulation.generator: rewrite the bundled sample
     SAMPLE_RESOURCE.write_text(sample_text(), encoding="utf-8")
     print(f"wrote {SAMPLE_RESOURCE}")

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any, Literal, Protocol
 
-from dacc_gui.indicators import Indicator
-from dacc_gui.measures import load_catalog
+from dacc_gui.rules.indicators import Indicator
+from dacc_gui.dacc.measures import load_catalog
 
 Groups = tuple[tuple[str, str] | None, ...]
 DailyReduction = Literal["sum", "mean"]

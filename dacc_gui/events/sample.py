@@ -1,6 +1,6 @@
 """The bundled sample: a few weeks of one user's usage, moved to end yesterday.
 
-Qt-free. The sample ships in ``dacc_gui/resources/sample.json``; opening it
+Qt-free. The sample ships in ``dacc_gui/events/sample.json``; opening it
 rebases its dates so that the newest day is yesterday, so that tonight's
 preview (run date today) has something to take.
 """
@@ -10,17 +10,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 from importlib import resources
 
-from dacc_gui.events import parse_event_date, rewrite_event_date
-from dacc_gui.io.eventset import EventSet
-from dacc_gui.io.loader import LoadError, parse_events
+from dacc_gui.events.model import parse_event_date, rewrite_event_date
+from dacc_gui.events.eventset import EventSet
+from dacc_gui.events.loader import LoadError, parse_events
 
 SAMPLE = "sample.json"
 
 
 def sample_text() -> str:
-    ref = resources.files("dacc_gui.resources").joinpath(SAMPLE)
+    ref = resources.files("dacc_gui.events").joinpath(SAMPLE)
     if not ref.is_file():
-        raise LoadError("The bundled sample (dacc_gui/resources/sample.json) is missing from this installation.")
+        raise LoadError("The bundled sample (dacc_gui/events/sample.json) is missing from this installation.")
     return ref.read_text("utf-8")
 
 
@@ -35,7 +35,7 @@ def load_sample(today: date | None = None, progress=None, cancelled=None) -> Eve
 def rebase(event_set: EventSet, last: date) -> EventSet:
     """``event_set`` moved by whole days so that its newest event day is ``last``."""
     try:
-        from dacc_gui.generator import rebase_event_set  # moves the context's dates too
+        from dacc_gui.simulation.generator import rebase_event_set  # moves the context's dates too
     except ImportError:
         rebase_event_set = None
     if rebase_event_set is not None:

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from dacc_gui.context import UserContext
-from dacc_gui.events import UsageEvent
-from dacc_gui.indicators import Indicator
+from dacc_gui.events.context import UserContext
+from dacc_gui.events.model import UsageEvent
+from dacc_gui.rules.indicators import Indicator
 from dacc_gui.rules import RunResult, simulate
-from dacc_gui.series import MeasureRun, by_measure
-from dacc_gui.validation import Validation, validate_all
+from dacc_gui.rules.series import MeasureRun, by_measure
+from dacc_gui.dacc.validation import Validation, validate_all
 
 CSV_FIELDS = ("runDate", "measureName", "startDate", "value", "group1", "group2", "group3",
               "validation", "messages", "ruleSource", "events")

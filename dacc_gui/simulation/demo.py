@@ -27,8 +27,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from dacc_gui.cancel import Cancelled
-from dacc_gui.measures import load_catalog
+from dacc_gui.common.cancel import Cancelled
+from dacc_gui.dacc.measures import load_catalog
 from dacc_gui.rules import simulate
 
 Progress = Callable[[int, int], None]
@@ -160,7 +160,7 @@ def simulate_users(
     """Each user's events from the generator and the payloads of their nightly runs."""
     config.check()
     try:
-        from dacc_gui.generator import generate_user
+        from dacc_gui.simulation.generator import generate_user
     except ImportError as exc:  # the generator is a separate piece of the project
         raise DemoError(f"the event generator is not available ({exc})") from None
     out = []

@@ -1,0 +1,1 @@
+"""What every layer shares: the one Cancelled exception, atomic file writes, logging."""

@@ -1,0 +1,1 @@
+"""Simulated usage: the event generator, its profiles, population demos and their report."""
