@@ -25,7 +25,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 
 from dacc_gui.ui.app import application  # noqa: E402
 from dacc_gui.ui.main_window import MainWindow  # noqa: E402
-from dacc_gui.ui.settings import Settings  # noqa: E402
+from dacc_gui.ui.common.settings import Settings  # noqa: E402
 
 
 def tick_gaps(app, seconds: float) -> list[float]:
@@ -111,13 +111,13 @@ def main() -> int:
     window = MainWindow(settings)
     window.resize(1300, 800)
     window.show()
-    ctl = window.receiver_controller
+    ctl = window.receiver.controller
     ctl.start(0)
     window.show_tab("receiver")
     tick_gaps(app, 0.5)  # settle
 
     base = describe(tick_gaps(app, seconds))
-    panel = window.receiver_panel
+    panel = window.receiver.panel
     # Same load with the list detached: what the machine and the server cost alone.
     ctl.records_received.disconnect(panel.model.add)
     detached, _ = loaded_run(app, ctl, rate, seconds)

@@ -33,8 +33,8 @@ from dacc_gui.events.eventset import EventSet  # noqa: E402
 from dacc_gui.ui.app import application  # noqa: E402
 from dacc_gui.events.query import sort_keys  # noqa: E402
 from dacc_gui.ui.main_window import MainWindow  # noqa: E402
-from dacc_gui.ui.settings import Settings  # noqa: E402
-from dacc_gui.ui.tasks import TaskRunner  # noqa: E402
+from dacc_gui.ui.common.settings import Settings  # noqa: E402
+from dacc_gui.ui.common.tasks import TaskRunner  # noqa: E402
 
 STALL_GOAL_MS = 100
 ACTION_GOAL_S = 2.0

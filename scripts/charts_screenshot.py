@@ -15,8 +15,8 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
-from dacc_gui.ui.aggregate_view import AggregateChart  # noqa: E402
-from dacc_gui.ui.charts import VIEW_SUMMARY, ChartsPanel  # noqa: E402
+from dacc_gui.ui.common.aggregate_chart import AggregateChart  # noqa: E402
+from dacc_gui.ui.charts.panel import VIEW_SUMMARY, ChartsPanel  # noqa: E402
 from tests.chart_data import sample_runs  # noqa: E402
 
 

@@ -26,8 +26,8 @@ from PySide6 import QtWidgets  # noqa: E402
 
 from dacc_gui.compare.comparison import Category  # noqa: E402
 from dacc_gui.ui.main_window import MainWindow  # noqa: E402
-from dacc_gui.ui.settings import Settings  # noqa: E402
-from dacc_gui.ui.tasks import SyncTaskRunner  # noqa: E402
+from dacc_gui.ui.common.settings import Settings  # noqa: E402
+from dacc_gui.ui.common.tasks import SyncTaskRunner  # noqa: E402
 from tests.ui.compare_support import attach_receiver, post  # noqa: E402
 from tests.ui.conftest import GOLDEN, TODAY  # noqa: E402
 
@@ -61,7 +61,7 @@ def main() -> int:
         window.resize(1360, 860)
         window.show()
         window.show_tab("compare")
-        view = window.compare_view
+        view = window.compare.view
         view.refresh()
         view.show_category(None)
         for r in range(view.proxy.rowCount()):
@@ -72,7 +72,7 @@ def main() -> int:
         window.grab().save(str(out / "compare.png"))
         print(out / "compare.png")
 
-        dialog = window.open_service_runner()
+        dialog = window.service.open()
         panel = dialog.panel
         # "python" is this interpreter, as in an activated venv.
         os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"

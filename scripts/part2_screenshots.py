@@ -20,10 +20,9 @@ os.environ.setdefault("DACC_GUI_TOKEN_STORE", "memory")
 from PySide6 import QtWidgets  # noqa: E402
 
 from dacc_gui.simulation.demo import DemoConfig  # noqa: E402
-from dacc_gui.ui.cozy_install import demo_view, present_demo, show_push_dialog  # noqa: E402
 from dacc_gui.ui.main_window import MainWindow  # noqa: E402
-from dacc_gui.ui.settings import Settings  # noqa: E402
-from dacc_gui.ui.tasks import SyncTaskRunner  # noqa: E402
+from dacc_gui.ui.common.settings import Settings  # noqa: E402
+from dacc_gui.ui.common.tasks import SyncTaskRunner  # noqa: E402
 from tests.fake_cozy import FakeCozy, FakeCozyServer, generate_events  # noqa: E402
 
 
@@ -49,7 +48,7 @@ def main() -> int:
     fake = FakeCozy()
     fake.put_docs(generate_events(1200, seed=4))
     with FakeCozyServer(fake) as server:
-        dialog = window.cozy.show_dialog()
+        dialog = window.cozy.controller.show_dialog()
         dialog.url_edit.setText(server.url)
         dialog.token_edit.setText(fake.issue_token())
         dialog.connect_button.click()
@@ -62,7 +61,7 @@ def main() -> int:
         settle(app)
         payloads = [r.indicator.payload() for r in window.indicators_view.preview.rows][:14]
         bad = dict(payloads[0], measureName="connection-count-weekly")
-        push = show_push_dialog(window)
+        push = window.cozy.show_push_dialog()
         push.set_payloads(payloads + [bad])
         push.force_check.setChecked(True)
         push.resize(1180, 560)
@@ -72,7 +71,7 @@ def main() -> int:
         save(push, out / "push.png")
         push.close()
 
-    view = demo_view(window)
+    view = window.demo.demo_view()
     simulate = view.ask_simulate()
     config = DemoConfig()
     simulate.users_spin.setValue(config.users)
@@ -82,7 +81,7 @@ def main() -> int:
     settle(app)
     save(window, out / "demo.png")
 
-    show = present_demo(window)
+    show = window.demo.present()
     show.showNormal()
     show.resize(1400, 900)
     settle(app)

@@ -26,8 +26,8 @@ from PySide6 import QtWidgets  # noqa: E402
 
 from dacc_gui.ui.app import application  # noqa: E402
 from dacc_gui.ui.main_window import MainWindow  # noqa: E402
-from dacc_gui.ui.settings import Settings  # noqa: E402
-from dacc_gui.ui.tasks import SyncTaskRunner  # noqa: E402
+from dacc_gui.ui.common.settings import Settings  # noqa: E402
+from dacc_gui.ui.common.tasks import SyncTaskRunner  # noqa: E402
 
 
 def pump(app: QtWidgets.QApplication, rounds: int = 20) -> None:
@@ -62,7 +62,7 @@ def main() -> int:
     window.resize(1380, 860)
     window.show()
     window.source_dock.hide()  # room for the views themselves
-    ctl = window.receiver_controller
+    ctl = window.receiver.controller
     if not ctl.start_with_app():
         ctl.start(0)
     today = date.today()
@@ -81,15 +81,15 @@ def main() -> int:
         for m in population(today):
             client.post("/", content=json.dumps({"data": json.dumps(m, separators=(",", ":"))}),
                         headers={"Content-Type": "application/json"})
-        window.send_to_receiver.send()
+        window.receiver.send.send()
         bad = {"createdBy": "ecolyo", "measureName": "connection-count-daily",
                "startDate": (today - timedelta(days=1)).isoformat(), "value": None, "group1": {"device": "mobile"}}
         client.post("/", json={"data": json.dumps(bad)})
-    if window.send_to_receiver.dialog is not None:
-        window.send_to_receiver.dialog.close()
+    if window.receiver.send.dialog is not None:
+        window.receiver.send.dialog.close()
     ctl.store.flush()
     pump(app)
-    panel = window.receiver_panel
+    panel = window.receiver.panel
     panel.model.flush()
     pump(app)
 
@@ -104,9 +104,9 @@ def main() -> int:
 
     window.show_tab("dacc")
     pump(app)
-    window.dacc_view.select_measure("connection-count-daily")
+    window.receiver.dacc_view.select_measure("connection-count-daily")
     pump(app, 40)
-    window.dacc_view.set_period(today - timedelta(days=4), today - timedelta(days=1))  # the population's days
+    window.receiver.dacc_view.set_period(today - timedelta(days=4), today - timedelta(days=1))  # the population's days
     pump(app, 40)
     window.grab().save(str(out / "dacc-view.png"))
 

@@ -20,8 +20,8 @@ from PySide6.QtCore import QDate, QEventLoop, QTimer  # noqa: E402
 
 from dacc_gui.ui.app import application  # noqa: E402
 from dacc_gui.ui.main_window import MainWindow  # noqa: E402
-from dacc_gui.ui.settings import Settings  # noqa: E402
-from dacc_gui.ui.tasks import SyncTaskRunner  # noqa: E402
+from dacc_gui.ui.common.settings import Settings  # noqa: E402
+from dacc_gui.ui.common.tasks import SyncTaskRunner  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "data" / "golden" / "02-missed-nights.json"
 

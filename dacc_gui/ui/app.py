@@ -8,9 +8,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from dacc_gui.ui import errors
+from dacc_gui.ui.common import errors
 from dacc_gui.ui.main_window import APP_NAME, MainWindow
-from dacc_gui.ui.settings import APPLICATION, ORGANIZATION
+from dacc_gui.ui.common.settings import APPLICATION, ORGANIZATION
 
 
 def application(argv: list[str] | None = None) -> QApplication:
@@ -35,7 +35,7 @@ def run(path: Path | None = None, sample: bool = False) -> int:
     window = MainWindow()
     errors.install_excepthook(lambda: window)
     window.show()
-    window.receiver_controller.start_with_app()  # honours "start the receiver with the app"
+    window.receiver.controller.start_with_app()  # honours "start the receiver with the app"
     if path is not None:
         window.open_file(path, confirm=False)
     elif sample:

@@ -1,11 +1,13 @@
-"""The main window of DACC Inspector.
+"""The main window of DACC Inspector: one document of usage events and the features around it.
 
-The data source and user context sit in a dock on the left; the views are
-tabs registered in one place (``register_tab``), so that later parts
-(Receiver, Compare) plug in beside Events, Indicators and Charts. The status
-bar shows the source, the events loaded, the edits not saved, the running
-task (progress, Cancel), and has slots for more (``add_status_widget``,
-e.g. the receiver's state).
+The window itself holds the events, their preview as indicators and its
+charts (Events, Indicators, Charts tabs), the data source and user context
+in a dock on the left, and the status bar (source, events loaded, edits not
+saved, the running task with Cancel). The features (the receiver, Compare,
+Ecolyo's service, the Cozy connection, the population demo) are built here
+and declare what they bring (tabs, menus, actions, status widgets, see
+``dacc_gui.ui.common.feature``); this file places them, so it is the one
+that shows what the window is made of.
 """
 
 from __future__ import annotations
@@ -25,17 +27,20 @@ from dacc_gui import __version__
 from dacc_gui.events.eventset import EventSet, Shape
 from dacc_gui.events.loader import load_file
 from dacc_gui.events.saver import save_file
-from dacc_gui.ui import errors
-from dacc_gui.ui.compare_view import install_compare
-from dacc_gui.ui.context_editor import ContextEditor
-from dacc_gui.ui.cozy_install import install_cozy
-from dacc_gui.ui.document import EventsDocument
-from dacc_gui.ui.events_view import EventsView
-from dacc_gui.ui.indicators_view import IndicatorsView
-from dacc_gui.ui.receiver_install import install_receiver
+from dacc_gui.ui.common import errors
+from dacc_gui.ui.common.feature import Feature, Tab
+from dacc_gui.ui.compare.feature import CompareFeature
+from dacc_gui.ui.events.context_editor import ContextEditor
+from dacc_gui.ui.cozy.feature import CozyFeature
+from dacc_gui.ui.demo.feature import DemoFeature
+from dacc_gui.ui.common.document import EventsDocument
+from dacc_gui.ui.events.view import EventsView
+from dacc_gui.ui.indicators.view import IndicatorsView
+from dacc_gui.ui.receiver.feature import ReceiverFeature
+from dacc_gui.ui.service.feature import ServiceFeature
 from dacc_gui.events.sample import load_sample
-from dacc_gui.ui.settings import Settings
-from dacc_gui.ui.tasks import Task, TaskRunner
+from dacc_gui.ui.common.settings import Settings
+from dacc_gui.ui.common.tasks import Task, TaskRunner
 
 APP_NAME = "DACC Inspector"
 FILE_FILTERS = "JSON exports (*.json *.jsonl *.ndjson);;All files (*)"
@@ -105,7 +110,7 @@ class MainWindow(QMainWindow):
         self.today = today
         self.document = EventsDocument(self)
         self.views: dict[str, QWidget] = {}
-        self._close_after_save = False
+        self._after_save: Callable[[], object] | None = None  # a close or an open waiting for a save
         self._loading: Task | None = None
         self.setWindowTitle(APP_NAME)
         self.resize(1280, 800)
@@ -116,48 +121,61 @@ class MainWindow(QMainWindow):
         self.events_view = EventsView(self.document, self.runner)
         self.events_view.today = today
         self.indicators_view = IndicatorsView(self.document, self.runner, self.settings, today)
-        self.register_tab("events", "Events", self.events_view)
-        self.register_tab("indicators", "Indicators", self.indicators_view)
-        self.register_tab("charts", "Charts", self._make_charts())
+        self.add_tab(Tab("events", "Events", self.events_view))
+        self.add_tab(Tab("indicators", "Indicators", self.indicators_view))
+        self.add_tab(Tab("charts", "Charts", self._make_charts()))
+
+        # The features, and how they meet: Compare and the demo read the
+        # receiver; a run of Ecolyo's service ends in Compare.
+        self.receiver = ReceiverFeature(self, self.indicators_view)
+        self.compare = CompareFeature(self, self.indicators_view, lambda: self.receiver.controller)
+        self.service = ServiceFeature(self, self.receiver.url_if_running, self.compare.service_ended)
+        self.compare.view.run_service_requested.connect(self.service.open)
+        self.cozy = CozyFeature(self, self.indicators_view)
+        self.demo = DemoFeature(self, lambda: self.receiver.controller)
+        self.features: tuple[Feature, ...] = (self.receiver, self.compare, self.service, self.cozy, self.demo)
 
         self._build_source_dock()
         self._build_menus()
         self._build_status_bar()
+        for feature in self.features:
+            self._place(feature)
         self._connect()
         self._restore_state()
         self._update_title()
-        install_receiver(self)
-        install_compare(self)
-        install_cozy(self)
+        for feature in self.features:
+            feature.start()
 
-    # --- extension points ---------------------------------------------------------
-    def register_tab(self, key: str, title: str, widget: QWidget) -> None:
-        """Add a view as a tab (later parts add Receiver, Compare)."""
-        self.views[key] = widget
-        self.tabs.addTab(widget, title)
+    # --- what features may use (see dacc_gui.ui.common.feature.Host) --------------------
+    def add_tab(self, tab: Tab) -> None:
+        self.views[tab.key] = tab.widget
+        self.tabs.addTab(tab.widget, tab.title)
         if hasattr(self, "view_menu"):
-            self._add_view_action(key, title)
+            self._add_view_action(tab.key, tab.title)
 
     def show_tab(self, key: str) -> None:
         self.tabs.setCurrentWidget(self.views[key])
 
-    def add_status_widget(self, key: str, widget: QWidget) -> None:
-        """A permanent slot in the status bar (e.g. the receiver's state)."""
-        self.status_widgets[key] = widget
-        self.statusBar().addPermanentWidget(widget)
+    def show_message(self, text: str, timeout_ms: int = 8000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
 
-    def add_dock(self, key: str, title: str, widget: QWidget,
-                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock-{key}")
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        self.view_menu.addAction(dock.toggleViewAction())
-        return dock
+    def _place(self, feature: Feature) -> None:
+        for tab in feature.tabs():
+            self.add_tab(tab)
+        for menu in feature.menus():
+            self.menuBar().insertMenu(self.tools_menu.menuAction(), menu)
+        for action in reversed(feature.file_actions()):
+            self.file_menu.insertAction(self.sample_action, action)
+        for action in feature.tool_actions():
+            self.tools_menu.addAction(action)
+        for button in feature.indicator_buttons():
+            self.indicators_view.add_action_button(button)
+        for widget in feature.status_widgets():
+            self.statusBar().addPermanentWidget(widget)
 
     def _make_charts(self) -> QWidget:
         try:
-            from dacc_gui.ui.charts import ChartsPanel
+            from dacc_gui.ui.charts.panel import ChartsPanel
         except ImportError:
             placeholder = QLabel("Charts of the previewed indicators come here.")
             placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -202,11 +220,9 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        file_menu = self.file_menu = bar.addMenu("&File")
         self.open_action = self._menu_action(file_menu, "&Open…", self.ask_open, QKeySequence.StandardKey.Open)
-        self.cozy_action = self._menu_action(file_menu, "Open from Cozy… (coming with the Cozy connection)",
-                                             lambda: None, enabled=False)
-        self._menu_action(file_menu, "Open the bundled &sample", self.open_sample)
+        self.sample_action = self._menu_action(file_menu, "Open the bundled &sample", self.open_sample)
         self.recent_menu = file_menu.addMenu("Open &recent")
         file_menu.addSeparator()
         self.save_action = self._menu_action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
@@ -244,6 +260,7 @@ class MainWindow(QMainWindow):
         for key, widget in self.views.items():
             self._add_view_action(key, self.tabs.tabText(self.tabs.indexOf(widget)))
 
+        self.tools_menu = bar.addMenu("&Tools")
         help_menu = bar.addMenu("&Help")
         self._menu_action(help_menu, "&About", self.about)
         self._refresh_recent()
@@ -257,7 +274,6 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.status_widgets: dict[str, QWidget] = {}
         self.source_status = QLabel()
         self.count_status = QLabel()
         self.dirty_status = QLabel()
@@ -344,7 +360,7 @@ class MainWindow(QMainWindow):
 
     # --- files ---------------------------------------------------------------------------
     def ask_open(self) -> None:
-        if not self.confirm_discard():
+        if not self.confirm_discard(then=self.ask_open):
             return
         path, _ = QFileDialog.getOpenFileName(self, "Open usage events", self.settings.last_directory, FILE_FILTERS)
         if path:
@@ -352,7 +368,7 @@ class MainWindow(QMainWindow):
 
     def open_file(self, path: str | Path, confirm: bool = True) -> Task | None:
         """Load a file in the background; the window keeps working meanwhile."""
-        if confirm and not self.confirm_discard():
+        if confirm and not self.confirm_discard(then=lambda: self.open_file(path, confirm=False)):
             return None
         path = Path(path)
         if self._loading is not None:
@@ -380,7 +396,7 @@ class MainWindow(QMainWindow):
         return self._loading
 
     def open_sample(self) -> None:
-        if not self.confirm_discard():
+        if not self.confirm_discard(then=self.open_sample):
             return
         today = self.today()
 
@@ -415,7 +431,7 @@ class MainWindow(QMainWindow):
     def save(self) -> Task | None:
         """Save back to the source file, in its own shape."""
         if self.document.cozy is not None:  # read from a Cozy: the edits go back there
-            return self.cozy.save()
+            return self.cozy.controller.save()
         if self.document.path is None:
             return self.ask_save_as()
         return self.write(self.document.path, self.document.source.shape, as_source=True)
@@ -424,7 +440,7 @@ class MainWindow(QMainWindow):
         start = str(Path(self.settings.last_directory or Path.home()) / (self.document.title.split(" ")[0] or "events.json"))
         path, _ = QFileDialog.getSaveFileName(self, "Save the events", start, FILE_FILTERS)
         if not path:
-            self._close_after_save = False
+            self._after_save = None
             return None
         shape = self.document.source.shape if self.document.path else Shape.OWN
         return self.write(Path(path), shape, as_source=True)
@@ -453,12 +469,12 @@ class MainWindow(QMainWindow):
                 self._update_source()
             note = "" if shape in (Shape.OWN,) or snapshot.context is None else " (this format has no user context)"
             self.statusBar().showMessage(f"Saved {len(snapshot.events):,} events to {path}{note}", 8000)
-            if self._close_after_save:
-                QTimer.singleShot(0, self.close)
+            if as_source:
+                self.source_saved(not self.document.is_dirty)
 
         def failed(exc: BaseException) -> None:
             self.document.busy = False
-            self._close_after_save = False
+            self.source_saved(False)
             errors.show_exception(self, "The events could not be saved", exc,
                                   f"{path} was left as it was; your edits are still here. Try another place.")
 
@@ -490,39 +506,53 @@ class MainWindow(QMainWindow):
         return {QMessageBox.StandardButton.Save: "save",
                 QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
 
-    def confirm_discard(self) -> bool:
-        """True when the current edits may go (saved, discarded, or none)."""
+    def confirm_discard(self, then: Callable[[], object] | None = None) -> bool:
+        """True when the current edits may go (none, or discarded).
+
+        With "Save", the save starts and False is returned: ``then`` (the open
+        that asked) runs once the events are saved.
+        """
         if not self.document.is_dirty:
             return True
         answer = self.ask_unsaved()
         if answer == "discard":
             return True
         if answer == "save":
+            self._after_save = then
             self.save()
-            return False  # carry on once saved
+        return False
+
+    def source_saved(self, ok: bool) -> bool:
+        """A save of the events to their source ended: go on with what waited for it, if it went well."""
+        pending, self._after_save = self._after_save, None
+        if ok and pending is not None:
+            QTimer.singleShot(0, pending)
+            return True
         return False
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self.document.busy:
-            self._close_after_save = True
+        if self.document.busy:  # a save is running: close once it is done
+            self._after_save = self.close
             event.ignore()
             return
-        if self.document.is_dirty and not self._close_after_save:
+        if self.document.is_dirty:
             answer = self.ask_unsaved()
             if answer == "cancel":
                 event.ignore()
                 return
             if answer == "save":
-                task = self.save()
-                if task is not None and task.running:
-                    self._close_after_save = True  # close once written
+                self._after_save = self.close
+                self.save()
                 if self.document.is_dirty:
                     event.ignore()
                     return
+                self._after_save = None
         self.save_state()
         self.runner.cancel_all()
         self.runner.wait(5000)
         event.accept()
+        for feature in self.features:
+            feature.window_closed()
 
     # --- misc ----------------------------------------------------------------------------------
     def find(self) -> None:

@@ -1,6 +1,6 @@
 """Helpers for the Compare and service-runner tests: a receiver controller and payloads.
 
-``StandinController`` follows the interface of ``window.receiver_controller``
+``StandinController`` follows the interface of ``window.receiver.controller``
 (``.receiver``, ``.url``, ``.running``, ``start``, ``stop``, ``state_changed``,
 ``record_received`` delivered on the UI thread) over the core ``Receiver`` on an
 ephemeral port with an in-memory store. ``attach_receiver(window)`` uses the
@@ -47,13 +47,15 @@ class StandinController(QObject):
             self.receiver = None
             self.state_changed.emit("Receiver stopped")
 
+    close = stop  # as the window does once it closed
+
 
 def attach_receiver(window: Any) -> Any:
     """The window's receiver controller, started on an ephemeral port."""
-    controller = getattr(window, "receiver_controller", None)
+    controller = window.receiver.controller
     if controller is None:
         controller = StandinController()
-        window.receiver_controller = controller
+        window.receiver.controller = controller
     if controller.running:
         controller.stop()
     if hasattr(window.settings, "receiver_database") and not getattr(controller, "is_open", True):

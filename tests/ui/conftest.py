@@ -29,7 +29,7 @@ def golden(request) -> dict:
 
 @pytest.fixture
 def settings(tmp_path):
-    from dacc_gui.ui.settings import Settings
+    from dacc_gui.ui.common.settings import Settings
 
     settings = Settings.at(tmp_path / "settings.ini")
     settings.receiver_database = ":memory:"  # a receiver a test starts keeps nothing on disk
@@ -40,7 +40,7 @@ def settings(tmp_path):
 @pytest.fixture
 def messages():
     """Error messages the app would show, as (title, text, details)."""
-    from dacc_gui.ui import errors
+    from dacc_gui.ui.common import errors
 
     seen: list[tuple[str, str, str]] = []
     errors.set_sink(lambda *m: seen.append(m))
@@ -52,7 +52,7 @@ def messages():
 def window(qtbot, settings, messages):
     """The main window, background work run synchronously, today = 2021-12-09."""
     from dacc_gui.ui.main_window import MainWindow
-    from dacc_gui.ui.tasks import SyncTaskRunner
+    from dacc_gui.ui.common.tasks import SyncTaskRunner
 
     settings.recompute_delay_ms = 0
     win = MainWindow(settings, SyncTaskRunner(), today=lambda: TODAY)
@@ -60,7 +60,7 @@ def window(qtbot, settings, messages):
     win.ask_unsaved = lambda: "discard"  # tests that care replace it
     yield win
     win.document.undo_stack.setClean()
-    controller = getattr(win, "receiver_controller", None)
+    controller = win.receiver.controller
     if controller is not None and hasattr(controller, "close"):
         controller.close()
 
@@ -68,9 +68,9 @@ def window(qtbot, settings, messages):
 @pytest.fixture
 def receiving_window(window):
     """The main window with its receiver listening on a free port (in memory)."""
-    assert window.receiver_controller.start(0), window.receiver_controller.state
+    assert window.receiver.controller.start(0), window.receiver.controller.state
     yield window
-    window.receiver_controller.close()
+    window.receiver.controller.close()
 
 
 def open_golden(window, path: Path) -> None:

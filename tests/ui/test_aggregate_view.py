@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6 import QtCore
 
-from dacc_gui.ui.aggregate_view import EMPTY_MESSAGE, AggregateChart
-from dacc_gui.ui.charts_style import HIDDEN_GREY
+from dacc_gui.ui.common.aggregate_chart import EMPTY_MESSAGE, AggregateChart
+from dacc_gui.ui.common.chart_style import HIDDEN_GREY
 
 
 def row(day, device, avg, count, hidden=False, measure="connection-count-daily"):

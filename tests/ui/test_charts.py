@@ -12,9 +12,9 @@ import pytest
 from PySide6 import QtCore
 
 from dacc_gui.rules.series import daily_counts, group_label, series_for
-from dacc_gui.ui.charts import EMPTY_MESSAGE, HOVER_HINT, VIEW_SUMMARY, ChartsPanel
-from dacc_gui.ui.charts_render import render_chart_png
-from dacc_gui.ui.charts_style import day_x
+from dacc_gui.ui.charts.panel import EMPTY_MESSAGE, HOVER_HINT, VIEW_SUMMARY, ChartsPanel
+from dacc_gui.ui.charts.render import render_chart_png
+from dacc_gui.ui.common.chart_style import day_x
 from tests.chart_data import FakeRun, ind, sample_runs
 
 GOLDEN_02 = Path(__file__).parents[1] / "data" / "golden" / "02-missed-nights.json"
@@ -269,7 +269,7 @@ def test_counts_read_in_whole_numbers_from_zero(panel):
 
 @pytest.mark.parametrize("light", [True, False])
 def test_each_theme_gives_every_series_its_own_look(light):
-    from dacc_gui.ui.charts_style import symbol, theme
+    from dacc_gui.ui.common.chart_style import symbol, theme
 
     t = theme(light)
     looks = {(t.colour(i), symbol(i)) for i in range(40)}

@@ -10,8 +10,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from dacc_gui.compare.comparison import Category, compare, expected_from_payloads, received_from_payloads
-from dacc_gui.ui.compare_model import CategoryFilter, CompareTableModel
-from dacc_gui.ui.table_model import ROW_ROLE
+from dacc_gui.ui.compare.model import CategoryFilter, CompareTableModel
+from dacc_gui.ui.common.table_model import ROW_ROLE
 from tests.ui.compare_support import attach_receiver, post
 from tests.ui.conftest import GOLDEN, TODAY, open_golden
 
@@ -28,7 +28,7 @@ def view(window, receiver):
     open_golden(window, GOLDEN / "01-one-day.json")
     window.indicators_view.recompute()
     assert window.indicators_view.preview.results[0].run_date == TODAY
-    return window.compare_view
+    return window.compare.view
 
 
 def preview_payloads(window) -> list[dict]:
@@ -182,7 +182,7 @@ def test_row_identity_survives_a_refresh(window, view, receiver):
 def test_refreshes_in_a_burst_read_one_at_a_time(qtbot, settings, messages):
     """With the real background runner: never two reads at once, and the last one sees everything."""
     from dacc_gui.ui.main_window import MainWindow
-    from dacc_gui.ui.tasks import TaskRunner
+    from dacc_gui.ui.common.tasks import TaskRunner
 
     settings.recompute_delay_ms = 0
     win = MainWindow(settings, TaskRunner(), today=lambda: TODAY)
@@ -191,7 +191,7 @@ def test_refreshes_in_a_burst_read_one_at_a_time(qtbot, settings, messages):
     try:
         win.show()
         win.show_tab("compare")
-        view = win.compare_view
+        view = win.compare.view
         most = [0]
 
         def started(task):

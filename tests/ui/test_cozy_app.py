@@ -13,7 +13,7 @@ from dacc_gui.cozy.client import RetryPolicy
 from dacc_gui.cozy.oauth import DEFAULT_SCOPES
 from dacc_gui.cozy.sync import Outcome
 from dacc_gui.cozy.tokens import CozyTokens, MemoryTokenStore
-from dacc_gui.ui.cozy_results import SaveResultsModel
+from dacc_gui.ui.cozy.results import SaveResultsModel
 from tests.fake_cozy import FakeCozy, FakeCozyServer, generate_events
 
 TODAY_DOCS = 30
@@ -36,7 +36,7 @@ def cozy():
 @pytest.fixture
 def app(window, tmp_path):
     """The window with a memory token store, quick retries and backups in tmp_path."""
-    controller = window.cozy
+    controller = window.cozy.controller
     controller._store = MemoryTokenStore()
     controller.retry = RetryPolicy(attempts=2, backoff=0.01)
     controller.timeout = 5.0
@@ -45,7 +45,7 @@ def app(window, tmp_path):
 
 
 def connect(app, cozy, token=None):
-    dialog = app.cozy.show_dialog()
+    dialog = app.cozy.controller.show_dialog()
     dialog.url_edit.setText(cozy.url)
     dialog.token_edit.setText(token or cozy.fake.issue_token())
     dialog.connect_button.click()
@@ -55,7 +55,7 @@ def connect(app, cozy, token=None):
 def open_cozy(app, qtbot):
     seen = []
     app.runner.started.connect(lambda task: task.progressed.connect(lambda d, t: seen.append((d, t))))
-    app.cozy_action.trigger()
+    app.cozy.open_action.trigger()
     qtbot.waitUntil(lambda: app.document.cozy is not None, timeout=10_000)
     return seen
 
@@ -70,31 +70,31 @@ def test_connect_with_a_pasted_token_says_where_and_how_it_is_kept(app, cozy, se
     token = cozy.fake.issue_token()
     dialog = connect(app, cozy, token)
     assert dialog.error_label.text() == ""
-    connection = app.cozy.connection
+    connection = app.cozy.controller.connection
     assert connection is not None and connection.url == cozy.url and connection.kind == "token"
     assert dialog.state_box.title() == f"Connected to {connection.host}"
     state = dialog.state_label.text()
     assert cozy.url in state and "pasted token" in state and "memory only" in state
     assert "expiry" in state.lower()  # the fake's tokens are no JWT: said so
-    assert app.status_widgets["cozy"].text() == f"Cozy: {connection.host}"
+    assert app.cozy.status.text() == f"Cozy: {connection.host}"
     assert dialog.token_edit.text() == ""
     # The instance is remembered, the token is not in the settings.
     settings.sync()
     assert settings.cozy_url == cozy.url
     assert token not in (tmp_path / "settings.ini").read_text()
-    assert app.cozy.token_store.load(cozy.url).access_token == token
+    assert app.cozy.controller.token_store.load(cozy.url).access_token == token
 
 
 def test_a_refused_token_is_said_in_the_dialog(app, cozy):
     dialog = connect(app, cozy, "not-a-token")
-    assert app.cozy.connection is None
+    assert app.cozy.controller.connection is None
     assert "refused the token" in dialog.error_label.text()
     assert dialog.state_box.title() == "Not connected"
     assert dialog.url_edit.text() == cozy.url  # what was typed stays
 
 
 def test_a_bad_address_is_said_before_any_request(app, cozy):
-    dialog = app.cozy.show_dialog()
+    dialog = app.cozy.controller.show_dialog()
     dialog.url_edit.setText("cozy.localhost")
     dialog.token_edit.setText("x")
     before = len(cozy.fake.requests)
@@ -105,33 +105,33 @@ def test_a_bad_address_is_said_before_any_request(app, cozy):
 
 def test_a_token_that_cannot_read_events_connects_with_a_note(app, cozy):
     dialog = connect(app, cozy, cozy.fake.issue_token(["cc.cozycloud.dacc.dev:POST"]))
-    assert app.cozy.connection is not None
-    assert "cannot read" in app.cozy.connection.note
+    assert app.cozy.controller.connection is not None
+    assert "cannot read" in app.cozy.controller.connection.note
     assert "cannot read" in dialog.state_label.text()
 
 
 def test_the_connection_comes_back_at_the_next_start_without_network(app, cozy, qtbot, settings):
     connect(app, cozy)
-    store = app.cozy.token_store
+    store = app.cozy.controller.token_store
     requests = len(cozy.fake.requests)
     from dacc_gui.ui.main_window import MainWindow
-    from dacc_gui.ui.tasks import SyncTaskRunner
+    from dacc_gui.ui.common.tasks import SyncTaskRunner
 
     again = MainWindow(settings, SyncTaskRunner())
     qtbot.addWidget(again)
-    again.cozy._store = store
-    assert again.cozy.restore()
-    assert again.cozy.connection.url == cozy.url
+    again.cozy.controller._store = store
+    assert again.cozy.controller.restore()
+    assert again.cozy.controller.connection.url == cozy.url
     assert len(cozy.fake.requests) == requests
 
 
 def test_sign_out_of_a_pasted_token_forgets_it(app, cozy):
     dialog = connect(app, cozy)
     dialog.sign_out_button.click()
-    assert app.cozy.connection is None
-    assert app.cozy.token_store.load(cozy.url) is None
+    assert app.cozy.controller.connection is None
+    assert app.cozy.controller.token_store.load(cozy.url) is None
     assert "Signed out" in dialog.busy_label.text()
-    assert app.status_widgets["cozy"].text() == "Cozy: not connected"
+    assert app.cozy.status.text() == "Cozy: not connected"
 
 
 def test_oauth_sign_in_with_a_stub_browser_then_sign_out(qtbot, settings, messages, cozy):
@@ -140,7 +140,7 @@ def test_oauth_sign_in_with_a_stub_browser_then_sign_out(qtbot, settings, messag
 
     window = MainWindow(settings)
     qtbot.addWidget(window)
-    window.cozy._store = MemoryTokenStore()
+    window.cozy.controller._store = MemoryTokenStore()
     opened = []
 
     def stub_browser(link: str) -> bool:
@@ -148,12 +148,12 @@ def test_oauth_sign_in_with_a_stub_browser_then_sign_out(qtbot, settings, messag
         httpx.get(link, follow_redirects=True, timeout=10)  # the Cozy approves and redirects to our loopback
         return True
 
-    window.cozy.browser_opener = stub_browser
-    dialog = window.cozy.show_dialog()
+    window.cozy.controller.browser_opener = stub_browser
+    dialog = window.cozy.controller.show_dialog()
     dialog.url_edit.setText(cozy.url)
     dialog.browser_button.click()
-    qtbot.waitUntil(lambda: window.cozy.connection is not None, timeout=20_000)
-    connection = window.cozy.connection
+    qtbot.waitUntil(lambda: window.cozy.controller.connection is not None, timeout=20_000)
+    connection = window.cozy.controller.connection
     assert connection.kind == "oauth"
     assert opened and opened[0].startswith(f"{cozy.url}/auth/authorize?")
     assert set(connection.current_tokens().scope.split()) == set(DEFAULT_SCOPES)
@@ -165,19 +165,19 @@ def test_oauth_sign_in_with_a_stub_browser_then_sign_out(qtbot, settings, messag
         assert client.json("GET", "/data/com.grandlyon.ecolyo.usageevent/_normal_docs",
                            params={"limit": 1})["total_rows"] == TODAY_DOCS
     dialog.sign_out_button.click()
-    qtbot.waitUntil(lambda: window.cozy.connection is None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.cozy.controller.connection is None, timeout=10_000)
     assert cozy.fake.clients == {}  # unregistered: its tokens revoked
-    assert window.cozy.token_store.load(cozy.url) is None
+    assert window.cozy.controller.token_store.load(cozy.url) is None
     window.runner.wait(5000)
 
 
 def test_oauth_refused_in_the_browser_is_said(app, cozy):
     cozy.fake.approve = False
-    app.cozy.browser_opener = lambda link: httpx.get(link, follow_redirects=True, timeout=10)
-    dialog = app.cozy.show_dialog()
+    app.cozy.controller.browser_opener = lambda link: httpx.get(link, follow_redirects=True, timeout=10)
+    dialog = app.cozy.controller.show_dialog()
     dialog.url_edit.setText(cozy.url)
     dialog.browser_button.click()
-    assert app.cozy.connection is None
+    assert app.cozy.controller.connection is None
     assert "refused the sign-in" in dialog.error_label.text()
     assert cozy.fake.clients == {}  # the client registered for it was removed
 
@@ -190,7 +190,7 @@ def test_open_from_cozy_reads_every_page_with_progress(app, cozy, qtbot):
     seen = open_cozy(app, qtbot)
     assert len(app.document.events) == TODAY_DOCS + 2100
     assert app.document.cozy.url == cozy.url
-    assert app.document.title.startswith(app.cozy.connection.host)
+    assert app.document.title.startswith(app.cozy.controller.connection.host)
     assert cozy.fake.count("GET", "_normal_docs") >= 4  # one check, three pages
     assert seen[-1] == (TODAY_DOCS + 2100, TODAY_DOCS + 2100)
     assert [d for d, _t in seen] == sorted(d for d, _t in seen)
@@ -198,8 +198,8 @@ def test_open_from_cozy_reads_every_page_with_progress(app, cozy, qtbot):
 
 
 def test_open_without_a_connection_asks_for_one_then_opens(app, cozy, qtbot):
-    app.cozy_action.trigger()
-    dialog = app.cozy.dialog
+    app.cozy.open_action.trigger()
+    dialog = app.cozy.controller.dialog
     assert dialog.isVisible() and app.document.cozy is None
     dialog.url_edit.setText(cozy.url)
     dialog.token_edit.setText(cozy.fake.issue_token())
@@ -220,7 +220,7 @@ def test_edit_then_save_writes_only_the_edits_and_shows_each_event(app, cozy, qt
 
     app.save_action.trigger()  # Ctrl+S
 
-    dialog = app.cozy.results_dialog
+    dialog = app.cozy.controller.results_dialog
     assert dialog is not None and dialog.isVisible()
     results = dialog.model.rows
     assert [r.doc_id for r in results] == ids
@@ -256,7 +256,7 @@ def test_a_conflict_is_kept_then_reloaded_and_reapplied(app, cozy, qtbot):
 
     app.save()
 
-    dialog = app.cozy.results_dialog
+    dialog = app.cozy.controller.results_dialog
     outcome = {r.doc_id: r.outcome for r in dialog.model.rows}
     assert outcome == {first: Outcome.CONFLICT, second: Outcome.WRITTEN}
     assert server_doc(cozy, first)["aggregated"] is False  # not overwritten
@@ -285,7 +285,7 @@ def test_reapply_only_the_selected_conflict(app, cozy, qtbot):
     for i in ids:
         cozy.fake.touch(i, result="elsewhere")
     app.save()
-    dialog = app.cozy.results_dialog
+    dialog = app.cozy.controller.results_dialog
     assert not dialog.reapply_button.isEnabled()
     dialog.table.selectRow(1)
     assert dialog.reapply_button.isEnabled()
@@ -313,7 +313,7 @@ def test_server_down_loses_nothing_and_saving_again_writes(app, qtbot, tmp_path)
 
     app.save()  # the Cozy is down
 
-    dialog = app.cozy.results_dialog
+    dialog = app.cozy.controller.results_dialog
     assert [r.outcome for r in dialog.model.rows] == [Outcome.FAILED] * 2
     assert "not written" in dialog.model.rows[0].message
     assert doc.is_dirty and doc.store.edited_count == 2
@@ -332,7 +332,7 @@ def test_saving_when_not_connected_writes_nothing_and_says_so(app, cozy, qtbot, 
     open_cozy(app, qtbot)
     doc = app.document
     doc.push(edits.mark_aggregated(doc.events, [n for n, e in enumerate(doc.events) if not e.aggregated][:1], "t"))
-    app.cozy.sign_out()
+    app.cozy.controller.sign_out()
     puts = cozy.fake.count("PUT")
     assert app.save() is None
     assert cozy.fake.count("PUT") == puts
@@ -354,7 +354,7 @@ def test_results_model(qtmodeltester, app, cozy, qtbot):
     doc.push(edits.mark_aggregated(doc.events, [n for n, e in enumerate(doc.events) if not e.aggregated][:3], "t"))
     app.save()
     model = SaveResultsModel()
-    model.set_rows(app.cozy.results_dialog.report.results)
+    model.set_rows(app.cozy.controller.results_dialog.report.results)
     qtmodeltester.check(model)
     assert model.rowCount() == 3
 
@@ -362,7 +362,7 @@ def test_results_model(qtmodeltester, app, cozy, qtbot):
 def test_tokens_never_show_in_a_repr(app, cozy):
     token = cozy.fake.issue_token()
     connect(app, cozy, token)
-    connection = app.cozy.connection
+    connection = app.cozy.controller.connection
     assert token not in repr(connection) and token not in repr(connection.source)
     assert token not in repr(CozyTokens(token))
 

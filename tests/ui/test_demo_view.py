@@ -10,11 +10,10 @@ from PySide6.QtCore import Qt
 
 from dacc_gui.simulation.demo import DemoConfig, DemoResult, SendReport, UserRuns
 from dacc_gui.receiver.server import Receiver
-from dacc_gui.ui.cozy_install import demo_view, present_demo, show_demo_dialog
 
 
 class StandInReceiverController:
-    """What the app offers as ``window.receiver_controller``, in its smallest form."""
+    """What the app offers as ``window.receiver.controller``, in its smallest form."""
 
     def __init__(self):
         self.receiver = None
@@ -37,6 +36,8 @@ class StandInReceiverController:
             self.receiver.close()
             self.receiver = None
 
+    close = stop
+
 
 def _row(measure, day, device, count, hidden, avg=2.0):
     return {"measureName": measure, "createdBy": "ecolyo", "startDate": f"{day}T00:00:00",
@@ -58,7 +59,7 @@ def hand_made() -> DemoResult:
 
 @pytest.fixture
 def controller(window):
-    stand_in = window.receiver_controller = StandInReceiverController()
+    stand_in = window.receiver.controller = StandInReceiverController()
     yield stand_in
     stand_in.stop()
 
@@ -66,13 +67,13 @@ def controller(window):
 def test_simulate_dialog_runs_against_the_apps_receiver_and_shows_the_dacc_view(window, controller, qtbot,
                                                                                 qtmodeltester):
     pytest.importorskip("dacc_gui.simulation.generator", reason="the event generator has not landed yet")
-    dialog = show_demo_dialog(window)
+    dialog = window.demo.ask_simulate()
     assert dialog.users_spin.value() == 12 and dialog.days_spin.value() == 14  # small defaults
     dialog.users_spin.setValue(5)
     dialog.days_spin.setValue(3)
     dialog.run_button.click()
     assert controller.started == 1  # the stopped receiver was started
-    view = window.demo_view
+    view = window.demo.view
     result = view.result
     assert result is not None and result.config.users == 5 and result.config.days == 3
     controller.receiver.store.flush()
@@ -91,22 +92,22 @@ def test_simulate_dialog_runs_against_the_apps_receiver_and_shows_the_dacc_view(
 
 def test_without_a_receiver_controller_a_private_receiver_is_used(window, qtbot):
     pytest.importorskip("dacc_gui.simulation.generator", reason="the event generator has not landed yet")
-    window.receiver_controller = None  # as if the app had no receiver of its own
-    dialog = show_demo_dialog(window)
+    window.demo.receiver_controller = lambda: None  # as if the app had no receiver of its own
+    dialog = window.demo.ask_simulate()
     dialog.users_spin.setValue(2)
     dialog.days_spin.setValue(2)
     dialog.run_button.click()
-    receiver = window._demo_receiver
+    receiver = window.demo.private_receiver
     try:
-        assert window.demo_view.result.receiver_url == receiver.url
+        assert window.demo.view.result.receiver_url == receiver.url
         receiver.store.flush()
-        assert receiver.store.count() == window.demo_view.result.indicators
+        assert receiver.store.count() == window.demo.view.result.indicators
     finally:
         receiver.close()
 
 
 def test_the_table_greys_and_labels_hidden_groups(window, qtmodeltester):
-    view = demo_view(window)
+    view = window.demo.demo_view()
     view.set_result(hand_made())
     view.select_measure("connection-count-daily")
     model = view.model
@@ -121,10 +122,10 @@ def test_the_table_greys_and_labels_hidden_groups(window, qtmodeltester):
 
 
 def test_presentation_mode_steps_through_measures_and_leaves_on_escape(window, qtbot):
-    view = demo_view(window)
+    view = window.demo.demo_view()
     view.set_result(hand_made())
     view.select_measure("connection-count-daily")
-    show = present_demo(window)
+    show = window.demo.present()
     qtbot.addWidget(show)
     assert show.isFullScreen()
     measures = show.measures
@@ -148,12 +149,12 @@ def test_presentation_mode_steps_through_measures_and_leaves_on_escape(window, q
 
 
 def test_presentation_needs_a_result(window):
-    assert present_demo(window) is None
+    assert window.demo.present() is None
     assert "Simulate a population first" in window.statusBar().currentMessage()
 
 
 def test_export_report_embeds_a_chart_per_measure(window, tmp_path):
-    view = demo_view(window)
+    view = window.demo.demo_view()
     view.set_result(hand_made())
     view.export_report(tmp_path / "demo")
     text = (tmp_path / "demo.html").read_text(encoding="utf-8")
@@ -164,15 +165,15 @@ def test_export_report_embeds_a_chart_per_measure(window, tmp_path):
 
 def test_a_second_run_warns_of_earlier_records_and_can_clear_them(window, controller):
     pytest.importorskip("dacc_gui.simulation.generator", reason="the event generator has not landed yet")
-    dialog = show_demo_dialog(window)
+    dialog = window.demo.ask_simulate()
     assert not dialog.clear_check.isChecked()  # the receiver panel owns Clear: not by default
     dialog.users_spin.setValue(2)
     dialog.days_spin.setValue(2)
     dialog.run_button.click()
-    first = window.demo_view.result.indicators
-    dialog = show_demo_dialog(window)
+    first = window.demo.view.result.indicators
+    dialog = window.demo.ask_simulate()
     assert f"already holds {first:,} records" in dialog.receiver_label.text()
     dialog.clear_check.setChecked(True)
     dialog.run_button.click()
     controller.receiver.store.flush()
-    assert controller.receiver.store.count() == window.demo_view.result.indicators == first
+    assert controller.receiver.store.count() == window.demo.view.result.indicators == first

@@ -61,7 +61,7 @@ def test_moved_events_previewed_sent_and_all_matched(window, qtbot, tmp_path, so
         # The service runs on the edited events.
         edited = tmp_path / "edited-events.json"
         save_file(window.document.snapshot(), edited)
-        panel = window.open_service_runner().panel
+        panel = window.service.open().panel
         panel.folder_edit.setText(str(tmp_path))
         flags = " --ignore-monthly-date-protection" if indicators.ignore_monthly.isChecked() else ""
         panel.command_edit.setText(
@@ -72,7 +72,7 @@ def test_moved_events_previewed_sent_and_all_matched(window, qtbot, tmp_path, so
         assert ended.args[0] == 0, panel.log.toPlainText()
 
         # Compare: everything matched, nothing missing, unexpected or different.
-        view = window.compare_view
+        view = window.compare.view
         assert window.tabs.currentWidget() is view
         comparison = view.comparison
         assert comparison.counts() == {"matched": len(expected), "missing": 0, "unexpected": 0, "different": 0}

@@ -13,7 +13,7 @@ import pytest
 from dacc_gui.rules.indicators import canonical
 from dacc_gui.events.loader import load_file
 from dacc_gui.rules import simulate
-from dacc_gui.ui.indicator_models import IndicatorTableModel, SkippedTableModel
+from dacc_gui.ui.indicators.models import IndicatorTableModel, SkippedTableModel
 from dacc_gui.dacc.validation import validate_all
 from tests.ui.conftest import GOLDEN, open_golden
 

@@ -11,8 +11,8 @@ import pytest
 from dacc_gui.events.eventset import Shape
 from dacc_gui.events.loader import load_file
 from dacc_gui.ui.main_window import MainWindow
-from dacc_gui.ui.settings import Settings
-from dacc_gui.ui.tasks import SyncTaskRunner, TaskRunner
+from dacc_gui.ui.common.settings import Settings
+from dacc_gui.ui.common.tasks import SyncTaskRunner, TaskRunner
 from tests.ui.conftest import GOLDEN, TODAY, open_golden
 
 
@@ -176,15 +176,34 @@ def test_find_focuses_the_text_filter(window, golden_path):
     assert window.tabs.currentWidget() is window.events_view
 
 
-def test_tabs_are_registered_in_one_place(window):
+def test_the_window_places_what_each_feature_declares(window):
+    assert list(window.views)[:3] == ["events", "indicators", "charts"]
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    for feature in window.features:
+        for tab in feature.tabs():
+            assert window.views[tab.key] is tab.widget
+            assert tab.title in tabs
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert menus == ["File", "Edit", "View", "Receiver", "Cozy", "Demo", "Tools", "Help"]
+    assert window.cozy.open_action in window.file_menu.actions()
+    assert window.file_menu.actions().index(window.cozy.open_action) == 1  # just after Open…
+    assert window.service.action in window.tools_menu.actions()
+    assert window.receiver.send.button.parent() is window.indicators_view
+    permanent = window.statusBar().findChildren(type(window.receiver.status))
+    assert window.receiver.status in permanent and window.cozy.status.parent() is not None
+
+
+def test_a_late_tab_gets_its_view_menu_entry(window):
     from PySide6.QtWidgets import QLabel
 
-    assert list(window.views)[:3] == ["events", "indicators", "charts"]
-    assert "receiver" in window.views  # part 2 plugs in through the same call
-    window.register_tab("later", "Later", QLabel("later"))
+    from dacc_gui.ui.common.feature import Tab
+
+    window.add_tab(Tab("later", "Later", QLabel("later")))
     assert window.tabs.tabText(window.tabs.count() - 1) == "Later"
-    window.add_status_widget("later", QLabel("later: off"))
-    assert "later" in window.status_widgets
+    entry = next(a for a in window.view_menu.actions() if a.text() == "Later")
+    window.show_tab("events")
+    entry.trigger()
+    assert window.tabs.currentWidget() is window.views["later"]
 
 
 def test_loading_in_the_background(qtbot, settings, copy_of_golden, messages):
@@ -240,12 +259,12 @@ def test_app_command_refuses_bad_arguments(tmp_path, capsys):
 
 
 def test_rebase_moves_the_last_day_to_the_given_day():
-    from dacc_gui.events.sample import rebase
+    from dacc_gui.events.rebase import rebase_event_set
 
     event_set = load_file(GOLDEN / "02-missed-nights.json")
     before = [e.moment for e in event_set.events]
     last = max(m.date() for m in before)
-    rebased = rebase(event_set, date(2030, 1, 1))
+    rebased = rebase_event_set(event_set, date(2030, 1, 1))
     after = [e.moment for e in rebased.events]
     assert max(m.date() for m in after) == date(2030, 1, 1)
     shift = date(2030, 1, 1) - last

@@ -9,8 +9,7 @@ import pytest
 from dacc_gui.cozy.client import RetryPolicy
 from dacc_gui.cozy.push import PRODUCTION_DOCTYPES, PushOutcome
 from dacc_gui.cozy.tokens import MemoryTokenStore
-from dacc_gui.ui.cozy_install import show_push_dialog
-from dacc_gui.ui.push_dialog import PushResultsModel
+from dacc_gui.ui.cozy.push_dialog import PushResultsModel
 from tests.fake_cozy import FakeCozy, FakeCozyServer
 from tests.receiver_support import measure
 from tests.ui.conftest import open_golden
@@ -29,17 +28,17 @@ def cozy():
 
 @pytest.fixture
 def app(window):
-    window.cozy._store = MemoryTokenStore()
-    window.cozy.retry = RetryPolicy(attempts=2, backoff=0.01)
+    window.cozy.controller._store = MemoryTokenStore()
+    window.cozy.controller.retry = RetryPolicy(attempts=2, backoff=0.01)
     return window
 
 
 def connect(app, cozy):
-    dialog = app.cozy.show_dialog()
+    dialog = app.cozy.controller.show_dialog()
     dialog.url_edit.setText(cozy.url)
     dialog.token_edit.setText(cozy.fake.issue_token())
     dialog.connect_button.click()
-    assert app.cozy.connection is not None
+    assert app.cozy.controller.connection is not None
     dialog.close()
 
 
@@ -48,7 +47,7 @@ def valid(n: int) -> list[dict]:
 
 
 def push_dialog(app, payloads):
-    dialog = show_push_dialog(app)
+    dialog = app.cozy.show_push_dialog()
     dialog.set_payloads(payloads)
     return dialog
 
@@ -70,7 +69,7 @@ def test_accepted_indicators_reach_the_dacc_as_ecolyo_sends_them(app, cozy):
     payloads = valid(3)
     dialog = push_dialog(app, payloads)
     text = dialog.confirm_label.text()
-    assert "3 indicators" in text and "cc.cozycloud.dacc.dev" in text and app.cozy.connection.host in text
+    assert "3 indicators" in text and "cc.cozycloud.dacc.dev" in text and app.cozy.controller.connection.host in text
     dialog.push_button.click()
     assert outcomes(dialog) == [PushOutcome.ACCEPTED] * 3
     assert [dialog.model.index(n, 5).data() for n in range(3)] == ["201 accepted"] * 3
@@ -139,12 +138,12 @@ def test_cancel_with_the_background_runner(qtbot, settings, messages, cozy):
 
     window = MainWindow(settings)
     qtbot.addWidget(window)
-    window.cozy._store = MemoryTokenStore()
-    dialog = window.cozy.show_dialog()
+    window.cozy.controller._store = MemoryTokenStore()
+    dialog = window.cozy.controller.show_dialog()
     dialog.url_edit.setText(cozy.url)
     dialog.token_edit.setText(cozy.fake.issue_token())
     dialog.connect_button.click()
-    qtbot.waitUntil(lambda: window.cozy.connection is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.cozy.controller.connection is not None, timeout=10_000)
     cozy.fake.delay_next(100, 0.05, path="/remote")  # slow enough to cancel midway
     push = push_dialog(window, valid(40))
     push.push_button.click()
@@ -160,12 +159,12 @@ def test_cancel_with_the_background_runner(qtbot, settings, messages, cozy):
 
 def test_pushing_without_a_connection_opens_the_connect_dialog(app, cozy):
     dialog = push_dialog(app, valid(1))
-    assert app.cozy.dialog is not None and app.cozy.dialog.isVisible()
+    assert app.cozy.controller.dialog is not None and app.cozy.controller.dialog.isVisible()
     assert "Not connected" in dialog.instance_label.text()
     dialog.push_button.click()  # still not connected: nothing sent
     assert cozy.fake.count("POST") == 0
     connect(app, cozy)
-    assert app.cozy.connection.url in dialog.instance_label.text()
+    assert app.cozy.controller.connection.url in dialog.instance_label.text()
     dialog.push_button.click()
     assert outcomes(dialog) == [PushOutcome.ACCEPTED]
 
@@ -174,8 +173,8 @@ def test_the_previewed_indicators_are_what_is_pushed(app, cozy, qtbot, golden_pa
     open_golden(app, golden_path)
     qtbot.waitUntil(lambda: bool(app.indicators_view.preview.rows), timeout=10_000)
     connect(app, cozy)
-    app.push_action.trigger()
-    dialog = app.push_dialog
+    app.cozy.push_action.trigger()
+    dialog = app.cozy.push_dialog
     expected = [row.indicator.payload() for row in app.indicators_view.preview.rows]
     assert dialog.payloads == expected
     dialog.push_button.click()

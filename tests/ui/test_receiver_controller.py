@@ -11,7 +11,7 @@ from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
 from dacc_gui.receiver import Record
-from dacc_gui.ui.receiver_controller import MEMORY, ReceiverController, database_for, free_port_near
+from dacc_gui.ui.receiver.controller import MEMORY, ReceiverController, database_for, free_port_near
 from dacc_gui.receiver.server import default_db_path
 from tests.receiver_support import measure, wrapped
 
@@ -104,7 +104,7 @@ def test_start_with_app_honours_the_setting(qtbot, settings):
 
 
 def test_default_setting_is_on_and_8081(tmp_path):
-    from dacc_gui.ui.settings import Settings
+    from dacc_gui.ui.common.settings import Settings
 
     fresh = Settings.at(tmp_path / "fresh.ini")
     assert fresh.receiver_autostart is True and fresh.receiver_port == 8081
@@ -151,31 +151,31 @@ def test_clear_empties_the_store(qtbot, controller):
 
 
 def test_window_has_the_controller_quiet_until_started(window):
-    ctl = window.receiver_controller
+    ctl = window.receiver.controller
     assert isinstance(ctl, ReceiverController)
     assert not ctl.running  # a window made in a test never listens on its own
-    assert window.status_widgets["receiver"].text().startswith("Receiver")
+    assert window.receiver.status.text().startswith("Receiver")
 
 
 def test_window_start_from_menu_and_status(window):
-    ctl = window.receiver_controller
+    ctl = window.receiver.controller
     window.settings.receiver_port = 0
-    window.receiver_menu.toggle()
+    window.receiver.menu.toggle()
     assert ctl.running
-    assert window.status_widgets["receiver"].text() == f"Receiver on {ctl.url}"
-    assert window.receiver_menu.toggle_action.text() == "Stop"
-    window.receiver_menu.toggle()
-    assert not ctl.running and window.receiver_menu.toggle_action.text() == "Start"
+    assert window.receiver.status.text() == f"Receiver on {ctl.url}"
+    assert window.receiver.menu.toggle_action.text() == "Stop"
+    window.receiver.menu.toggle()
+    assert not ctl.running and window.receiver.menu.toggle_action.text() == "Start"
 
 
 def test_port_in_use_at_app_start(window, busy_port):
     """As ``app.run`` starts it: the status bar says so and offers another port."""
-    ctl = window.receiver_controller
+    ctl = window.receiver.controller
     window.settings.receiver_port = busy_port
     assert ctl.start_with_app() is False
-    status = window.status_widgets["receiver"].text()
+    status = window.receiver.status.text()
     assert f"port {busy_port} is in use" in status and "Receiver ▸ Port" in status
     suggested = ctl.suggested_port
-    assert window.receiver_menu.use_port(suggested)
+    assert window.receiver.menu.use_port(suggested)
     assert window.settings.receiver_port == ctl.port == suggested and ctl.running
     assert ctl.suggested_port is None and ctl.error is None

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from dacc_gui.ui.charts_style import HIDDEN_GREY
-from dacc_gui.ui.ecolyo_howto import BUILD_AND_RUN, DATE_PROTECTION_SNIPPET
+from dacc_gui.ui.common.chart_style import HIDDEN_GREY
+from dacc_gui.ui.receiver.howto import BUILD_AND_RUN, DATE_PROTECTION_SNIPPET
 from tests.receiver_support import measure, wrapped
 
 WAIT = 15_000
@@ -19,9 +19,9 @@ HIDDEN = "hidden: fewer than 5 contributions"
 
 def send(qtbot, window, *measures) -> None:
     """Post measures and wait until the Receiver tab lists them."""
-    panel = window.receiver_panel
+    panel = window.receiver.panel
     before = panel.model.total
-    with httpx.Client(base_url=window.receiver_controller.url, timeout=30) as client:
+    with httpx.Client(base_url=window.receiver.controller.url, timeout=30) as client:
         for m in measures:
             assert client.post("/", json=wrapped(m)).status_code == 201
     qtbot.waitUntil(lambda: panel.model.total == before + len(measures), timeout=WAIT)
@@ -37,7 +37,7 @@ def dacc(qtbot, receiving_window):
          *contributions(5, "2021-12-07", "mobile"),
          *contributions(5, "2021-12-08", "mobile"),
          *contributions(2, "2021-12-08", "desktop", value=10))
-    return receiving_window.dacc_view
+    return receiving_window.receiver.dacc_view
 
 
 def table(view) -> list[dict[str, str]]:
@@ -99,13 +99,13 @@ def test_opens_on_the_measure_received_most(qtbot, receiving_window):
          measure())
     window.show()
     window.show_tab("dacc")
-    assert window.dacc_view.measure == "navigation-count-daily"
-    assert [r["published"] for r in table(window.dacc_view)] == [HIDDEN]
+    assert window.receiver.dacc_view.measure == "navigation-count-daily"
+    assert [r["published"] for r in table(window.receiver.dacc_view)] == [HIDDEN]
 
 
 def test_howto_follows_the_receiver(qtbot, window):
-    howto = window.ecolyo_howto
-    ctl = window.receiver_controller
+    howto = window.receiver.howto
+    ctl = window.receiver.controller
     window.settings.receiver_port = 8081
     howto.refresh()
     assert howto.url() == "http://127.0.0.1:8081" == howto.url_label.text()

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from dacc_gui.receiver import Record
 from dacc_gui.receiver.records import now_iso
-from dacc_gui.ui.receiver_controller import ReceiverController
-from dacc_gui.ui.receiver_models import RecordListModel, matches
+from dacc_gui.ui.receiver.controller import ReceiverController
+from dacc_gui.ui.receiver.models import RecordListModel, matches
 from tests.receiver_support import measure, wrapped
 
 WAIT = 15_000
@@ -19,12 +19,12 @@ WAIT = 15_000
 
 @pytest.fixture
 def panel(receiving_window):
-    return receiving_window.receiver_panel
+    return receiving_window.receiver.panel
 
 
 @pytest.fixture
 def client(receiving_window):
-    with httpx.Client(base_url=receiving_window.receiver_controller.url, timeout=30) as c:
+    with httpx.Client(base_url=receiving_window.receiver.controller.url, timeout=30) as c:
         yield c
 
 
@@ -165,7 +165,7 @@ def test_clear_asks_first(qtbot, panel, client, monkeypatch):
     assert panel.model.rowCount() == 4 and len(panel.controller.store.records()) == 4
     assert "Remove the 4 received requests" in asked[0]
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
-    panel.window().receiver_menu.clear_action.trigger()  # the menu does the same
+    panel.window().receiver.menu.clear_action.trigger()  # the menu does the same
     assert panel.model.rowCount() == 0 and panel.controller.store.records() == []
     assert panel.summary_label.text().startswith("0 measures received")
     post_all(client, MIXED[:1])  # it keeps receiving
@@ -230,10 +230,10 @@ def test_records_kept_in_a_file_come_back(qtbot, window, tmp_path):
     httpx.post(f"{first.url}/", json=wrapped(measure()))
     first.close()
     window.settings.receiver_database = str(db)
-    window.receiver_controller.close()
+    window.receiver.controller.close()
     window.settings.receiver_port = 0
-    assert window.receiver_controller.start()
-    panel = window.receiver_panel
+    assert window.receiver.controller.start()
+    panel = window.receiver.panel
     panel.loaded = False
     panel.reload()
     wait_rows(qtbot, panel, 1)
@@ -242,9 +242,9 @@ def test_records_kept_in_a_file_come_back(qtbot, window, tmp_path):
 
 
 def test_start_stop_and_port_from_the_tab(qtbot, window):
-    panel = window.receiver_panel
-    ctl = window.receiver_controller
-    free = __import__("dacc_gui.ui.receiver_controller", fromlist=["x"]).free_port_near(20000)
+    panel = window.receiver.panel
+    ctl = window.receiver.controller
+    free = __import__("dacc_gui.ui.receiver.controller", fromlist=["x"]).free_port_near(20000)
     panel.port_spin.setValue(free)
     panel.toggle()
     assert ctl.running and ctl.port == free and window.settings.receiver_port == free

@@ -9,7 +9,7 @@ import socket
 import httpx
 import pytest
 
-from dacc_gui.ui.send_to_receiver import SendResult, send_indicators, summary_line
+from dacc_gui.ui.receiver.send import SendResult, send_indicators, summary_line
 from tests.ui.conftest import GOLDEN, open_golden
 
 WAIT = 15_000
@@ -33,7 +33,7 @@ def previewed(receiving_window):
 def test_send_posts_each_indicator_as_ecolyo_does(qtbot, previewed):
     window = previewed
     rows = window.indicators_view.preview.rows
-    sender = window.send_to_receiver
+    sender = window.receiver.send
     assert sender.button.isEnabled()
     assert sender.button.parentWidget() is window.indicators_view  # in the Indicators tab
     sender.button.click()
@@ -43,10 +43,10 @@ def test_send_posts_each_indicator_as_ecolyo_does(qtbot, previewed):
     assert dialog.statuses() == expected
     assert dialog.table.rowCount() == len(rows)
     assert dialog.summary.text().startswith(f"Sent {len(rows)} of {len(rows)} indicators to "
-                                            f"{window.receiver_controller.url}: {expected.count(201)} accepted")
-    assert window.tabs.currentWidget() is window.receiver_panel
+                                            f"{window.receiver.controller.url}: {expected.count(201)} accepted")
+    assert window.tabs.currentWidget() is window.receiver.panel
 
-    panel = window.receiver_panel
+    panel = window.receiver.panel
     qtbot.waitUntil(lambda: panel.model.rowCount() == len(rows), timeout=WAIT)
     for row, record in zip(rows, panel.model.records):
         assert (record.method, record.path, record.shape) == ("POST", "/", "data")
@@ -59,9 +59,9 @@ def test_send_posts_each_indicator_as_ecolyo_does(qtbot, previewed):
 
 def test_send_results_show_refusals_and_faults(qtbot, previewed):
     window = previewed
-    window.receiver_controller.core.faults.inject("500", 1)
-    window.send_to_receiver.send()
-    dialog = window.send_to_receiver.dialog
+    window.receiver.controller.core.faults.inject("500", 1)
+    window.receiver.send.send()
+    dialog = window.receiver.send.dialog
     rows = window.indicators_view.preview.rows
     assert dialog.statuses()[0] == 500
     assert dialog.table.item(0, 5).text() == "Injected fault: internal server error"
@@ -77,14 +77,14 @@ def test_cancel_keeps_the_results_so_far(qtbot, previewed):
         task.progressed.connect(lambda done, _total: task.cancel() if done == 3 else None)
 
     window.runner.started.connect(cancel_after_three)
-    window.send_to_receiver.send()
-    dialog = window.send_to_receiver.dialog
+    window.receiver.send.send()
+    dialog = window.receiver.send.dialog
     assert len(dialog.statuses()) == 3
     assert f"Sent 3 of {total} indicators" in dialog.summary.text()
     assert f"{total - 3} not sent (cancelled)" in dialog.summary.text()
-    assert window.send_to_receiver.button.isEnabled()  # ready again
-    window.receiver_controller.store.flush()
-    assert len(window.receiver_controller.store.records()) == 3
+    assert window.receiver.send.button.isEnabled()  # ready again
+    window.receiver.controller.store.flush()
+    assert len(window.receiver.controller.store.records()) == 3
 
 
 def test_send_starts_the_receiver_or_says_why_not(qtbot, window, messages):
@@ -95,22 +95,22 @@ def test_send_starts_the_receiver_or_says_why_not(qtbot, window, messages):
     busy.listen()
     try:
         window.settings.receiver_port = busy.getsockname()[1]
-        assert window.send_to_receiver.send() is None
+        assert window.receiver.send.send() is None
         assert messages[-1][0] == "The receiver is not running"
         assert "is in use" in messages[-1][1] and "Nothing was sent" in messages[-1][1]
     finally:
         busy.close()
     window.settings.receiver_port = 0
-    window.send_to_receiver.send()
-    assert window.receiver_controller.running
-    assert window.send_to_receiver.dialog.statuses().count(201) > 0
+    window.receiver.send.send()
+    assert window.receiver.controller.running
+    assert window.receiver.send.dialog.statuses().count(201) > 0
 
 
 def test_nothing_to_send(window):
     window.indicators_view.recompute()
-    assert not window.send_to_receiver.button.isEnabled()
-    assert window.send_to_receiver.send() is None
-    assert not window.receiver_controller.running
+    assert not window.receiver.send.button.isEnabled()
+    assert window.receiver.send.send() is None
+    assert not window.receiver.controller.running
 
 
 def test_send_indicators_without_a_receiver():

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from dacc_gui.ui.service_runner import ENV_VAR, CommandError, ServiceRunner, plan_command
-from dacc_gui.ui.settings import DEFAULT_SERVICE_COMMAND
+from dacc_gui.ui.service.runner import ENV_VAR, CommandError, ServiceRunner, plan_command
+from dacc_gui.ui.common.settings import DEFAULT_SERVICE_COMMAND
 from tests import standin_service
 from tests.ui.compare_support import attach_receiver
 from tests.ui.conftest import GOLDEN, TODAY, open_golden
@@ -65,7 +65,7 @@ def test_plan_command_says_what_is_wrong(tmp_path):
 
 
 def test_missing_folder_and_program_not_found_are_said_in_the_panel(window, tmp_path, qtbot):
-    dialog = window.open_service_runner()
+    dialog = window.service.open()
     panel = dialog.panel
     panel.folder_edit.setText(str(tmp_path / "no-ecolyo-here"))
     assert panel.run() is False
@@ -91,7 +91,7 @@ def test_standin_posts_to_the_receiver_and_compare_opens_on_it(window, receiver,
     from tests.ui.compare_support import post
     post(receiver.url, expected[0])
 
-    dialog = window.open_service_runner()
+    dialog = window.service.open()
     panel = dialog.panel
     assert receiver.url in panel.hint_label.text() and f"{ENV_VAR}={receiver.url}" in panel.hint_label.text()
     panel.folder_edit.setText(str(tmp_path))
@@ -108,7 +108,7 @@ def test_standin_posts_to_the_receiver_and_compare_opens_on_it(window, receiver,
     posted = [json.loads(json.loads(r.body)["data"]) for r in receiver.receiver.store.records()]
     assert posted == [expected[0], expected[0], *expected[2:]]
     # The Compare tab shows what arrived since the run started.
-    view = window.compare_view
+    view = window.compare.view
     assert window.tabs.currentWidget() is view
     assert view.since == started and view.received_mode.currentText() == "Received since"
     assert view.comparison.counts() == {"matched": len(expected) - 1, "missing": 1, "unexpected": 0,
@@ -118,7 +118,7 @@ def test_standin_posts_to_the_receiver_and_compare_opens_on_it(window, receiver,
 
 
 def test_a_failing_command_shows_its_exit_code_and_stderr(window, qtbot, tmp_path):
-    panel = window.open_service_runner().panel
+    panel = window.service.open().panel
     panel.folder_edit.setText(str(tmp_path))
     panel.command_edit.setText(f"{PYTHON} -c \"import sys; sys.stderr.write('boom on stderr\\n'); sys.exit(3)\"")
     with qtbot.waitSignal(panel.finished, timeout=30_000) as ended:
@@ -129,7 +129,7 @@ def test_a_failing_command_shows_its_exit_code_and_stderr(window, qtbot, tmp_pat
 
 
 def test_stop(window, qtbot, tmp_path):
-    panel = window.open_service_runner().panel
+    panel = window.service.open().panel
     panel.folder_edit.setText(str(tmp_path))
     panel.command_edit.setText(f"{PYTHON} -c \"import time; print('ready', flush=True); time.sleep(120)\"")
     with qtbot.waitSignal(panel.started, timeout=30_000):
@@ -143,10 +143,10 @@ def test_stop(window, qtbot, tmp_path):
 
 
 def test_tools_menu_and_compare_button_open_the_same_dialog(window):
-    assert window.run_service_action.text() == "Run Ecolyo's &service…"
-    window.run_service_action.trigger()
-    dialog = window.service_runner_dialog
+    assert window.service.action.text() == "Run Ecolyo's &service…"
+    window.service.action.trigger()
+    dialog = window.service.dialog
     assert dialog.isVisible()
-    window.compare_view.run_service_button.click()
-    assert window.service_runner_dialog is dialog
+    window.compare.view.run_service_button.click()
+    assert window.service.dialog is dialog
     dialog.close()
