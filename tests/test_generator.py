@@ -11,6 +11,8 @@ from datetime import date, timedelta
 import pytest
 
 from dacc_gui.simulation import generator
+from dacc_gui.events import rebase as rebase_module
+from dacc_gui.events.sample import read_sample
 from dacc_gui.simulation import profiles as P
 from dacc_gui.cli.main import main
 from dacc_gui.events.context import FLUIDS, UserContext
@@ -273,7 +275,7 @@ def test_rebase_moves_the_last_day_and_keeps_times_and_styles():
         _event(_id="d", eventDate="2021-12-04", type="QuizEndEvent", startDate="2021-12-03T22:00:00.000Z"),
         _event(_id="e", eventDate="08/12/2021"),
     ]
-    moved = generator.rebase(events, date(2022, 3, 1))
+    moved = rebase_module.rebase(events, date(2022, 3, 1))
     assert [e.eventDate for e in moved] == [
         "2022-02-25T09:00:00.000Z", "2022-02-27 18:30", "2022-03-01T23:59:59+02:00", "2022-02-28", "08/12/2021",
     ]
@@ -287,8 +289,8 @@ def test_rebase_moves_the_last_day_and_keeps_times_and_styles():
 def test_rebase_of_generated_usage_keeps_durations(many):
     user = many[0]
     events = [UsageEvent.from_document(d) for d in user.events]
-    moved = generator.rebase(events, date(2030, 1, 15))
-    assert generator.last_day(moved) == date(2030, 1, 15)
+    moved = rebase_module.rebase(events, date(2030, 1, 15))
+    assert rebase_module.last_day(moved) == date(2030, 1, 15)
     delta = moved[0].moment - events[0].moment
     assert delta.total_seconds() % 86400 == 0
     for old, new in zip(events, moved):
@@ -300,8 +302,8 @@ def test_rebase_of_generated_usage_keeps_durations(many):
 
 def test_rebase_without_dates_changes_nothing():
     events = [_event(eventDate="soon")]
-    assert generator.rebase(events, date(2022, 1, 1))[0].eventDate == "soon"
-    assert generator.rebase([], date(2022, 1, 1)) == []
+    assert rebase_module.rebase(events, date(2022, 1, 1))[0].eventDate == "soon"
+    assert rebase_module.rebase([], date(2022, 1, 1)) == []
 
 
 # --- the bundled sample ---------------------------------------------------------
@@ -312,7 +314,7 @@ def test_sample_file_is_what_the_generator_makes():
 
 
 def test_sample_holds_the_odd_events_and_realistic_usage():
-    sample = generator.load_sample()
+    sample = read_sample()
     assert sample.shape is Shape.OWN and sample.rejected == []
     problems = [p for _, p in sample.flagged()]
     assert len(problems) == 2
@@ -325,8 +327,8 @@ def test_sample_holds_the_odd_events_and_realistic_usage():
 
 
 def test_load_sample_ending_on_a_given_day():
-    sample = generator.load_sample(date(2024, 5, 20))
-    assert generator.last_day(sample.events) == date(2024, 5, 20)
+    sample = rebase_module.rebase_event_set(read_sample(), date(2024, 5, 20))
+    assert rebase_module.last_day(sample.events) == date(2024, 5, 20)
     assert sample.context.firstConnectionDate.startswith(
         min(e.day for e in sample.events if e.day).isoformat())
     months = {m for per in sample.context.monthlyConsumption.values() for m in per}
@@ -374,9 +376,9 @@ def test_other_shapes_for_one_user(tmp_path):
 def test_rules_over_the_sample_flag_skip_and_count_what_was_generated():
     from dacc_gui.rules import simulate
 
-    sample = generator.load_sample()
+    sample = read_sample()
     first = min(e.day for e in sample.events if e.day)
-    last = generator.last_day(sample.events) + timedelta(days=1)
+    last = rebase_module.last_day(sample.events) + timedelta(days=1)
     results = simulate(sample.events, sample.context, first + timedelta(days=1), last)
     taken = {i for r in results for i in r.aggregated_indices}
     flagged = {n for n, e in enumerate(sample.events) if e.problem()}

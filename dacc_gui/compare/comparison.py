@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from dacc_gui.common.json_values import json_type
 from dacc_gui.rules.indicators import canonical, payload_key
 
 
@@ -323,19 +324,6 @@ def values_equal(a: Any, b: Any) -> bool:
     if fa is not None and fb is not None:
         return fa == fb or (math.isnan(fa) and math.isnan(fb))
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-
-
-def json_type(value: Any) -> str:
-    """The JSON type of a value; JSON has one number type, so 1 and 1.0 are both "number"."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def _pair_notes(expected: dict[str, Any], received: dict[str, Any]) -> tuple[list[str], list[str]]:

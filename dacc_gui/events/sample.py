@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from importlib import resources
 
-from dacc_gui.events.model import parse_event_date, rewrite_event_date
 from dacc_gui.events.eventset import EventSet
 from dacc_gui.events.loader import LoadError, parse_events
+from dacc_gui.events.rebase import rebase_event_set
 
 SAMPLE = "sample.json"
 
@@ -24,35 +24,17 @@ def sample_text() -> str:
     return ref.read_text("utf-8")
 
 
-def load_sample(today: date | None = None, progress=None, cancelled=None) -> EventSet:
-    """The sample's events, rebased to end the day before ``today``."""
+def read_sample(progress=None, cancelled=None) -> EventSet:
+    """The sample's events as shipped."""
     event_set = parse_events(sample_text(), progress=progress, cancelled=cancelled, name="the bundled sample")
     event_set.source = "bundled sample"
-    yesterday = (today or date.today()) - timedelta(days=1)
-    return rebase(event_set, yesterday)
-
-
-def rebase(event_set: EventSet, last: date) -> EventSet:
-    """``event_set`` moved by whole days so that its newest event day is ``last``."""
-    try:
-        from dacc_gui.simulation.generator import rebase_event_set  # moves the context's dates too
-    except ImportError:
-        rebase_event_set = None
-    if rebase_event_set is not None:
-        rebased = rebase_event_set(event_set, last)
-        rebased.source = event_set.source
-        return rebased
-    days = [m.date() for m in (parse_event_date(e.eventDate) for e in event_set.events) if m]
-    if not days:
-        return event_set
-    delta = timedelta(days=(last - max(days)).days)
-    events = []
-    for event in event_set.events:
-        changes = {}
-        for name in ("eventDate", "startDate"):
-            moment = parse_event_date(getattr(event, name))
-            if moment is not None:
-                changes[name] = rewrite_event_date(getattr(event, name), moment + delta)
-        events.append(event.copy_with(**changes) if changes else event)
-    event_set.events = events
     return event_set
+
+
+def load_sample(today: date | None = None, progress=None, cancelled=None) -> EventSet:
+    """The sample's events (and context), rebased to end the day before ``today``."""
+    event_set = read_sample(progress, cancelled)
+    yesterday = (today or date.today()) - timedelta(days=1)
+    rebased = rebase_event_set(event_set, yesterday)
+    rebased.source = event_set.source
+    return rebased
