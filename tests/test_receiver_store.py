@@ -198,3 +198,12 @@ def test_default_database_path_is_in_the_user_data_dir(monkeypatch, tmp_path):
         assert receiver.db_path.exists()
     finally:
         receiver.close()
+
+
+def test_since_within_a_millisecond_leaves_out_the_record_before_it():
+    from dacc_gui.receiver.store import _since_text
+
+    # a record received at .123400 is stored as .123; since .123600 must not take it
+    assert _since_text("2026-01-01T10:00:00.123600Z") == "2026-01-01T10:00:00.124Z"
+    assert _since_text("2026-01-01T10:00:00.123000Z") == "2026-01-01T10:00:00.123Z"
+    assert _since_text("2026-01-01T10:00:00.999500+00:00") == "2026-01-01T10:00:01.000Z"

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -453,6 +453,10 @@ def _since_text(since: str | datetime) -> str:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
     moment = moment.astimezone(timezone.utc)
+    # Reception times are kept to the millisecond: round up, so that a record
+    # of the same millisecond but before ``since`` is not taken as after it.
+    if moment.microsecond % 1000:
+        moment += timedelta(microseconds=1000 - moment.microsecond % 1000)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
