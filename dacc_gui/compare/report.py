@@ -18,22 +18,9 @@ from typing import Any
 
 from dacc_gui.compare.comparison import CATEGORY_HELP, ORDER, Category, Comparison, Row
 from dacc_gui.common.atomic import write_atomic
+from dacc_gui.dacc.groups import groups_text
 
 TITLE = "DACC comparison: expected against received"
-
-
-def group_text(payload: dict[str, Any] | None) -> str:
-    """``group1``..``group3`` as ``key=value, ...``."""
-    if not payload:
-        return ""
-    parts = []
-    for n in (1, 2, 3):
-        group = payload.get(f"group{n}")
-        if isinstance(group, dict):
-            parts.extend(f"{k}={v}" for k, v in group.items())
-        elif group is not None:
-            parts.append(f"group{n}={json.dumps(group)}")
-    return ", ".join(parts)
 
 
 def value_text(item: Any) -> str:
@@ -68,7 +55,7 @@ def row_title(row: Row) -> str:
     p = row.payload
     if p is None:
         return "a post with no readable measure"
-    return " ".join(x for x in (str(p.get("measureName")), str(p.get("startDate", "")), group_text(p)) if x)
+    return " ".join(x for x in (str(p.get("measureName")), str(p.get("startDate", "")), groups_text(p)) if x)
 
 
 def provenance(item: Any, sources: bool = True) -> str:
@@ -118,7 +105,7 @@ def to_markdown(comparison: Comparison, now: datetime | None = None) -> str:
         for row in matched:
             p = row.payload or {}
             lines.append("| " + " | ".join(_md_cell(x) for x in (
-                str(p.get("measureName")), str(p.get("startDate")), group_text(p), value_text(row.expected),
+                str(p.get("measureName")), str(p.get("startDate")), groups_text(p), value_text(row.expected),
                 row.expected.run_date if row.expected else "", where_received(row), "; ".join(row.warnings),
             )) + " |")
         lines.append("")
@@ -228,7 +215,7 @@ def to_html(comparison: Comparison, now: datetime | None = None) -> str:
             p = row.payload or {}
             parts.append(
                 f"<tr><td>{_esc(p.get('measureName'))}</td><td>{_esc(p.get('startDate'))}</td>"
-                f"<td>{_esc(group_text(p))}</td><td class=\"num\">{_esc(value_text(row.expected))}</td>"
+                f"<td>{_esc(groups_text(p))}</td><td class=\"num\">{_esc(value_text(row.expected))}</td>"
                 f"<td>{_esc(row.expected.run_date if row.expected else '')}</td><td>{_esc(where_received(row))}</td>"
                 f"<td class=\"warn\">{_esc('; '.join(row.warnings))}</td></tr>")
         parts.append("</table>")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from dacc_gui.dacc.groups import group_text
 from dacc_gui.events.context import UserContext
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.rules.indicators import Indicator
@@ -89,13 +90,6 @@ class Preview:
                 row.indicator.rule.source_label if row.indicator.rule else "", len(row.indicator.event_ids),
             ])
         return out.getvalue()
-
-
-def group_text(group: Any) -> str:
-    """``{"device": "mobile"}`` as ``device=mobile``."""
-    if not isinstance(group, dict):
-        return ""
-    return ", ".join(f"{k}={v}" for k, v in group.items())
 
 
 def compute_preview(

@@ -13,7 +13,8 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from dacc_gui.compare.comparison import CATEGORY_HELP, ORDER, Category, Comparison, Row
-from dacc_gui.compare.report import group_text, row_title
+from dacc_gui.compare.report import row_title
+from dacc_gui.dacc.groups import groups_text
 from dacc_gui.ui.common.table_model import RIGHT, Index, RowTableModel
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -83,7 +84,7 @@ class CompareTableModel(RowTableModel):
         if column == "startDate":
             return str(p.get("startDate", ""))
         if column == "groups":
-            return group_text(row.payload)
+            return groups_text(row.payload)
         if column == "expected":
             return _value(row.expected)
         if column == "received":

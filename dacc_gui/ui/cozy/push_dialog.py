@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from dacc_gui.cozy.push import DEV_DOCTYPES, PushOutcome, PushReport, PushResult, push_indicators
 from dacc_gui.ui.common import errors
-from dacc_gui.rules.preview import group_text
+from dacc_gui.dacc.groups import groups_text
 from dacc_gui.ui.common.table_model import RowTableModel
 from dacc_gui.ui.common.table_view import table_view
 from dacc_gui.ui.common.task_dialog import TaskDialog
@@ -66,7 +66,7 @@ class PushResultsModel(RowTableModel):
         if col == 3:
             return json.dumps(payload.get("value"))
         if col == 4:
-            return ", ".join(t for t in (group_text(payload.get(f"group{n}")) for n in (1, 2, 3)) if t)
+            return groups_text(payload)
         if col == 5:
             return outcome_text(result)
         return result.message

@@ -10,7 +10,8 @@ from typing import Any
 
 from PySide6.QtGui import QBrush, QColor
 
-from dacc_gui.rules.preview import Preview, PreviewRow, group_text
+from dacc_gui.dacc.groups import group_text
+from dacc_gui.rules.preview import Preview, PreviewRow
 from dacc_gui.ui.common.table_model import RIGHT, RowTableModel
 
 LEVEL_BRUSHES = {"ok": QBrush(QColor("#dff3df")), "warning": QBrush(QColor("#fff3c4")),

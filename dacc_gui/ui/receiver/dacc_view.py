@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QTableView, QVBoxLayout, QWidget,
 )
 
+from dacc_gui.dacc.groups import group_text
 from dacc_gui.dacc.measures import MeasureDefinition, load_catalog
 from dacc_gui.receiver import AggregateQueryError
 from dacc_gui.dacc.aggregate import timestamp
@@ -40,12 +41,6 @@ REFRESH_MS = 500  # new records: refresh at most this often
 
 def _qdate(day: date) -> QDate:
     return QDate(day.year, day.month, day.day)
-
-
-def group_cell(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    return "" if value is None else str(value)
 
 
 def received_range(records) -> tuple[date, date] | None:  # noqa: ANN001
@@ -84,7 +79,7 @@ class AggregateTableModel(RowTableModel):
         if column == "startDate":
             return str(row.get("startDate", "")).removesuffix("T00:00:00")
         if column.startswith("group"):
-            return group_cell(row.get(column))
+            return group_text(row.get(column))
         value = row.get(column)
         return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 

@@ -12,13 +12,13 @@ path, the body, the error or the warnings), without a proxy model.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
+from dacc_gui.dacc.groups import groups_text, value_text
 from dacc_gui.receiver import Kind, Record
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -50,24 +50,6 @@ def level_icon(level: str) -> QIcon:
         painter.end()
         _icons[level] = QIcon(pixmap)
     return _icons[level]
-
-
-def groups_text(measure: Any) -> str:
-    """``device=mobile, fluid=elec`` from a measure's group1..3."""
-    if not isinstance(measure, dict):
-        return ""
-    parts = []
-    for n in (1, 2, 3):
-        group = measure.get(f"group{n}")
-        if isinstance(group, dict):
-            parts += [f"{k}={_text(v)}" for k, v in group.items()]
-        elif group is not None:
-            parts.append(_text(group))
-    return ", ".join(parts)
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def time_text(received_at: str) -> str:
@@ -310,9 +292,9 @@ def cell_text(record: Record, column: int) -> str:
     if column == 3:
         return record.measure_name or ("" if record.kind == Kind.MEASURE else record.kind)
     if column == 4:
-        return _text(measure["startDate"]) if measure and "startDate" in measure else ""
+        return value_text(measure["startDate"]) if measure and "startDate" in measure else ""
     if column == 5:
-        return _text(measure["value"]) if measure and "value" in measure else ""
+        return value_text(measure["value"]) if measure and "value" in measure else ""
     if column == 6:
         return groups_text(measure)
     if column == 7:

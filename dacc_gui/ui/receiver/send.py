@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from dacc_gui.rules.indicators import Indicator
 from dacc_gui.ui.common import errors
-from dacc_gui.ui.receiver.models import LEVEL_COLOURS, groups_text
+from dacc_gui.dacc.groups import groups_text
+from dacc_gui.ui.receiver.models import LEVEL_COLOURS
 
 # What cozy-client's fetchJSON sends with a JSON body.
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
