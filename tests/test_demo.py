@@ -10,8 +10,9 @@ from datetime import date
 import httpx
 import pytest
 
+from dacc_gui.dacc.sending import ecolyo_bytes
 from dacc_gui.simulation.demo import (
-    DemoConfig, DemoError, aggregate_range, body_of, fetch_aggregates, run_demo, send_payloads, simulate_users,
+    DemoConfig, DemoError, aggregate_range, fetch_aggregates, run_demo, send_payloads, simulate_users,
 )
 from dacc_gui.events.loader import Cancelled
 from dacc_gui.dacc.measures import load_catalog
@@ -65,7 +66,7 @@ def test_records_are_what_ecolyos_service_posts(population_run):
     assert record.path == "/"
     body = json.loads(record.body_text)
     assert list(body) == ["data"] and isinstance(body["data"], str)
-    assert record.body == body_of(json.loads(body["data"]))
+    assert record.body == ecolyo_bytes(json.loads(body["data"]))
 
 
 def test_nights_cover_every_generated_day(population):

@@ -12,7 +12,6 @@ counted it, and a measure counted twice skews its aggregates.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from dacc_gui.dacc.sending import ecolyo_body
 from dacc_gui.cozy.client import CozyAuthError, CozyClient, CozyUnreachable, error_text
 from dacc_gui.rules.indicators import Indicator
 from dacc_gui.common.cancel import Cancelled
@@ -103,11 +103,8 @@ def check_doctype(doctype: str) -> str:
 
 
 def request_body(doctype: str, payload: Any) -> dict[str, str]:
-    """The body Ecolyo posts: the measure as a compact JSON string (``JSON.stringify``)."""
-    data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    if doctype.endswith("_v2"):
-        return {"path": "measure", "data": data}
-    return {"data": data}
+    """The body Ecolyo posts for this remote doctype (``_v2`` ones name the path)."""
+    return ecolyo_body(payload, v2=doctype.endswith("_v2"))
 
 
 def _is_content_type_502(response: httpx.Response) -> bool:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from dacc_gui.dacc.sending import measure_json
+
 CREATED_BY = "ecolyo"
 PAYLOAD_FIELDS = ("createdBy", "measureName", "startDate", "value", "group1", "group2", "group3")
 
@@ -62,7 +64,7 @@ class Indicator:
 
     def payload_json(self) -> str:
         """The payload as the JSON string Ecolyo wraps in ``{"data": ...}``."""
-        return json.dumps(self.payload(), separators=(",", ":"), ensure_ascii=False)
+        return measure_json(self.payload())
 
     def key(self) -> tuple:
         """Identity of a measure at the DACC: name, period and groups."""

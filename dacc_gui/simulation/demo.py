@@ -16,11 +16,8 @@ Qt-free and synchronous, with ``progress(done, total)``, ``phase(text)`` and
 
 from __future__ import annotations
 
-import json
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -28,6 +25,7 @@ from typing import Any, Protocol
 import httpx
 
 from dacc_gui.common.cancel import Cancelled
+from dacc_gui.dacc.sending import SendResult, post_measures
 from dacc_gui.dacc.measures import load_catalog
 from dacc_gui.rules import simulate
 
@@ -179,12 +177,6 @@ def simulate_users(
     return out
 
 
-def body_of(payload: dict[str, Any]) -> bytes:
-    """What Ecolyo's service posts: ``{"data": JSON.stringify(measure)}``."""
-    data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    return json.dumps({"data": data}, ensure_ascii=False).encode("utf-8")
-
-
 def send_payloads(
     url: str,
     payloads: Sequence[dict[str, Any]],
@@ -196,43 +188,25 @@ def send_payloads(
     """Post each payload to ``url`` + ``/``; every answer counted, none retried
     (a measure posted twice would be counted twice)."""
     report = SendReport()
-    total = len(payloads)
-    if total == 0:
-        return report
-    base = url.rstrip("/")
-    chunks = [list(payloads[i::senders]) for i in range(max(1, senders))]
-    lock = threading.Lock()
 
-    def post_all(chunk: list[dict[str, Any]]) -> None:
-        with httpx.Client(timeout=30.0, transport=transport) as http:
-            for payload in chunk:
-                if cancelled is not None and cancelled():
-                    return
-                try:
-                    response = http.post(base + "/", content=body_of(payload),
-                                         headers={"Content-Type": "application/json"})
-                except httpx.HTTPError as exc:
-                    status: Any = "failed"
-                    message = f"{payload.get('measureName')}: {type(exc).__name__} ({exc})"
-                else:
-                    status, message = response.status_code, ""
-                    if status != 201:
-                        message = (f"{payload.get('measureName')} {payload.get('startDate')}: "
-                                   f"{status} {response.text[:200]}")
-                with lock:
-                    _count(report, status, message)
-                    sent = report.sent
-                if progress is not None:
-                    progress(sent, total)
+    def count(result: SendResult) -> None:
+        payload = result.payload
+        if result.status is None:
+            _count(report, "failed", f"{payload.get('measureName')}: {result.error}")
+        elif result.status != 201:
+            _count(report, result.status, f"{payload.get('measureName')} {payload.get('startDate')}: "
+                                          f"{result.status} {result.answer[:200]}")
+        else:
+            _count(report, result.status, "")
 
-    with ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="demo-send") as pool:
-        for future in [pool.submit(post_all, c) for c in chunks if c]:
-            future.result()
+    post_measures(url, payloads, count, progress, cancelled, senders, transport)
     if cancelled is not None and cancelled():
         raise Cancelled()
     if report.sent and report.statuses.get("failed", 0) == report.sent:
         raise DemoError(f"the receiver at {url} did not answer: {report.errors[0] if report.errors else ''}")
     return report
+
+
 
 
 def _count(report: SendReport, status: Any, message: str) -> None:
@@ -323,5 +297,5 @@ def run_demo(
 
 __all__ = [
     "AggregateSource", "DemoConfig", "DemoError", "DemoResult", "SendReport", "UserRuns",
-    "aggregate_range", "body_of", "fetch_aggregates", "run_demo", "send_payloads", "simulate_users",
+    "aggregate_range", "fetch_aggregates", "run_demo", "send_payloads", "simulate_users",
 ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 
-import httpx
 import pytest
 
 from dacc_gui.ui.receiver.send import SendResult, send_indicators, summary_line
@@ -124,9 +123,7 @@ def test_send_indicators_without_a_receiver():
     indicator = Indicator(measureName="connection-count-daily", startDate="2021-12-08", value=1,
                           groups=(("device", "mobile"),))
     results: list[SendResult] = []
-    with httpx.Client(timeout=5) as client:
-        send_indicators(f"http://127.0.0.1:{port}", [indicator, indicator], lambda *_: None, lambda: False,
-                        results, client)
+    send_indicators(f"http://127.0.0.1:{port}", [indicator, indicator], lambda *_: None, lambda: False, results)
     assert [r.status for r in results] == [None, None]
     assert all(r.outcome().startswith(f"no answer from http://127.0.0.1:{port}") for r in results)
     assert summary_line(results, 2, "x").endswith("0 accepted, 2 without an answer")

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
-import httpx
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -23,79 +20,17 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from dacc_gui.dacc.sending import SendResult, post_measures
 from dacc_gui.rules.indicators import Indicator
 from dacc_gui.ui.common import errors
 from dacc_gui.dacc.groups import groups_text
 from dacc_gui.ui.receiver.models import LEVEL_COLOURS
 
-# What cozy-client's fetchJSON sends with a JSON body.
-HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
-TIMEOUT = httpx.Timeout(10.0, read=70.0)  # an injected delay may last up to 60 s
-
-
-@dataclass
-class SendResult:
-    """One indicator and what the receiver answered (``status`` None: nothing answered)."""
-
-    payload: dict[str, Any]
-    status: int | None = None
-    answer: str = ""
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 201
-
-    @property
-    def level(self) -> str:
-        return "ok" if self.ok else "error"
-
-    def outcome(self) -> str:
-        if self.status is None:
-            return self.error or "not sent"
-        text = self.answer.strip()
-        try:
-            parsed = json.loads(text)
-            if isinstance(parsed, dict) and "error" in parsed:
-                text = str(parsed["error"])
-        except ValueError:
-            pass
-        if self.status == 201:
-            return "accepted"
-        return text[:300] if text else f"HTTP {self.status}"
-
-
-def body_of(indicator: Indicator) -> dict[str, str]:
-    """``{"data": "<compact JSON>"}``, as ``JSON.stringify`` makes it."""
-    return {"data": indicator.payload_json()}
-
-
 def send_indicators(url: str, indicators: list[Indicator], progress: Callable[[int, int], None],
-                    cancelled: Callable[[], bool], results: list[SendResult],
-                    client: httpx.Client | None = None) -> list[SendResult]:
+                    cancelled: Callable[[], bool], results: list[SendResult]) -> list[SendResult]:
     """Post each indicator in turn to ``url`` + ``/``; ``results`` fills as it goes (kept on Cancel)."""
-    own = client is None
-    client = client or httpx.Client(timeout=TIMEOUT)
-    total = len(indicators)
-    try:
-        progress(0, total)
-        for n, indicator in enumerate(indicators):
-            if cancelled():
-                break
-            result = SendResult(indicator.payload())
-            body = json.dumps(body_of(indicator), separators=(",", ":"), ensure_ascii=False).encode()
-            try:
-                response = client.post(url.rstrip("/") + "/", content=body, headers=HEADERS)
-            except httpx.HTTPError as exc:
-                result.error = f"no answer from {url}: {exc}"
-            else:
-                result.status = response.status_code
-                result.answer = response.text
-            results.append(result)
-            progress(n + 1, total)
-    finally:
-        if own:
-            client.close()
+    progress(0, len(indicators))
+    post_measures(url, [i.payload() for i in indicators], results.append, progress, cancelled)
     return results
 
 
