@@ -264,3 +264,8 @@ def intern_order(doc: dict[str, Any]) -> tuple[str, ...]:
     shapes cost a few tuples, not a million."""
     key = tuple(doc)
     return _ORDERS.setdefault(key, key)
+
+
+def event_id(event: UsageEvent, index: int) -> str:
+    """The event's ``_id``; an event without one is named by its position (``#12``)."""
+    return event.id if event.id else f"#{index}"

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from dacc_gui.events.context import UserContext
-from dacc_gui.events.model import UsageEvent
+from dacc_gui.events.model import UsageEvent, event_id
 from dacc_gui.rules.indicators import Indicator
 from dacc_gui.rules import catalog as R
 from dacc_gui.rules.accumulate import Skipped, SkipList, g
@@ -116,7 +116,7 @@ def simulate(
                 skips.add(flagged.index, flagged.id, f"{flagged.reason}: kept, used by no rule, never marked aggregated")
         result.skipped = skips.items()
         result.aggregated_indices.sort()
-        result.aggregated = [_id(events, i) for i in result.aggregated_indices]
+        result.aggregated = [event_id(events[i], i) for i in result.aggregated_indices]
         result.indicators.extend(_connected(run_date, context))
         if monthly_due(run_date, context, ignore_monthly_date_protection):
             result.monthly_ran = True
@@ -126,11 +126,6 @@ def simulate(
         if progress is not None:
             progress(n + 1, nights)
     return results
-
-
-def _id(events: list[UsageEvent], index: int) -> str:
-    event = events[index]
-    return event.id if event.id else f"#{index}"
 
 
 def _connected(run_date: date, context: UserContext) -> list[Indicator]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from dacc_gui.common.cancel import Cancelled
-from dacc_gui.events.model import KNOWN_TYPES, UsageEvent, parse_event_date
+from dacc_gui.events.model import KNOWN_TYPES, UsageEvent, event_id, parse_event_date
 from dacc_gui.rules import event_types as T
 
 FIRST_CONNECTION = "firstConnection"
@@ -32,11 +32,6 @@ class Entry:
     @property
     def day(self) -> date:
         return self.moment.date()
-
-
-def event_id(event: UsageEvent, index: int) -> str:
-    """The event's ``_id``; events without one are named by position."""
-    return event.id if event.id else f"#{index}"
 
 
 @dataclass(slots=True)

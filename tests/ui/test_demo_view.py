@@ -115,7 +115,9 @@ def test_the_table_greys_and_labels_hidden_groups(window, qtmodeltester):
     rows = {model.index(r, 1).data(): r for r in range(model.rowCount())}
     hidden, shown = rows["device=desktop"], rows["device=mobile"]
     assert model.index(hidden, 7).data() == "hidden: fewer than 5 contributions"
-    assert model.index(shown, 7).data() == "yes"
+    assert model.index(shown, 7).data() == "published"  # the same words as "As the DACC would show it"
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())] == [
+        "Period", "Group", "Count", "Sum", "Average", "Min", "Max", "Published"]
     assert model.index(hidden, 2).data(Qt.ItemDataRole.ForegroundRole) is not None
     assert model.index(shown, 2).data(Qt.ItemDataRole.ForegroundRole) is None
     assert "1 groups published, 1 hidden" in view.table_title.text()

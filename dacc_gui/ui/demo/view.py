@@ -15,64 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from dacc_gui.simulation.demo import DemoResult
 from dacc_gui.simulation.report import ChartImage, write_report
 from dacc_gui.dacc.measures import load_catalog
-from dacc_gui.rules.series import aggregate_groups, group_label, hidden_label
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.aggregate_chart import AggregateChart
+from dacc_gui.ui.common.aggregate_table import SHORT, TITLES, AggregateTableModel
 from dacc_gui.ui.demo.charts import STATISTIC_WORDS, all_rows, chart_png, keep_ticks_short, show_measure
 from dacc_gui.ui.common.splitter import splitter
-from dacc_gui.ui.common.table_model import RIGHT, RowTableModel, italic
 from dacc_gui.ui.common.table_view import table_view
-
-COLUMNS = ("Period", "Group", "Count", "Sum", "Average", "Min", "Max", "Published")
-KEYS = (None, None, "count", "sum", "avg", "min", "max", None)
-HIDDEN_FOREGROUND = "#8a8f99"
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return ""
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}"
-    return f"{int(value):,}" if isinstance(value, (int, float)) else str(value)
-
-
-class DemoAggregatesModel(RowTableModel):
-    """The aggregate rows of one measure; hidden groups greyed and labelled."""
-
-    columns = COLUMNS
-
-    def __init__(self, parent=None) -> None:  # noqa: ANN001
-        super().__init__(parent)
-        self.label = hidden_label()
-
-    def set_rows(self, rows: list[dict[str, Any]], threshold: int | None = None) -> None:
-        self.label = hidden_label(threshold)
-        super().set_rows(sorted(rows, key=lambda r: (str(r.get("startDate", "")), group_label(aggregate_groups(r)))))
-
-    def display(self, row: dict[str, Any], col: int) -> Any:
-        if col == 0:
-            return str(row.get("startDate", ""))[:10]
-        if col == 1:
-            return group_label(aggregate_groups(row))
-        if col == 7:
-            return self.label if row.get("hidden") else "yes"
-        return _number(row.get(KEYS[col]))
-
-    def foreground(self, row: dict[str, Any], col: int) -> Any:
-        return QColor(HIDDEN_FOREGROUND) if row.get("hidden") else None
-
-    def font(self, row: dict[str, Any], col: int) -> Any:
-        return italic() if row.get("hidden") else None
-
-    def alignment(self, row: dict[str, Any], col: int) -> Any:
-        return RIGHT if 2 <= col <= 6 else None
-
 
 class DemoView(QWidget):
     """The DACC view of the last population run."""
@@ -92,7 +45,7 @@ class DemoView(QWidget):
         self.export_button = QPushButton("Export HTML report…")
         self.chart = AggregateChart(light=True)
         keep_ticks_short(self.chart)
-        self.model = DemoAggregatesModel(self)
+        self.model = AggregateTableModel(self, TITLES)
         self.table = table_view(self.model, (95, 260, 70, 80, 80, 70, 70), select_rows=False)
         self.table_title = QLabel()
         right = QWidget()
@@ -147,7 +100,7 @@ class DemoView(QWidget):
         measure = self.current_measure()
         rows = self.result.aggregates.get(measure, []) if self.result and measure else []
         definition = load_catalog().get(measure) if measure else None
-        self.model.set_rows(rows, definition.aggregationThreshold if definition else None)
+        self.model.set_rows(rows, definition, SHORT)
         hidden = sum(1 for r in rows if r.get("hidden"))
         self.table_title.setText(f"<b>{measure}</b>: {len(rows) - hidden} groups published, {hidden} hidden"
                                  if measure else "")

@@ -15,27 +15,21 @@ from datetime import date, timedelta
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QPushButton,
     QTableView, QVBoxLayout, QWidget,
 )
 
-from dacc_gui.dacc.groups import group_text
 from dacc_gui.dacc.measures import MeasureDefinition, load_catalog
 from dacc_gui.receiver import AggregateQueryError
 from dacc_gui.dacc.aggregate import timestamp
-from dacc_gui.rules.series import hidden_label
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.aggregate_chart import AggregateChart
-from dacc_gui.ui.common.chart_style import HIDDEN_GREY
+from dacc_gui.ui.common.aggregate_table import AggregateTableModel
 from dacc_gui.ui.receiver.controller import ReceiverController
 from dacc_gui.ui.common.splitter import splitter
-from dacc_gui.ui.common.table_model import RIGHT, RowTableModel, italic
 from dacc_gui.ui.common.tasks import TaskRunner
 
-STATISTICS = ("count", "countNotZero", "sum", "min", "max", "avg", "std")
-QUARTILES = ("median", "firstQuartile", "thirdQuartile")
 REFRESH_MS = 500  # new records: refresh at most this often
 
 
@@ -52,51 +46,6 @@ def received_range(records) -> tuple[date, date] | None:  # noqa: ANN001
             if ts:
                 days.append(date.fromisoformat(ts[:10]))
     return (min(days), max(days)) if days else None
-
-
-class AggregateTableModel(RowTableModel):
-    """Aggregate rows (``include_hidden``): published ones plain, hidden ones greyed."""
-
-    def __init__(self, parent=None) -> None:  # noqa: ANN001
-        super().__init__(parent)
-        self.columns: list[str] = []
-        self.hidden_text = hidden_label()
-
-    def set_rows(self, rows: list[dict[str, Any]], definition: MeasureDefinition | None) -> None:
-        groups = [f"group{n}" for n in (1, 2, 3) if any(f"group{n}" in r for r in rows)
-                  or (definition and getattr(definition, f"group{n}Key"))]
-        stats = list(STATISTICS) + (list(QUARTILES) if definition and definition.withQuartiles else [])
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.columns = ["startDate", *groups, *stats, "published"]
-        self.hidden_text = hidden_label(definition.aggregationThreshold if definition else None)
-        self.endResetModel()
-
-    def display(self, row: dict[str, Any], col: int) -> Any:
-        column = self.columns[col]
-        if column == "published":
-            return self.hidden_text if row.get("hidden") else "published"
-        if column == "startDate":
-            return str(row.get("startDate", "")).removesuffix("T00:00:00")
-        if column.startswith("group"):
-            return group_text(row.get(column))
-        value = row.get(column)
-        return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-
-    def foreground(self, row: dict[str, Any], col: int) -> Any:
-        return QBrush(QColor(HIDDEN_GREY)) if row.get("hidden") else None
-
-    def font(self, row: dict[str, Any], col: int) -> Any:
-        return italic() if row.get("hidden") else None
-
-    def alignment(self, row: dict[str, Any], col: int) -> Any:
-        return RIGHT if self.columns[col] in STATISTICS + QUARTILES else None
-
-    def tooltip(self, row: dict[str, Any], col: int) -> Any:
-        if not row.get("hidden"):
-            return None
-        return (f"{self.hidden_text}: the DACC keeps this group but does not publish it until "
-                "enough users contribute to it")
 
 
 class DaccView(QWidget):
