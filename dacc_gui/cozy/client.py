@@ -10,6 +10,7 @@ a log line or a ``repr``.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ import httpx
 from dacc_gui.common.cancel import Cancelled
 
 ShouldRetry = Callable[[httpx.Response], bool]
+
+
+log = logging.getLogger(__name__)
 
 
 class CozyError(Exception):
@@ -188,6 +192,7 @@ class CozyClient:
             headers = {"Authorization": f"Bearer {self.token.access_token()}", "Accept": "application/json"}
             try:
                 response = self._http.request(method, path, json=json, params=params, headers=headers)
+                log.debug("%s %s -> %s", self.url, what, response.status_code)  # the token stays out
             except httpx.TimeoutException as exc:
                 failed += 1
                 sent = not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))

@@ -9,6 +9,7 @@ never modified; a result says which ones the run would mark.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -25,6 +26,9 @@ from dacc_gui.common.cancel import Cancelled
 from dacc_gui.rules.timeline import Timeline
 
 Progress = Callable[[int, int], None]
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -125,6 +129,8 @@ def simulate(
             result.monthly_held_back = True
         if progress is not None:
             progress(n + 1, nights)
+    log.debug("%d night(s) %s..%s over %d events: %d indicators", nights, first, last, len(events),
+              sum(len(r.indicators) for r in results))
     return results
 
 

@@ -16,6 +16,7 @@ Qt-free and synchronous, with ``progress(done, total)``, ``phase(text)`` and
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ DEFAULT_SEED = 0
 MAX_USERS = 500
 MAX_DAYS = 366
 SENDERS = 4  # parallel connections to the receiver: users' services run side by side too
+
+
+log = logging.getLogger(__name__)
 
 
 class DemoError(ValueError):
@@ -281,6 +285,7 @@ def run_demo(
     users = simulate_users(config, progress, cancelled)
     payloads = [p for u in users for p in u.payloads]
     say(f"Sending {len(payloads):,} indicators to {receiver_url}")
+    log.info("demo: sending %d indicators of %d users to %s", len(payloads), config.users, receiver_url)
     send = send_payloads(receiver_url, payloads, progress, cancelled)
     catalog = load_catalog()
     names = sorted({p["measureName"] for p in payloads if catalog.get(p.get("measureName"))})

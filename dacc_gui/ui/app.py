@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import gc
 import sys
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from dacc_gui import __version__
+from dacc_gui.common.logs import log_to_file
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.main_window import APP_NAME, MainWindow
 from dacc_gui.ui.common.settings import APPLICATION, ORGANIZATION
+
+
+log = logging.getLogger(__name__)
 
 
 def application(argv: list[str] | None = None) -> QApplication:
@@ -31,6 +37,8 @@ def application(argv: list[str] | None = None) -> QApplication:
 
 def run(path: Path | None = None, sample: bool = False) -> int:
     """Open the window (on a file or the bundled sample) and run until it closes."""
+    log_file = log_to_file()
+    log.info("DACC Inspector %s starting (log: %s)", __version__, log_file)
     app = application()
     window = MainWindow()
     errors.install_excepthook(lambda: window)

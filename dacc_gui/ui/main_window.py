@@ -16,14 +16,15 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar, QPushButton,
     QScrollArea, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from dacc_gui import __version__
+from dacc_gui.common.logs import log_file
 from dacc_gui.events.eventset import EventSet, Shape
 from dacc_gui.events.loader import load_file
 from dacc_gui.events.saver import save_file
@@ -262,6 +263,7 @@ class MainWindow(QMainWindow):
 
         self.tools_menu = bar.addMenu("&Tools")
         help_menu = bar.addMenu("&Help")
+        self._menu_action(help_menu, "Open the &log file", self.open_log)
         self._menu_action(help_menu, "&About", self.about)
         self._refresh_recent()
 
@@ -558,6 +560,20 @@ class MainWindow(QMainWindow):
     def find(self) -> None:
         self.show_tab("events")
         self.events_view.focus_find()
+
+    def open_log(self) -> None:
+        """The app's log (errors with their details, what was loaded and saved) in the system's viewer."""
+        path = log_file()
+        if not path.exists():
+            errors.show_error(self, "No log yet", f"The log file {path} has not been written yet: the app writes it "
+                                                  "once started from dacc-gui app or scripts/run.")
+            return
+        if not self.open_url(QUrl.fromLocalFile(str(path))):
+            errors.show_error(self, "The log could not be opened", f"No program opened {path}; open it by hand.")
+
+    def open_url(self, url: QUrl) -> bool:
+        """Replaceable in tests."""
+        return QDesktopServices.openUrl(url)
 
     def about(self) -> None:
         QMessageBox.about(self, APP_NAME, f"{APP_NAME} {__version__}\n\nPreview, receive and compare the usage "

@@ -290,3 +290,15 @@ def test_a_status_message_hides_the_status_labels_until_it_ends(window):
     assert not window.count_status.isVisible()
     window.statusBar().clearMessage()
     assert window.count_status.isVisible()
+
+
+def test_help_opens_the_log_file_and_says_when_there_is_none(window, messages, tmp_path, monkeypatch):
+    monkeypatch.setenv("DACC_GUI_LOG_DIR", str(tmp_path))
+    opened = []
+    window.open_url = lambda url: opened.append(url.toLocalFile()) or True
+    entry = next(a for a in window.menuBar().actions()[-1].menu().actions() if "log file" in a.text())
+    entry.trigger()
+    assert opened == [] and "has not been written yet" in messages[-1][1]
+    (tmp_path / "dacc-gui.log").write_text("started\n")
+    entry.trigger()
+    assert opened == [str(tmp_path / "dacc-gui.log")]

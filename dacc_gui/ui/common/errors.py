@@ -8,6 +8,7 @@ unexpected error in a slot ends up there too, never as a bare traceback.
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -18,6 +19,9 @@ from dacc_gui.events.loader import LoadError
 
 # Tests replace this to see the messages instead of opening boxes.
 _sink: Callable[[str, str, str], None] | None = None
+
+
+log = logging.getLogger(__name__)
 
 
 def set_sink(sink: Callable[[str, str, str], None] | None) -> None:
@@ -55,6 +59,7 @@ def show_error(parent: QWidget | None, title: str, text: str, details: str = "")
 
 def show_exception(parent: QWidget | None, title: str, exc: BaseException, todo: str = "") -> None:
     details = getattr(exc, "details", "") or "".join(traceback.format_exception(exc))
+    log.warning("%s: %s", title, describe(exc), exc_info=exc)
     text = describe(exc) + (f"\n\n{todo}" if todo else "")
     show_error(parent, title, text, details)
 
@@ -68,7 +73,7 @@ def install_excepthook(parent_getter: Callable[[], QWidget | None]) -> None:
             previous(kind, value, tb)
             return
         details = "".join(traceback.format_exception(kind, value, tb))
-        print(details, file=sys.stderr)  # kept for bug reports
+        log.critical("unexpected error", exc_info=(kind, value, tb))  # kept for bug reports
         show_error(
             parent_getter(),
             "Something went wrong",

@@ -11,6 +11,7 @@ thread, so that a test sees the result as soon as ``run`` returns.
 
 from __future__ import annotations
 
+import logging
 import threading
 import traceback
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from dacc_gui.common.cancel import Cancelled
 Progress = Callable[[int, int], None]
 Work = Callable[[Progress, Callable[[], bool]], Any]
 
+
+log = logging.getLogger(__name__)
 
 class TaskFailed(Exception):
     """Raised by work to fail with a message meant for the user."""
@@ -73,8 +76,10 @@ class Task(QObject):
         try:
             result = work(self._w_progress.emit, self.is_cancelled)
         except Cancelled:
+            log.info("%s: cancelled", self.label)
             self._w_cancelled.emit()
         except BaseException as exc:  # noqa: BLE001 - every failure goes to the UI as a message
+            log.warning("%s: failed", self.label, exc_info=exc)  # the traceback goes to the log file
             self.details = traceback.format_exc()
             try:
                 exc.details = self.details  # type: ignore[attr-defined]
