@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from dacc_gui import __version__
 from dacc_gui.common.logs import log_to_file
 from dacc_gui.ui.common import errors
+from dacc_gui.ui.common.icon import app_icon
 from dacc_gui.ui.main_window import APP_NAME, MainWindow
 from dacc_gui.ui.common.settings import APPLICATION, ORGANIZATION
 
@@ -32,6 +33,8 @@ def application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APP_NAME)
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName("dacc-gui")  # Wayland finds the icon through resources/linux/dacc-gui.desktop
     return app  # type: ignore[return-value]
 
 
