@@ -3,13 +3,16 @@
 What it follows: cozy-stack's documentation (``docs/data-system.md``,
 ``docs/mango.md``, ``docs/remote.md``, ``docs/auth.md``) and, where the
 documentation is silent, the stack's own handlers (``web/data``,
-``pkg/couchdb``, ``web/middlewares/permissions.go``, ``web/auth``) over
-CouchDB 3.x, as of cozy-stack 1.6; the doctypes are
-``com.grandlyon.ecolyo.usageevent`` (Ecolyo's usage events, doctype version
-1) and the remote doctypes ``cc.cozycloud.dacc[.dev][_v2]``. It is checked
-against Cozy's own JavaScript client (``tests/cozy_client_js``, pinned
-``cozy-stack-client`` 60.21.1) and this project's client, and
-``docs/cozy-fake.md`` lists what it follows and what it leaves out.
+``pkg/couchdb``, ``web/middlewares/permissions.go``, ``web/auth``) of its
+master branch of 2025 (no release is pinned: the one whose ``_normal_docs``
+takes ``bookmark`` and ``execution_stats``), over CouchDB 3.3 or later (mango
+falls back to another usable index); the doctypes are
+``com.grandlyon.ecolyo.usageevent`` (Ecolyo's usage events, as
+``shared/spec/cozy-api.md`` describes them) and the remote doctypes
+``cc.cozycloud.dacc[.dev][_v2]``. It is checked against Cozy's own JavaScript
+client (``tests/cozy_client_js``: ``cozy-stack-client`` 60.21.1 with
+``cozy-client`` 60.21.2, pinned) and this project's client;
+``docs/cozy-fake.md`` says what it follows and what it leaves out.
 
 The data API: ``GET``/``PUT``/``DELETE /data/:doctype/:id`` (``_type`` added
 to what is answered, dropped from what is written; ``_rev`` checked, 409 on a
