@@ -1,19 +1,46 @@
 """A fake Cozy stack for tests and for trying the Cozy mode with no Cozy at hand.
 
-Faithful to ``shared/spec/cozy-api.md``: bearer auth (401 without a token,
-400 + ``WWW-Authenticate: Bearer error="invalid_token"`` for a bad or expired
-one, 403 outside the token's scope), ``_normal_docs`` with bookmarks and the
-1000 cap, ``_find`` needing an index, ``_index``, ``_all_docs`` with keys, PUT
-with ``_rev`` (409 with ``status`` as a string), ``_bulk_docs``, the 404
-"Database does not exist.", ``/remote/<doctype>`` forwarding the ``data``
-string to a DACC (a stand-in served under ``/_dacc`` by default, or any URL,
-e.g. the project's receiver) with the 502 for a non-JSON answer, and the
-OAuth routes (register, an authorize page that approves at once, token
-exchange with the PKCE S256 check, refresh, unregister).
+What it follows: cozy-stack's documentation (``docs/data-system.md``,
+``docs/mango.md``, ``docs/remote.md``, ``docs/auth.md``) and, where the
+documentation is silent, the stack's own handlers (``web/data``,
+``pkg/couchdb``, ``web/middlewares/permissions.go``, ``web/auth``) of its
+master branch of 2025 (no release is pinned: the one whose ``_normal_docs``
+takes ``bookmark`` and ``execution_stats``), over CouchDB 3.3 or later (mango
+falls back to another usable index); the doctypes are
+``com.grandlyon.ecolyo.usageevent`` (Ecolyo's usage events, as
+``shared/spec/cozy-api.md`` describes them) and the remote doctypes
+``cc.cozycloud.dacc[.dev][_v2]``. It is checked against Cozy's own JavaScript
+client (``tests/cozy_client_js``: ``cozy-stack-client`` 60.21.1 with
+``cozy-client`` 60.21.2, pinned) and this project's client;
+``docs/cozy-fake.md`` says what it follows and what it leaves out.
 
-Tests steer it: ``issue_token``, ``expire_tokens``, ``fail_next`` (5xx on the
-next N requests), ``delay_next`` (slow answers, for timeouts), ``break_path``
-(a path that always fails), ``requests`` (what was asked).
+The data API: ``GET``/``PUT``/``DELETE /data/:doctype/:id`` (``_type`` added
+to what is answered, dropped from what is written; ``_rev`` checked, 409 on a
+stale or unknown one), ``POST /data/:doctype/`` (create), ``GET``/``POST
+_all_docs`` (``include_docs``, ``keys``, ``limit``, ``skip``, ``descending``),
+``_normal_docs`` (``skip``, ``limit`` up to 1000, ``bookmark``,
+``execution_stats``; no design docs), ``_design_docs``, ``POST
+_design/:ddoc/copy``, ``DELETE _design/:ddoc``, ``_index`` (json indexes,
+``ddoc``, ``name``, ``partial_filter_selector``), ``_find`` (``use_index``,
+``sort``, ``fields``, ``skip``, ``limit``, ``bookmark``, ``execution_stats``;
+``no_index`` when only a full scan would do, as the stack refuses those) and
+``_bulk_docs`` (creates the database, like the stack). Errors have the
+stack's shapes: CouchDB's ``{"ok": false, "status": "404", "error", "reason"}``
+from the stack's own handlers, CouchDB's raw ``{"error", "reason"}`` from the
+routes it proxies, ``{"error": "code=400, message=…"}`` for a refused token
+on ``/data``. Bearer auth: 401 without a token, 400 + ``WWW-Authenticate:
+Bearer error="invalid_token"`` for a bad or expired one, 403 outside the
+token's scope. ``/remote/<doctype>`` forwards the ``data`` string to a DACC
+(a stand-in served under ``/_dacc`` by default, or any URL, e.g. the
+project's receiver) with the 502 for a non-JSON answer. The OAuth routes:
+register (and read, and unregister, with the registration token), an
+authorize page that approves at once, token exchange with the PKCE S256
+check, refresh.
+
+Tests steer it: ``issue_token``, ``expire_tokens``, ``put_docs``, ``touch``,
+``delete``, ``fail_next`` (5xx on the next N requests), ``delay_next`` (slow
+answers, for timeouts), ``break_path`` (a path that always fails),
+``requests`` (what was asked).
 
 By hand::
 
@@ -47,107 +74,64 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from tests import fake_mango as mango
+from tests.fake_mango import DESIGN, MangoError
+
 USAGE_DOCTYPE = "com.grandlyon.ecolyo.usageevent"
 REMOTE_DOCTYPES = ("cc.cozycloud.dacc.dev", "cc.cozycloud.dacc.dev_v2", "cc.cozycloud.dacc", "cc.cozycloud.dacc_v2")
-MAX_LIMIT = 1000
+MAX_LIMIT = 1000  # consts.MaxItemsPerPageForMango
 DEFAULT_LIMIT = 100
 NO_DB = "Database does not exist."
+# The special members CouchDB accepts in a document; any other "_x" is refused.
+SPECIAL_MEMBERS = {"_id", "_rev", "_deleted", "_attachments", "_revisions", "_revs_info", "_conflicts",
+                   "_deleted_conflicts", "_local_seq"}
+CONFLICT = "Document update conflict."
 
+match_selector = mango.matches  # kept for the tests that match documents themselves
+
+
+# --- answers -------------------------------------------------------------------
 
 def _errors(status: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse({"errors": [{"status": str(status), "title": title, "detail": detail}]}, status)
+    """A JSON:API error, as the stack's jsonapi package writes it (/remote)."""
+    return JSONResponse({"errors": [{"status": str(status), "title": title, "detail": detail}]}, status,
+                        media_type="application/vnd.api+json")
 
 
 def _couch_error(status: int, error: str, reason: str) -> JSONResponse:
-    return JSONResponse({"status": str(status), "error": error, "reason": reason}, status)
+    """A CouchDB error passed on by one of the stack's handlers (``couchdb.Error.JSON``)."""
+    return JSONResponse({"ok": False, "status": str(status), "error": error, "reason": reason}, status)
+
+
+def _couch_raw(status: int, error: str, reason: str) -> JSONResponse:
+    """A CouchDB error as CouchDB writes it, for the routes the stack proxies."""
+    return JSONResponse({"error": error, "reason": reason}, status)
+
+
+def _data_error(status: int, message: str) -> JSONResponse:
+    """Any other error of a /data route (the stack's couchdbStyleErrorHandler)."""
+    return JSONResponse({"error": message}, status)
+
+
+def _mango_error(exc: MangoError) -> JSONResponse:
+    return _couch_error(exc.status, exc.error, exc.reason)
 
 
 def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
-# --- Mango, the little of it the project uses --------------------------------
-
-def _collation(value: Any) -> tuple:
-    """CouchDB's order: null < false < true < numbers < strings < arrays < objects."""
-    if value is None:
-        return (0,)
-    if value is False:
-        return (1,)
-    if value is True:
-        return (2,)
-    if isinstance(value, (int, float)):
-        return (3, value)
-    if isinstance(value, str):
-        return (4, value)
-    if isinstance(value, list):
-        return (5, [_collation(v) for v in value])
-    return (6, json.dumps(value, sort_keys=True))
+def _copy(value: Any) -> Any:
+    return json.loads(json.dumps(value))
 
 
-_MISSING = object()
+def _with_type(doc: dict[str, Any], doctype: str) -> dict[str, Any]:
+    # The stack's JSONDoc.ToMapWithType: the doctype rides along in what it answers.
+    return {**_copy(doc), "_type": doctype}
 
 
-def _field(doc: dict[str, Any], path: str) -> Any:
-    value: Any = doc
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return _MISSING
-        value = value[part]
-    return value
-
-
-def _match_condition(value: Any, condition: Any) -> bool:
-    if not (isinstance(condition, dict) and condition and all(k.startswith("$") for k in condition)):
-        return value is not _MISSING and value == condition
-    for op, arg in condition.items():
-        if op == "$exists":
-            if (value is not _MISSING) != bool(arg):
-                return False
-            continue
-        if value is _MISSING:
-            return False
-        key, ref = _collation(value), _collation(arg)
-        ok = {
-            "$eq": lambda: value == arg,
-            "$ne": lambda: value != arg,
-            "$gt": lambda: key > ref,
-            "$gte": lambda: key >= ref,
-            "$lt": lambda: key < ref,
-            "$lte": lambda: key <= ref,
-            "$in": lambda: isinstance(arg, list) and value in arg,
-            "$nin": lambda: isinstance(arg, list) and value not in arg,
-        }.get(op)
-        if ok is None:
-            raise ValueError(f"unknown operator {op}")
-        if not ok():
-            return False
-    return True
-
-
-def match_selector(doc: dict[str, Any], selector: dict[str, Any]) -> bool:
-    for key, condition in selector.items():
-        if key == "$and":
-            if not all(match_selector(doc, s) for s in condition):
-                return False
-        elif key == "$or":
-            if not any(match_selector(doc, s) for s in condition):
-                return False
-        elif not _match_condition(_field(doc, key), condition):
-            return False
-    return True
-
-
-def _selector_fields(selector: dict[str, Any]) -> set[str]:
-    out: set[str] = set()
-    for key, condition in selector.items():
-        if key in ("$and", "$or") and isinstance(condition, list):
-            for sub in condition:
-                if isinstance(sub, dict):
-                    out |= _selector_fields(sub)
-        else:
-            out.add(key)
-    return out
+def _bad_member(doc: dict[str, Any]) -> str | None:
+    return next((k for k in doc if k.startswith("_") and k not in SPECIAL_MEMBERS), None)
 
 
 # --- state ----------------------------------------------------------------------
@@ -196,8 +180,10 @@ class FakeCozy:
     remote_timeout: float = 20.0
     token_ttl: float | None = None  # lifetime of OAuth access tokens, seconds
     approve: bool = True  # the authorize page's answer
+    # Per doctype, every document by _id, design docs ("_design/…") included.
     databases: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    indexes: dict[str, list[list[str]]] = field(default_factory=dict)
+    # Per doctype, the revision of each deleted document (CouchDB's tombstones).
+    deleted: dict[str, dict[str, str]] = field(default_factory=dict)
     tokens: dict[str, AccessToken] = field(default_factory=dict)
     clients: dict[str, dict[str, Any]] = field(default_factory=dict)
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -233,7 +219,7 @@ class FakeCozy:
         with self.lock:
             db = self.databases.setdefault(doctype, {})
             for doc in docs:
-                doc = json.loads(json.dumps(doc))
+                doc = _copy(doc)
                 doc_id = doc.pop("_id", None) or uuid.uuid4().hex
                 doc.pop("_rev", None)
                 rev = _next_rev(db.get(doc_id, {}).get("_rev"), doc)
@@ -246,16 +232,36 @@ class FakeCozy:
             doc = dict(db[doc_id], **changes)
             doc["_rev"] = _next_rev(doc["_rev"], doc)
             db[doc_id] = doc
-            return json.loads(json.dumps(doc))
+            return _copy(doc)
+
+    def delete(self, doc_id: str, doctype: str = USAGE_DOCTYPE) -> str:
+        """Someone else deletes a document; its tombstone's revision."""
+        with self.lock:
+            doc = self.databases[doctype].pop(doc_id)
+            rev = _next_rev(doc["_rev"], {"_deleted": True})
+            self.deleted.setdefault(doctype, {})[doc_id] = rev
+            return rev
 
     def doc(self, doc_id: str, doctype: str = USAGE_DOCTYPE) -> dict[str, Any] | None:
         with self.lock:
             doc = self.databases.get(doctype, {}).get(doc_id)
-            return json.loads(json.dumps(doc)) if doc is not None else None
+            return _copy(doc) if doc is not None else None
 
     def docs(self, doctype: str = USAGE_DOCTYPE) -> dict[str, dict[str, Any]]:
+        """The documents of a doctype by _id, design docs left out."""
         with self.lock:
-            return json.loads(json.dumps(self.databases.get(doctype, {})))
+            return {i: _copy(d) for i, d in self.databases.get(doctype, {}).items() if not i.startswith(DESIGN)}
+
+    def design_docs(self, doctype: str = USAGE_DOCTYPE) -> dict[str, dict[str, Any]]:
+        with self.lock:
+            return {i: _copy(d) for i, d in self.databases.get(doctype, {}).items() if i.startswith(DESIGN)}
+
+    @property
+    def indexes(self) -> dict[str, list[list[str]]]:
+        """The fields of each mango index, per doctype (read from the design docs)."""
+        with self.lock:
+            return {doctype: [ix.columns for ix in mango.indexes_of(list(self.design_docs(doctype).values()))]
+                    for doctype in self.databases}
 
     # --- faults ---
     def fail_next(self, n: int = 1, status: int = 500, method: str | None = None, path: str | None = None) -> None:
@@ -299,173 +305,372 @@ def _next_rev(previous: str | None, doc: dict[str, Any]) -> str:
     return f"{n}-{hashlib.md5(f'{n}{body}{uuid.uuid4()}'.encode()).hexdigest()}"
 
 
+def _int_param(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _json_param(request: Request, name: str) -> Any:
+    """CouchDB's JSON-encoded query parameters (``keys=["a","b"]``); MangoError when not JSON."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise MangoError(400, "bad_request", f"invalid JSON in the {name} parameter") from None
+
+
 # --- the application -------------------------------------------------------------
 
 def _build_app(fake: FakeCozy) -> Any:
-    def auth(request: Request, doctype: str, verb: str) -> Response | None:
+    def auth(request: Request, doctype: str, verb: str, data: bool = True) -> Response | None:
+        """The stack's permission check; ``data``: the /data routes' error shape (see _refused)."""
         header = request.headers.get("authorization", "")
-        if not header.startswith("Bearer ") or not header[7:].strip():
-            return _errors(401, "Unauthorized", "No authorization token")
+        token = header[7:].strip() if header.startswith("Bearer ") else ""
+        if not token:
+            return _refused(401, "No token in request", data)
         with fake.lock:
-            info = fake.tokens.get(header[7:].strip())
-        if info is None or info.expired():
-            response = _errors(400, "Bad Request", "Invalid JWT token")
-            response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-            return response
+            info = fake.tokens.get(token)
+            if info is not None and info.client_id is not None and info.client_id not in fake.clients:
+                info = None  # a revoked client's tokens are refused
+        if info is None:
+            return _refused(400, "Invalid JWT token", data, 'Bearer error="invalid_token"')
+        if info.expired():
+            return _refused(400, "Expired token", data,
+                            'Bearer error="invalid_token" error_description="The access token expired"')
         if not info.allows(doctype, verb):
-            return _errors(403, "Forbidden", f"the token has no {verb} permission on {doctype}")
+            return _refused(403, "Forbidden", data)
         return None
 
     async def body_json(request: Request) -> Any:
         try:
             return json.loads(await request.body() or b"null")
         except ValueError:
-            return _MISSING
+            return mango.MISSING
 
     def database(doctype: str) -> dict[str, dict[str, Any]] | None:
         return fake.databases.get(doctype)
 
+    def normal(db: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        return [d for i, d in db.items() if not i.startswith(DESIGN)]
+
+    def indexes(db: dict[str, dict[str, Any]]) -> list[mango.Index]:
+        return mango.indexes_of([d for i, d in db.items() if i.startswith(DESIGN)])
+
     # --- reading ---
+    async def get_doc(request: Request) -> Response:
+        doctype, doc_id = request.path_params["doctype"], request.path_params["id"]
+        if (denied := auth(request, doctype, "GET")) is not None:
+            return denied
+        if doc_id.startswith("_"):
+            return _couch_error(400, "bad_id", f"Unsuported couchdb operation {doc_id}")
+        with fake.lock:
+            db = database(doctype)
+            if db is None:
+                return _couch_error(404, "not_found", "wrong_doctype")  # fixErrorNoDatabaseIsWrongDoctype
+            doc = db.get(doc_id)
+            if doc is None:
+                gone = doc_id in fake.deleted.get(doctype, {})
+                return _couch_error(404, "not_found", "deleted" if gone else "missing")
+            return JSONResponse(_with_type(doc, doctype))
+
+    async def all_docs(request: Request) -> Response:
+        doctype = request.path_params["doctype"]
+        if (denied := auth(request, doctype, "GET")) is not None:
+            return denied
+        q = request.query_params
+        include = q.get("include_docs") == "true"
+        try:
+            keys = _json_param(request, "keys")
+            start = _json_param(request, "start_key") or _json_param(request, "startkey")
+            end = _json_param(request, "end_key") or _json_param(request, "endkey")
+        except MangoError as exc:
+            return _couch_raw(exc.status, exc.error, exc.reason)
+        if request.method == "POST":
+            body = await body_json(request)
+            if isinstance(body, dict) and "keys" in body:
+                keys = body["keys"]
+        if keys is not None and not isinstance(keys, list):
+            return _couch_raw(400, "bad_request", "`keys` member must be an array.")
+        limit = _int_param(q.get("limit"), -1)
+        skip = max(0, _int_param(q.get("skip"), 0))
+        with fake.lock:
+            db = database(doctype)
+            if db is None:
+                return _couch_raw(404, "not_found", NO_DB)
+            tombstones = fake.deleted.get(doctype, {})
+            if keys is not None:
+                wanted = keys
+            else:
+                wanted = sorted(db, reverse=q.get("descending") == "true")
+                if start is not None:
+                    wanted = [i for i in wanted if (i <= start if q.get("descending") == "true" else i >= start)]
+                if end is not None:
+                    wanted = [i for i in wanted if (i >= end if q.get("descending") == "true" else i <= end)]
+            wanted = wanted[skip:] if limit < 0 else wanted[skip:skip + limit]
+            rows: list[dict[str, Any]] = []
+            for key in wanted:
+                doc = db.get(key) if isinstance(key, str) else None
+                if doc is None and isinstance(key, str) and key in tombstones:
+                    row: dict[str, Any] = {"id": key, "key": key, "value": {"rev": tombstones[key], "deleted": True}}
+                    if include:
+                        row["doc"] = None
+                    rows.append(row)
+                    continue
+                if doc is None:
+                    rows.append({"key": key, "error": "not_found"})
+                    continue
+                row = {"id": key, "key": key, "value": {"rev": doc["_rev"]}}
+                if include:
+                    row["doc"] = _copy(doc)
+                rows.append(row)
+            total = len(db)
+        return JSONResponse({"total_rows": total, "offset": skip, "rows": rows})
+
+    async def design_docs(request: Request) -> Response:
+        doctype = request.path_params["doctype"]
+        if (denied := auth(request, doctype, "GET")) is not None:
+            return denied
+        include = request.query_params.get("include_docs") == "true"
+        with fake.lock:
+            db = database(doctype)
+            if db is None:
+                return _couch_raw(404, "not_found", NO_DB)
+            every = sorted(db)
+            ids = [i for i in every if i.startswith(DESIGN)]
+            rows = []
+            for doc_id in ids:
+                row: dict[str, Any] = {"id": doc_id, "key": doc_id, "value": {"rev": db[doc_id]["_rev"]}}
+                if include:
+                    row["doc"] = _copy(db[doc_id])
+                rows.append(row)
+            # CouchDB: total_rows counts every document; offset is where the design docs start.
+            offset = every.index(ids[0]) if ids else len(every)
+        return JSONResponse({"total_rows": len(every), "offset": offset, "rows": rows})
+
     async def normal_docs(request: Request) -> Response:
         doctype = request.path_params["doctype"]
         if (denied := auth(request, doctype, "GET")) is not None:
             return denied
-        try:
-            limit = int(request.query_params.get("limit", DEFAULT_LIMIT))
-        except ValueError:
-            return _couch_error(400, "bad_request", "invalid limit")
-        if limit > MAX_LIMIT or limit <= 0:
+        q = request.query_params
+        limit = _int_param(q.get("limit"), DEFAULT_LIMIT)
+        if limit < 0 or limit > MAX_LIMIT:
             limit = DEFAULT_LIMIT  # the stack silently resets an excessive limit
-        bookmark = request.query_params.get("bookmark", "")
+        skip = max(0, _int_param(q.get("skip"), 0))
+        mark = q.get("bookmark", "")
+        stats = q.get("execution_stats") == "true"
+        started = time.perf_counter()
         with fake.lock:
             db = database(doctype)
             if db is None:
                 return _couch_error(404, "not_found", NO_DB)
-            ids = sorted(i for i in db if not i.startswith("_design/"))
-            after = _unbookmark(bookmark)
-            if after is not None:
-                ids = [i for i in ids if i > after]
-            total = sum(1 for i in db if not i.startswith("_design/"))
-            page = ids[:limit]
-            rows = [json.loads(json.dumps(db[i])) for i in page]
-        mark = _bookmark(page[-1]) if page else bookmark
-        return JSONResponse({"rows": rows, "total_rows": total, "bookmark": mark})
-
-    async def create_index(request: Request) -> Response:
-        doctype = request.path_params["doctype"]
-        if (denied := auth(request, doctype, "GET")) is not None:
-            return denied
-        body = await body_json(request)
-        fields = body.get("index", {}).get("fields") if isinstance(body, dict) else None
-        if not (isinstance(fields, list) and fields and all(isinstance(f, str) for f in fields)):
-            return _couch_error(400, "bad_request", "index.fields must be a list of field names")
-        with fake.lock:
-            fake.databases.setdefault(doctype, {})  # the stack creates the database here
-            known = fake.indexes.setdefault(doctype, [])
-            result = "exists" if fields in known else "created"
-            if result == "created":
-                known.append(list(fields))
-        name = "by-" + "-".join(fields)
-        return JSONResponse({"result": result, "id": f"_design/{name}", "name": name})
+            # The stack asks CouchDB for _find {"_id": {"$gte": null}}, skip or bookmark, not both.
+            query: dict[str, Any] = {"selector": {"_id": {"$gte": None}}}
+            if mark:
+                query["bookmark"] = mark
+            else:
+                query["skip"] = skip
+            try:
+                result = mango.find(normal(db), [], query, limit)
+            except MangoError as exc:
+                return _mango_error(exc)
+            total = skip + len(result.docs) if not mark and len(result.docs) < limit else len(normal(db))
+        out: dict[str, Any] = {"total_rows": total, "rows": result.docs, "bookmark": result.bookmark}
+        if stats:
+            out["execution_stats"] = _stats(result, started)
+        return JSONResponse(out)
 
     async def find(request: Request) -> Response:
         doctype = request.path_params["doctype"]
         if (denied := auth(request, doctype, "GET")) is not None:
             return denied
         body = await body_json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("selector"), dict):
-            return _couch_error(400, "bad_request", "a selector is required")
-        selector = body["selector"]
-        limit = body.get("limit", DEFAULT_LIMIT)
-        if not isinstance(limit, int) or limit <= 0 or limit > MAX_LIMIT:
+        if not isinstance(body, dict):
+            return _data_error(400, "the body is not a JSON object")
+        limit = body.get("limit")
+        if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit > MAX_LIMIT or limit < 0:
             limit = DEFAULT_LIMIT
+        limit = int(limit)
+        started = time.perf_counter()
         with fake.lock:
             db = database(doctype)
             if db is None:
                 return _couch_error(404, "not_found", NO_DB)
-            wanted = _selector_fields(selector)
-            usable = [ix for ix in fake.indexes.get(doctype, []) if set(ix) <= wanted]
-            if not usable:
-                return JSONResponse({
-                    "status": "400", "error": "no_index",
-                    "reason": "no matching index found, create an index",
-                }, 400)
-            index = usable[0]
             try:
-                hits = [d for i, d in db.items() if not i.startswith("_design/")
-                        and all(_field(d, f) is not _MISSING for f in index) and match_selector(d, selector)]
-            except ValueError as exc:
-                return _couch_error(400, "bad_request", str(exc))
-            hits.sort(key=lambda d: ([_collation(_field(d, f)) for f in index], d["_id"]))
-            offset = _unbookmark_offset(body.get("bookmark"))
-            page = [json.loads(json.dumps(d)) for d in hits[offset:offset + limit]]
-        more = offset + limit < len(hits)
-        return JSONResponse({"docs": page, "limit": limit, "next": more,
-                             "bookmark": _bookmark(str(offset + len(page)))})
+                result = mango.find(normal(db), indexes(db), body, limit)
+            except MangoError as exc:
+                return _mango_error(exc)
+        # The stack's rule: there may be more when the page is full.
+        out: dict[str, Any] = {"docs": result.docs, "limit": limit, "next": len(result.docs) >= limit,
+                               "bookmark": result.bookmark}
+        if body.get("execution_stats") is True:
+            out["execution_stats"] = _stats(result, started)
+        return JSONResponse(out)
 
-    async def all_docs(request: Request) -> Response:
+    # --- indexes ---
+    async def create_index(request: Request) -> Response:
         doctype = request.path_params["doctype"]
         if (denied := auth(request, doctype, "GET")) is not None:
             return denied
-        include = request.query_params.get("include_docs") == "true"
         body = await body_json(request)
-        keys = body.get("keys") if isinstance(body, dict) else None
+        try:
+            ddoc_id, name, definition = mango.index_definition(body)
+        except MangoError as exc:
+            return _mango_error(exc)
         with fake.lock:
-            db = database(doctype)
-            if db is None:
-                return _couch_error(404, "not_found", NO_DB)
-            rows = []
-            for key in keys if isinstance(keys, list) else sorted(db):
-                doc = db.get(key) if isinstance(key, str) else None
-                if doc is None:
-                    rows.append({"key": key, "error": "not_found"})
-                    continue
-                row: dict[str, Any] = {"id": key, "key": key, "value": {"rev": doc["_rev"]}}
-                if include:
-                    row["doc"] = json.loads(json.dumps(doc))
-                rows.append(row)
-            total = len(db)
-        return JSONResponse({"total_rows": total, "offset": 0, "rows": rows})
+            db = fake.databases.setdefault(doctype, {})  # "if the doctype does not exist, the database is created"
+            ddoc = db.get(ddoc_id)
+            view = mango.view_of(definition)
+            if ddoc is not None and ddoc.get("views", {}).get(name) == view:
+                result = "exists"
+            else:
+                ddoc = _copy(ddoc) if ddoc is not None else {"_id": ddoc_id, "language": "query", "views": {}}
+                ddoc["views"][name] = view
+                ddoc["_rev"] = _next_rev(ddoc.get("_rev"), ddoc)
+                db[ddoc_id] = {"_id": ddoc_id, "_rev": ddoc["_rev"],
+                               **{k: v for k, v in ddoc.items() if k not in ("_id", "_rev")}}
+                result = "created"
+        return JSONResponse({"result": result, "id": ddoc_id, "name": name})
 
-    async def get_doc(request: Request) -> Response:
-        doctype, doc_id = request.path_params["doctype"], request.path_params["id"]
+    async def copy_design_doc(request: Request) -> Response:
+        doctype, source = request.path_params["doctype"], DESIGN + request.path_params["ddoc"]
+        destination = request.headers.get("destination", "")
+        if not destination:
+            return JSONResponse("You must set a Destination header", 400)
         if (denied := auth(request, doctype, "GET")) is not None:
             return denied
         with fake.lock:
             db = database(doctype)
             if db is None:
                 return _couch_error(404, "not_found", NO_DB)
-            doc = db.get(doc_id)
-            if doc is None:
+            if source not in db:
                 return _couch_error(404, "not_found", "missing")
-            return JSONResponse(doc)
+            if destination in db:
+                return _couch_error(409, "conflict", CONFLICT)
+            copy = {k: v for k, v in _copy(db[source]).items() if k not in ("_id", "_rev")}
+            rev = _next_rev(fake.deleted.get(doctype, {}).pop(destination, None), copy)
+            db[destination] = {"_id": destination, "_rev": rev, **copy}
+        return JSONResponse({"ok": True, "id": destination, "rev": rev}, 201)
+
+    async def delete_design_doc(request: Request) -> Response:
+        doctype, ddoc_id = request.path_params["doctype"], DESIGN + request.path_params["ddoc"]
+        if (denied := auth(request, doctype, "GET")) is not None:
+            return denied
+        rev = request.query_params.get("rev", "")
+        if not rev:
+            return JSONResponse({"error": "You must pass a rev param"}, 400)
+        with fake.lock:
+            db = database(doctype)
+            if db is None:
+                return _couch_raw(404, "not_found", NO_DB)
+            if ddoc_id not in db:
+                return _couch_raw(404, "not_found", "deleted" if ddoc_id in fake.deleted.get(doctype, {})
+                                  else "missing")
+            if db[ddoc_id]["_rev"] != rev:
+                return _couch_raw(409, "conflict", CONFLICT)
+            gone = db.pop(ddoc_id)
+            tombstone = _next_rev(gone["_rev"], {"_deleted": True})
+            fake.deleted.setdefault(doctype, {})[ddoc_id] = tombstone
+        return JSONResponse({"ok": True, "id": ddoc_id, "rev": tombstone})
+
+    async def get_design_doc(request: Request) -> Response:
+        doctype = request.path_params["doctype"]
+        if (denied := auth(request, doctype, "GET")) is not None:
+            return denied
+        return JSONResponse({"error": "_design docs are only readable for replication"}, 400)
 
     # --- writing ---
-    async def put_doc(request: Request) -> Response:
-        doctype, doc_id = request.path_params["doctype"], request.path_params["id"]
-        if (denied := auth(request, doctype, "PUT")) is not None:
-            return denied
+    def store(doctype: str, db: dict[str, dict[str, Any]], doc_id: str, doc: dict[str, Any],
+              previous: str | None) -> dict[str, Any]:
+        body = {k: v for k, v in doc.items() if k not in ("_id", "_rev")}
+        stored = {"_id": doc_id, "_rev": _next_rev(previous, body), **body}
+        db[doc_id] = stored
+        fake.deleted.get(doctype, {}).pop(doc_id, None)
+        return _copy(stored)
+
+    def written(doctype: str, stored: dict[str, Any], status: int = 200) -> JSONResponse:
+        return JSONResponse({"ok": True, "id": stored["_id"], "rev": stored["_rev"], "type": doctype,
+                             "data": _with_type(stored, doctype)}, status)
+
+    async def create_doc(request: Request) -> Response:
+        doctype = request.path_params["doctype"]
         doc = await body_json(request)
         if not isinstance(doc, dict):
-            return _couch_error(400, "bad_request", "the body must be a JSON object")
-        if doc.get("_id", doc_id) != doc_id:
-            return _couch_error(400, "bad_request", "the _id of the body is not the one of the URL")
-        if not doc.get("_rev"):
-            return _couch_error(400, "bad_request", "the _rev of the document is missing")
+            return _data_error(400, "the body must be a JSON object")
+        doc.pop("_type", None)
+        if (denied := auth(request, doctype, "POST")) is not None:
+            return denied
+        if doc.get("_id"):
+            return _couch_error(400, "defined_id", "document _id should be empty")
+        if (bad := _bad_member(doc)) is not None:
+            return _couch_error(400, "doc_validation", f"Bad special document member: {bad}")
+        with fake.lock:
+            db = fake.databases.setdefault(doctype, {})
+            return written(doctype, store(doctype, db, uuid.uuid4().hex, doc, None), 201)
+
+    async def put_doc(request: Request) -> Response:
+        doctype, doc_id = request.path_params["doctype"], request.path_params["id"]
+        doc = await body_json(request)
+        if not isinstance(doc, dict):
+            return _data_error(400, "the body must be a JSON object")
+        doc.pop("_type", None)  # JSONDoc.UnmarshalJSON takes it out
+        has_id, has_rev = bool(doc.get("_id")), bool(doc.get("_rev"))
+        if has_id != has_rev:
+            return _data_error(400, "You must either provide an _id and _rev in document (update) or neither "
+                                    "(create with fixed id).")
+        if has_id and doc["_id"] != doc_id:
+            return _data_error(400, "document _id doesnt match url")
+        if (denied := auth(request, doctype, "PUT" if has_rev else "POST")) is not None:
+            return denied
+        if doc_id.startswith("_"):
+            return _couch_error(400, "bad_id", f"Unsuported couchdb operation {doc_id}")
+        if (bad := _bad_member(doc)) is not None:
+            return _couch_error(400, "doc_validation", f"Bad special document member: {bad}")
+        with fake.lock:
+            if not has_rev:
+                # Create with a fixed id: the stack creates the database when needed.
+                db = fake.databases.setdefault(doctype, {})
+                if doc_id in db:
+                    return _couch_error(409, "conflict", CONFLICT)
+                return written(doctype, store(doctype, db, doc_id, doc, fake.deleted.get(doctype, {}).get(doc_id)))
+            db = database(doctype)
+            if db is None:
+                return _couch_error(404, "not_found", "wrong_doctype")
+            current = db.get(doc_id)
+            tombstone = fake.deleted.get(doctype, {}).get(doc_id)
+            # CouchDB: a _rev that is not the current one, or for a document that does not exist, conflicts.
+            if (current["_rev"] if current is not None else tombstone) != doc["_rev"]:
+                return _couch_error(409, "conflict", CONFLICT)
+            return written(doctype, store(doctype, db, doc_id, doc, doc["_rev"]))
+
+    async def delete_doc(request: Request) -> Response:
+        doctype, doc_id = request.path_params["doctype"], request.path_params["id"]
+        in_header, in_query = request.headers.get("if-match", ""), request.query_params.get("rev", "")
+        if in_header and in_query and in_header != in_query:
+            return _data_error(400, "If-Match Header and rev query parameters mismatch")
+        rev = in_header or in_query
+        if not rev:
+            return _data_error(400, "delete without revision")
+        if (denied := auth(request, doctype, "DELETE")) is not None:
+            return denied
         with fake.lock:
             db = database(doctype)
             if db is None:
                 return _couch_error(404, "not_found", NO_DB)
             current = db.get(doc_id)
             if current is None:
-                return _couch_error(404, "not_found", "missing")
-            if current["_rev"] != doc["_rev"]:
-                return JSONResponse({"ok": False, "status": "409", "error": "conflict",
-                                     "reason": "Document update conflict."}, 409)
-            doc["_id"] = doc_id
-            doc["_rev"] = _next_rev(current["_rev"], doc)
-            db[doc_id] = json.loads(json.dumps(doc))
-        return JSONResponse({"ok": True, "id": doc_id, "rev": doc["_rev"], "type": doctype, "data": doc})
+                gone = doc_id in fake.deleted.get(doctype, {})
+                return _couch_error(404, "not_found", "deleted" if gone else "missing")
+            if current["_rev"] != rev:
+                return _couch_error(409, "conflict", CONFLICT)
+            del db[doc_id]
+            tombstone = _next_rev(rev, {"_deleted": True})
+            fake.deleted.setdefault(doctype, {})[doc_id] = tombstone
+        # The stack answers "deleted" (docs/data-system.md shows "_deleted").
+        return JSONResponse({"ok": True, "id": doc_id, "rev": tombstone, "type": doctype, "deleted": True})
 
     async def bulk_docs(request: Request) -> Response:
         doctype = request.path_params["doctype"]
@@ -474,22 +679,31 @@ def _build_app(fake: FakeCozy) -> Any:
         body = await body_json(request)
         docs = body.get("docs") if isinstance(body, dict) else None
         if not isinstance(docs, list) or not all(isinstance(d, dict) for d in docs):
-            return _couch_error(400, "bad_request", "docs must be a list of objects")
+            return _couch_raw(400, "bad_request", "POST body must include `docs` parameter.")
+        for doc in docs:
+            if (bad := _bad_member(doc)) is not None:
+                return _couch_raw(400, "doc_validation", f"Bad special document member: {bad}")
         out = []
         with fake.lock:
-            db = database(doctype)
-            if db is None:
-                return _couch_error(404, "not_found", NO_DB)
+            db = fake.databases.setdefault(doctype, {})  # couchdb.EnsureDBExist
+            tombstones = fake.deleted.setdefault(doctype, {})
             for doc in docs:
-                doc = json.loads(json.dumps(doc))
-                doc_id = doc.setdefault("_id", uuid.uuid4().hex)
-                current = db.get(doc_id)
-                if (current["_rev"] if current else None) != doc.get("_rev"):
-                    out.append({"id": doc_id, "error": "conflict", "reason": "Document update conflict."})
+                doc = _copy(doc)
+                doc_id = doc.get("_id") or uuid.uuid4().hex
+                current, rev = db.get(doc_id), doc.get("_rev")
+                # CouchDB: the current _rev, or none (or the tombstone's) for a new or deleted document.
+                fits = rev == current["_rev"] if current is not None else rev in (None, tombstones.get(doc_id))
+                if not fits:
+                    out.append({"id": doc_id, "error": "conflict", "reason": CONFLICT})
                     continue
-                doc["_rev"] = _next_rev(current["_rev"] if current else None, doc)
-                db[doc_id] = doc
-                out.append({"ok": True, "id": doc_id, "rev": doc["_rev"]})
+                previous = current["_rev"] if current is not None else tombstones.get(doc_id)
+                if doc.get("_deleted"):
+                    db.pop(doc_id, None)
+                    tombstones[doc_id] = _next_rev(previous, {"_deleted": True})
+                    out.append({"ok": True, "id": doc_id, "rev": tombstones[doc_id]})
+                    continue
+                stored = store(doctype, db, doc_id, doc, previous)
+                out.append({"ok": True, "id": doc_id, "rev": stored["_rev"]})
         return JSONResponse(out, 201)
 
     # --- remote doctypes ---
@@ -497,10 +711,10 @@ def _build_app(fake: FakeCozy) -> Any:
 
     async def remote(request: Request) -> Response:
         doctype = request.path_params["doctype"]
-        if doctype not in REMOTE_DOCTYPES:
-            return _errors(404, "Not Found", f"the remote doctype {doctype} does not exist")
-        if (denied := auth(request, doctype, "POST")) is not None:
+        if (denied := auth(request, doctype, "POST", data=False)) is not None:
             return denied
+        if doctype not in REMOTE_DOCTYPES:
+            return _errors(404, "Not Found", "the remote doctype does not exist")
         body = await body_json(request)
         if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
             return _errors(400, "Bad Request", "the variables are not valid")
@@ -515,8 +729,8 @@ def _build_app(fake: FakeCozy) -> Any:
                 target, content=body["data"].encode("utf-8"), timeout=fake.remote_timeout,
                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {fake.dacc_secret}"},
             )
-        except httpx.HTTPError as exc:
-            return _errors(502, "Bad Gateway", f"the remote doctype could not be reached: {type(exc).__name__}")
+        except httpx.HTTPError:
+            return _errors(502, "Bad Gateway", "the request to the remote doctype failed")
         if not answer.headers.get("content-type", "").startswith("application/json"):
             return _errors(502, "Bad Gateway", "the content-type for the response is not authorized")
         return Response(answer.content, answer.status_code, media_type="application/json")
@@ -540,21 +754,25 @@ def _build_app(fake: FakeCozy) -> Any:
             return JSONResponse({"ok": True}, 201)
         return JSONResponse({"error": result.error}, 400)
 
-    # --- OAuth ---
+    # --- OAuth (web/auth) ---
     async def register(request: Request) -> Response:
         body = await body_json(request)
         if not isinstance(body, dict):
-            return JSONResponse({"error": "invalid_client_metadata"}, 400)
+            return JSONResponse({"error": "invalid_client_metadata", "error_description": "the body is not JSON"},
+                                400)
         uris = body.get("redirect_uris")
-        for key, ok in (("redirect_uris", isinstance(uris, list) and uris and all(isinstance(u, str) for u in uris)),
-                        ("client_name", isinstance(body.get("client_name"), str) and body["client_name"]),
-                        ("software_id", isinstance(body.get("software_id"), str) and body["software_id"])):
+        for key, code, ok in (
+            ("redirect_uris", "invalid_redirect_uri",
+             isinstance(uris, list) and uris and all(isinstance(u, str) for u in uris)),
+            ("client_name", "invalid_client_metadata", isinstance(body.get("client_name"), str) and body["client_name"]),
+            ("software_id", "invalid_client_metadata", isinstance(body.get("software_id"), str) and body["software_id"]),
+        ):
             if not ok:
-                return JSONResponse({"error": "invalid_client_metadata",
-                                     "error_description": f"{key} is mandatory"}, 400)
+                return JSONResponse({"error": code, "error_description": f"{key} is mandatory"}, 400)
         client = {
             "client_id": uuid.uuid4().hex,
             "client_secret": secrets.token_urlsafe(24),
+            "client_secret_expires_at": 0,
             "registration_access_token": secrets.token_urlsafe(24),
             "redirect_uris": uris,
             "client_name": body["client_name"],
@@ -567,17 +785,31 @@ def _build_app(fake: FakeCozy) -> Any:
             fake.clients[client["client_id"]] = client
         return JSONResponse(client, 201)
 
-    async def unregister(request: Request) -> Response:
-        client_id = request.path_params["client_id"]
+    def registered(request: Request) -> dict[str, Any] | Response:
+        """The stack's checkRegistrationToken."""
+        header = request.headers.get("authorization", "")
+        if not header.startswith("Bearer "):
+            return JSONResponse({"error": "invalid_token"}, 400)
         with fake.lock:
-            client = fake.clients.get(client_id)
-            if client is None:
-                return _errors(404, "Not Found", "no such client")
-            if request.headers.get("authorization") != f"Bearer {client['registration_access_token']}":
-                return _errors(401, "Unauthorized", "bad registration access token")
-            del fake.clients[client_id]
+            client = fake.clients.get(request.path_params["client_id"])
+        if client is None:
+            return JSONResponse({"error": "Client not found"}, 404)
+        if header[len("Bearer "):] != client["registration_access_token"]:
+            return JSONResponse({"error": "invalid_token"}, 401)
+        return client
+
+    async def read_client(request: Request) -> Response:
+        client = registered(request)
+        return client if isinstance(client, Response) else JSONResponse(client)
+
+    async def unregister(request: Request) -> Response:
+        client = registered(request)
+        if isinstance(client, Response):
+            return client
+        with fake.lock:
+            fake.clients.pop(client["client_id"], None)
             for table in (fake.tokens, fake.refresh):
-                for key in [k for k, v in table.items() if _client_of(v) == client_id]:
+                for key in [k for k, v in table.items() if _client_of(v) == client["client_id"]]:
                     del table[key]
         return Response(status_code=204)
 
@@ -586,10 +818,10 @@ def _build_app(fake: FakeCozy) -> Any:
         with fake.lock:
             client = fake.clients.get(q.get("client_id", ""))
         if client is None:
-            return HTMLResponse("unknown client_id", 400)
+            return HTMLResponse("The client must be registered", 400)
         redirect_uri = q.get("redirect_uri", "")
         if redirect_uri not in client["redirect_uris"]:
-            return HTMLResponse("redirect_uri is not registered for this client", 400)
+            return HTMLResponse("The redirect_uri parameter doesn't match the registered ones", 400)
         problems = [name for name, ok in (
             ("response_type", q.get("response_type") == "code"),
             ("state", bool(q.get("state"))),
@@ -611,42 +843,57 @@ def _build_app(fake: FakeCozy) -> Any:
         # Form-encoded; parsed by hand so the fake needs no python-multipart.
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
         grant = form.get("grant_type")
+        for name in ("grant_type", "client_id", "client_secret"):
+            if not form.get(name):
+                return JSONResponse({"error": f"the {name} parameter is mandatory"}, 400)
         with fake.lock:
-            client = fake.clients.get(str(form.get("client_id", "")))
-            if client is None or form.get("client_secret") != client["client_secret"]:
-                return JSONResponse({"error": "invalid_client"}, 400)
+            client = fake.clients.get(form["client_id"])
+            if client is None:
+                return JSONResponse({"error": "the client must be registered"}, 400)
+            if form["client_secret"] != client["client_secret"]:
+                return JSONResponse({"error": "invalid client_secret"}, 400)
             if grant == "authorization_code":
-                code = fake.codes.pop(str(form.get("code", "")), None)
+                if not form.get("code"):
+                    return JSONResponse({"error": "the code parameter is mandatory"}, 400)
+                code = fake.codes.pop(form["code"], None)
                 if code is None or code["client_id"] != client["client_id"]:
-                    return JSONResponse({"error": "invalid_grant", "error_description": "bad code"}, 400)
-                verifier = str(form.get("code_verifier", ""))
+                    return JSONResponse({"error": "invalid code"}, 400)
+                verifier = form.get("code_verifier", "")
                 if not verifier or _s256(verifier) != code["challenge"]:
-                    return JSONResponse({"error": "invalid_grant", "error_description": "invalid code_verifier"}, 400)
+                    return JSONResponse({"error": "invalid code_verifier"}, 400)
                 refresh = secrets.token_urlsafe(24)
                 fake.refresh[refresh] = {"client_id": client["client_id"], "scope": code["scope"]}
                 token = _new_access(fake, client["client_id"], code["scope"])
-                return JSONResponse({"access_token": token, "token_type": "bearer",
-                                     "refresh_token": refresh, "scope": code["scope"]})
+                return JSONResponse({"token_type": "bearer", "scope": code["scope"], "access_token": token,
+                                     "refresh_token": refresh})
             if grant == "refresh_token":
-                entry = fake.refresh.get(str(form.get("refresh_token", "")))
+                entry = fake.refresh.get(form.get("refresh_token", ""))
                 if entry is None or entry["client_id"] != client["client_id"]:
-                    return JSONResponse({"error": "invalid_grant", "error_description": "bad refresh token"}, 400)
+                    return JSONResponse({"error": "invalid refresh token"}, 400)
                 token = _new_access(fake, client["client_id"], entry["scope"])
                 # Like the stack: no new refresh token on refresh.
-                return JSONResponse({"access_token": token, "token_type": "bearer", "scope": entry["scope"]})
-        return JSONResponse({"error": "unsupported_grant_type"}, 400)
+                return JSONResponse({"token_type": "bearer", "scope": entry["scope"], "access_token": token})
+        return JSONResponse({"error": "invalid grant type"}, 400)
 
+    data = "/data/{doctype}"
     app = Starlette(routes=[
-        Route("/data/{doctype}/_normal_docs", normal_docs, methods=["GET"]),
-        Route("/data/{doctype}/_index", create_index, methods=["POST"]),
-        Route("/data/{doctype}/_find", find, methods=["POST"]),
-        Route("/data/{doctype}/_all_docs", all_docs, methods=["POST"]),
-        Route("/data/{doctype}/_bulk_docs", bulk_docs, methods=["POST"]),
-        Route("/data/{doctype}/{id}", get_doc, methods=["GET"]),
-        Route("/data/{doctype}/{id}", put_doc, methods=["PUT"]),
+        Route(f"{data}/_all_docs", all_docs, methods=["GET", "POST"]),
+        Route(f"{data}/_normal_docs", normal_docs, methods=["GET"]),
+        Route(f"{data}/_design_docs", design_docs, methods=["GET"]),
+        Route(f"{data}/_index", create_index, methods=["POST"]),
+        Route(f"{data}/_find", find, methods=["POST"]),
+        Route(f"{data}/_bulk_docs", bulk_docs, methods=["POST"]),
+        Route(f"{data}/_design/{{ddoc}}/copy", copy_design_doc, methods=["POST"]),
+        Route(f"{data}/_design/{{ddoc}}", delete_design_doc, methods=["DELETE"]),
+        Route(f"{data}/_design/{{ddoc}}", get_design_doc, methods=["GET"]),
+        Route(f"{data}/", create_doc, methods=["POST"]),
+        Route(f"{data}/{{id}}", get_doc, methods=["GET"]),
+        Route(f"{data}/{{id}}", put_doc, methods=["PUT"]),
+        Route(f"{data}/{{id}}", delete_doc, methods=["DELETE"]),
         Route("/remote/{doctype}", remote, methods=["POST"]),
         Route("/_dacc/measure", dacc_measure, methods=["POST"]),
         Route("/auth/register", register, methods=["POST"]),
+        Route("/auth/register/{client_id}", read_client, methods=["GET"]),
         Route("/auth/register/{client_id}", unregister, methods=["DELETE"]),
         Route("/auth/authorize", authorize, methods=["GET"]),
         Route("/auth/access_token", access_token, methods=["POST"]),
@@ -679,6 +926,22 @@ def _build_app(fake: FakeCozy) -> Any:
     return with_faults
 
 
+def _refused(status: int, message: str, data: bool, authenticate: str | None = None) -> JSONResponse:
+    """A token refused (echo.HTTPError): on /data the stack writes ``code=…, message=…``, elsewhere the message."""
+    response = JSONResponse({"error": f"code={status}, message={message}" if data else message}, status)
+    if authenticate:
+        response.headers["WWW-Authenticate"] = authenticate
+    return response
+
+
+def _stats(result: mango.FindResult, started: float) -> dict[str, Any]:
+    # CouchDB's execution_stats; the stack leaves out the zero values (omitempty).
+    stats = {"total_keys_examined": result.examined, "total_docs_examined": result.examined,
+             "results_returned": len(result.docs),
+             "execution_time_ms": round((time.perf_counter() - started) * 1000, 3)}
+    return {k: v for k, v in stats.items() if v}
+
+
 def _client_of(value: Any) -> str | None:
     return value.client_id if isinstance(value, AccessToken) else value.get("client_id")
 
@@ -688,24 +951,6 @@ def _new_access(fake: FakeCozy, client_id: str, scope: str) -> str:
     expires = time.time() + fake.token_ttl if fake.token_ttl is not None else None
     fake.tokens[token] = AccessToken(scope.split(), expires, client_id)
     return token
-
-
-def _bookmark(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
-
-
-def _unbookmark(bookmark: str | None) -> str | None:
-    if not bookmark:
-        return None
-    try:
-        return base64.urlsafe_b64decode(bookmark + "=" * (-len(bookmark) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _unbookmark_offset(bookmark: Any) -> int:
-    text = _unbookmark(bookmark) if isinstance(bookmark, str) else None
-    return int(text) if text and text.isdigit() else 0
 
 
 # --- generated events ---------------------------------------------------------

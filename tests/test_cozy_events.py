@@ -15,7 +15,6 @@ from tests.fake_cozy import USAGE_DOCTYPE, generate_events
 def fake(cozy_server):
     fake = cozy_server.fake
     fake.databases.clear()
-    fake.indexes.clear()
     fake.requests.clear()
     fake.clear_faults()
     return fake

@@ -255,6 +255,6 @@ def test_a_document_deleted_on_the_server_is_reported_missing(fake, session):
     with client_for(fake) as client:
         pulled = pull_events(client)
         changes = changes_from_edits(shift(pulled.event_set.events, {2}), pulled.documents)
-        del fake.databases[USAGE_DOCTYPE][changes[0].doc_id]
+        fake.delete(changes[0].doc_id)
         report = write_changes(client, changes, session=session)
     assert report.results[0].outcome is Outcome.MISSING

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from dacc_gui import DEFAULT_DOCTYPE
@@ -64,6 +65,26 @@ def test_all_docs_rows_with_a_missing_doc_and_a_design_doc():
     assert "design document" in reasons[4] and "_design/by_date" in reasons[4]
     assert "document #5" in reasons[5]
     assert loaded.extra["total_rows"] == 6
+
+
+def test_the_stacks_normal_docs_answer(cozy_server, tmp_path):
+    # The answer as the (fake) stack gives it, saved to a file as someone would.
+    fake = cozy_server.fake
+    fake.databases.clear()
+    fake.put_docs(DOCS)
+    answer = httpx.get(f"{fake.url}/data/{DEFAULT_DOCTYPE}/_normal_docs", params={"limit": 2},
+                       headers={"Authorization": f"Bearer {fake.issue_token()}"})
+    path = tmp_path / "normal_docs.json"
+    path.write_text(answer.text)
+    loaded = load_file(path)
+    assert loaded.shape is Shape.NORMAL_DOCS and ids(loaded) == ["e1", "e2"] and loaded.rejected == []
+    assert loaded.extra["total_rows"] == 3 and loaded.extra["bookmark"] == answer.json()["bookmark"]
+    assert [e.rev for e in loaded.events] == [fake.doc("e1")["_rev"], fake.doc("e2")["_rev"]]
+    # An empty page is the same shape; _all_docs rows without their doc are not documents.
+    assert parse_events('{"rows": [], "total_rows": 3, "bookmark": ""}').shape is Shape.NORMAL_DOCS
+    rows = [{"id": "e1", "key": "e1", "value": {"rev": "1-1"}}]
+    bare = parse_events(json.dumps({"total_rows": 1, "offset": 0, "rows": rows}))
+    assert bare.shape is Shape.ALL_DOCS and "include_docs" in bare.rejected[0].reason
 
 
 def test_mango_find_answer():

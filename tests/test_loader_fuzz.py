@@ -40,6 +40,7 @@ tops = (
     | st.builds(lambda d, c: {"events": d, "context": c}, documents_, contexts)
     | st.builds(lambda d: {"rows": [{"id": "r", "doc": x} if i % 2 else x for i, x in enumerate(d)]}, documents_)
     | st.builds(lambda d: {"docs": d, "bookmark": "b"}, documents_)
+    | st.builds(lambda d: {"rows": d, "total_rows": len(d), "bookmark": "b"}, documents_)
     | st.builds(lambda d: {DEFAULT_DOCTYPE: d}, documents_)
     | st.builds(lambda d: {"com.grandlyon.ecolyo.usageevents": d}, documents_)
     | json_values
@@ -72,7 +73,7 @@ def test_any_json_value_loads_or_raises_load_error(value):
 def _document_count(value, shape):
     if shape is Shape.ARRAY:
         return len(value)
-    key = {Shape.OWN: "events", Shape.ALL_DOCS: "rows", Shape.FIND: "docs"}.get(shape)
+    key = {Shape.OWN: "events", Shape.ALL_DOCS: "rows", Shape.NORMAL_DOCS: "rows", Shape.FIND: "docs"}.get(shape)
     if key is None:
         key = next(k for k, v in value.items() if isinstance(v, list) and (k == DEFAULT_DOCTYPE or "." in k))
     return len(value[key])
@@ -97,7 +98,7 @@ def test_saving_what_was_loaded_loses_nothing(value):
 def _source_documents(value, shape):
     if shape is Shape.ARRAY:
         return value
-    key = {Shape.OWN: "events", Shape.FIND: "docs"}.get(shape)
+    key = {Shape.OWN: "events", Shape.NORMAL_DOCS: "rows", Shape.FIND: "docs"}.get(shape)
     if key is None:
         key = next(k for k, v in value.items() if isinstance(v, list) and (k == DEFAULT_DOCTYPE or "." in k))
     return value[key]

@@ -41,6 +41,7 @@ SOURCES = {
                                           for d in DOCS]},
     Shape.FIND: lambda: {"docs": DOCS, "bookmark": "abc", "warning": "no matching index found"},
     Shape.ALL_DOCS: lambda: {"total_rows": 5, "offset": 0, "rows": rows(DOCS)},
+    Shape.NORMAL_DOCS: lambda: {"rows": DOCS, "total_rows": 5, "bookmark": "g1AAAAB"},
     Shape.OWN: lambda: {"name": "case", "events": DOCS, "context": {"connectedFluids": ["water"]}, "note": "kept"},
 }
 
@@ -92,7 +93,7 @@ def test_an_edit_changes_only_the_edited_value_in_place(tmp_path):
     assert saved[1:] == DOCS[1:]
 
 
-@pytest.mark.parametrize("shape", [Shape.OWN, Shape.ARRAY, Shape.FIND, Shape.ALL_DOCS, Shape.JSONL])
+@pytest.mark.parametrize("shape", [Shape.OWN, Shape.ARRAY, Shape.FIND, Shape.ALL_DOCS, Shape.NORMAL_DOCS, Shape.JSONL])
 def test_ach_output_is_importable_with_rev_stripped(shape):
     loaded = parse_events(text_of(shape))
     value = to_json_object(loaded, Shape.ACH)

@@ -65,6 +65,12 @@ def _without_rev(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "_rev"}
 
 
+def _as_stored(doc: Any) -> Any:
+    """A document from ``GET /data/:doctype/:id`` as stored: the stack adds ``_type`` to what it
+    answers (and CouchDB refuses that member in ``_bulk_docs``)."""
+    return {k: v for k, v in doc.items() if k != "_type"} if isinstance(doc, dict) else doc
+
+
 @dataclass
 class Change:
     """One event to write: the document the edit applies to, and the edit."""
@@ -385,8 +391,13 @@ def _conflict(client: CozyClient, doctype: str, change: Change,
     """A 409: unless the server already holds exactly this edit (a retried
     write whose first try landed), it is a conflict to show, not to resolve."""
     try:
-        current = client.json("GET", f"/data/{doctype}/{change.doc_id}", cancelled=cancelled)
-    except (CozyHTTPError, CozyUnreachable):
+        current = _as_stored(client.json("GET", f"/data/{doctype}/{change.doc_id}", cancelled=cancelled))
+    except CozyHTTPError as exc:
+        if exc.status == 404:
+            # CouchDB answers 409, not 404, to a _rev for a document that is gone.
+            return WriteResult(change.doc_id, Outcome.MISSING, "no longer exists on the server", change=change)
+        current = None
+    except CozyUnreachable:
         current = None
     if isinstance(current, dict) and _without_rev(current) == _without_rev(change.target()):
         return WriteResult(change.doc_id, Outcome.WRITTEN, "already on the server",
@@ -435,7 +446,7 @@ def reload_and_reapply(
     """The same edit on the server's current document (a new ``Change`` to
     write), or a ``MISSING`` result when the document is gone."""
     try:
-        current = client.json("GET", f"/data/{doctype}/{change.doc_id}")
+        current = _as_stored(client.json("GET", f"/data/{doctype}/{change.doc_id}"))
     except CozyHTTPError as exc:
         if exc.status == 404:
             return WriteResult(change.doc_id, Outcome.MISSING, "no longer exists on the server", change=change)

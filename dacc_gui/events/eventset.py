@@ -22,6 +22,7 @@ class Shape(StrEnum):
     ACH = "ach"  # {"<doctype>": [...]}
     ARRAY = "array"  # [...]
     ALL_DOCS = "all_docs"  # {"rows": [{"doc": ...}]}
+    NORMAL_DOCS = "normal_docs"  # {"rows": [...], "total_rows": N, "bookmark": "..."}: the stack's _normal_docs
     FIND = "find"  # {"docs": [...]}
     JSONL = "jsonl"  # one document per line
 

@@ -105,6 +105,9 @@ def from_json(
         extra = _placeholder(top, "events")
         context = _context(top.get("context"), name)
         return _from_documents(top["events"], Shape.OWN, doctype, context, extra, progress, cancelled, name)
+    if isinstance(top.get("rows"), list) and _normal_docs_rows(top):
+        extra = _placeholder(top, "rows")
+        return _from_documents(top["rows"], Shape.NORMAL_DOCS, doctype, None, extra, progress, cancelled, name)
     if isinstance(top.get("rows"), list):
         docs = []
         for n, row in enumerate(top["rows"]):
@@ -132,6 +135,15 @@ def from_json(
         f"{name}: no events found: expected a list, or an object with 'events', 'rows', 'docs' "
         f"or '{doctype}' (keys found: {keys})"
     )
+
+
+def _normal_docs_rows(top: dict[str, Any]) -> bool:
+    """``rows`` holding the documents themselves (cozy-stack's ``_normal_docs``), not
+    ``_all_docs`` rows (which always have a ``key``, and a ``doc`` with include_docs)."""
+    rows = top["rows"]
+    if any(isinstance(r, dict) and ("key" in r or "doc" in r) for r in rows):
+        return False
+    return any(isinstance(r, dict) and "_id" in r for r in rows) or (not rows and "bookmark" in top)
 
 
 def _placeholder(top: dict[str, Any], key: str) -> dict[str, Any]:

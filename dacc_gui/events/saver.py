@@ -73,6 +73,8 @@ def to_json_object(event_set: EventSet, shape: Shape | None = None) -> Any:
         return docs
     if shape is Shape.FIND:
         return _fill(event_set.extra if event_set.shape is Shape.FIND else {}, "docs", docs, None)
+    if shape is Shape.NORMAL_DOCS:
+        return _fill(event_set.extra if event_set.shape is Shape.NORMAL_DOCS else {}, "rows", docs, None)
     raise ValueError(f"unknown shape {shape}")
 
 

@@ -46,7 +46,8 @@ from dacc_gui.ui.common.tasks import Task, TaskRunner
 APP_NAME = "DACC Inspector"
 FILE_FILTERS = "JSON exports (*.json *.jsonl *.ndjson);;All files (*)"
 SHAPE_NAMES = {Shape.OWN: "DACC Inspector format", Shape.ACH: "ACH format", Shape.ARRAY: "JSON array",
-               Shape.ALL_DOCS: "CouchDB _all_docs", Shape.FIND: "CouchDB _find", Shape.JSONL: "JSON Lines"}
+               Shape.ALL_DOCS: "CouchDB _all_docs", Shape.FIND: "CouchDB _find", Shape.JSONL: "JSON Lines",
+               Shape.NORMAL_DOCS: "Cozy _normal_docs"}
 
 
 class TaskIndicator(QWidget):

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from dacc_gui.ui.service.runner import ENV_VAR, CommandError, ServiceRunner, plan_command
+from dacc_gui.ui.service.runner import ENV_VAR, STOP_GRACE_MS, CommandError, ServiceRunner, plan_command
 from dacc_gui.ui.common.settings import DEFAULT_SERVICE_COMMAND
-from tests import standin_service
+from tests import standin_service, standin_spawner
+from tests.test_service_process import alive
 from tests.ui.compare_support import attach_receiver
 from tests.ui.conftest import GOLDEN, TODAY, open_golden
 
 STANDIN = Path(standin_service.__file__)
+SPAWNER = Path(standin_spawner.__file__)
 PYTHON = shlex.quote(sys.executable)
 
 
@@ -140,6 +142,23 @@ def test_stop(window, qtbot, tmp_path):
         panel.stop_button.click()
     assert ended.args[1] == "Stopped."
     assert not panel.running and panel.run_button.isEnabled()
+
+
+def test_stop_ends_the_children_of_the_command_too(window, qtbot, tmp_path):
+    # yarn starts node: Stop must not leave the child running.
+    panel = window.service.open().panel
+    panel.folder_edit.setText(str(tmp_path))
+    panel.command_edit.setText(f"{PYTHON} {shlex.quote(str(SPAWNER))} --child-ignores-term")
+    with qtbot.waitSignal(panel.started, timeout=30_000):
+        assert panel.run()
+    qtbot.waitUntil(lambda: "child " in panel.log.toPlainText(), timeout=30_000)
+    child = int(panel.log.toPlainText().split("child ")[1].split()[0])
+    assert alive(child)
+    with qtbot.waitSignal(panel.finished, timeout=30_000) as ended:
+        panel.stop_button.click()
+    assert ended.args[1] == "Stopped."
+    # The child ignores SIGTERM: the kill after the grace ends it.
+    qtbot.waitUntil(lambda: not alive(child), timeout=STOP_GRACE_MS + 10_000)
 
 
 def test_tools_menu_and_compare_button_open_the_same_dialog(window):

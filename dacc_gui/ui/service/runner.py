@@ -5,8 +5,10 @@ command defaults to the Ecolyo page's ``yarn run cozy-konnector-dev ...``),
 the receiver URL to point the service at (also given to the command as
 ``DACC_RECEIVER_URL``, which stand-ins read), Run and Stop, the output
 streamed into a log pane, and the exit status. The command runs in a
-``QProcess``, so the UI never waits on it. When it ends, ``finished`` says
-when it started, so that the Compare tab can show what arrived since.
+``QProcess``, so the UI never waits on it; Stop ends its whole process group
+(``dacc_gui.service.process``), yarn's children included. When it ends,
+``finished`` says when it started, so that the Compare tab can show what
+arrived since.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
+from dacc_gui.service import process as process_group
 from dacc_gui.ui.common.settings import DEFAULT_SERVICE_COMMAND, Settings
 
 ENV_VAR = "DACC_RECEIVER_URL"
@@ -82,6 +85,7 @@ class ServiceRunner(QWidget):
         self.process: QProcess | None = None
         self.started_at: datetime | None = None
         self._stopping = False
+        self._group: int | None = None  # the process group Stop ends (yarn and its children)
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
@@ -213,6 +217,9 @@ class ServiceRunner(QWidget):
         process.setWorkingDirectory(str(Path(folder).expanduser()))
         process.setProcessEnvironment(env)
         process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        if process_group.SUPPORTED:
+            # Its own session, so its own process group: Stop reaches yarn's children too.
+            process.setUnixProcessParameters(QProcess.UnixProcessFlag.CreateNewSession)
         process.readyReadStandardOutput.connect(self._read)
         process.errorOccurred.connect(self._error)
         process.started.connect(self._started)
@@ -238,11 +245,17 @@ class ServiceRunner(QWidget):
             return
         self._stopping = True
         self._say("Stopping…")
-        self.process.terminate()
+        self._group = self.process.processId() if process_group.SUPPORTED else None
+        if self._group is None or not process_group.terminate_group(self._group):
+            self.process.terminate()
         self._kill_timer.start()
 
     def _kill(self) -> None:
-        if self.running:
+        # Also after the command itself ended: a child that ignored SIGTERM is still in its group.
+        if self._group is not None:
+            process_group.kill_group(self._group)
+            self._group = None
+        if self.running and self._stopping:  # not a run started since
             self.process.kill()
 
     def _read(self) -> None:
@@ -265,7 +278,8 @@ class ServiceRunner(QWidget):
             self.process = None
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
-        self._kill_timer.stop()
+        if self._group is None or not process_group.group_alive(self._group):
+            self._kill_timer.stop()
         self._read()
         self._append(self._decoder.decode(b"", final=True))
         if self._stopping:
