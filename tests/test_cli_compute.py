@@ -90,7 +90,8 @@ def test_validate_reports_errors_and_exit_code(capsys, tmp_path):
     ]))
     assert main(["validate", str(f)]) == 1
     out = capsys.readouterr().out
-    assert "#1 quiz-stars 2021-12-08: error: value type is incorrect" in out and "production would answer 500" in out
+    assert ("#1 quiz-stars 2021-12-08: error (production answers 500): float() argument must be a string "
+            "or a number, not 'NoneType'") in out and "float(value)" in out
     assert "1 accepted" in out and "1 rejected" in out
 
 

@@ -1,4 +1,5 @@
-"""/aggregate and Receiver.aggregate on hand-computed data, threshold included."""
+"""The live aggregates (Receiver.aggregate, /_receiver/aggregates?view=live) on hand-computed
+data, threshold included. Production's own view and /aggregate: test_receiver_passes.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from tests.receiver_support import live_receiver, measure
 
 from dacc_gui.dacc.measures import MeasureCatalog, MeasureDefinition, load_catalog
 from dacc_gui.receiver import AggregateQueryError
-from dacc_gui.dacc.aggregate import percentile_cont
+from dacc_gui.dacc.figures import percentile_cont
 
 DAY = "connection-count-daily"
 DECEMBER = {"measureName": DAY, "startDate": "2021-12-01", "endDate": "2022-01-01"}
@@ -27,7 +28,14 @@ def loaded(live):
     send(client, [1] * 5, startDate="2022-01-01")  # endDate is exclusive
     send(client, [2] * 5, startDate="2021-12-01T00:00:00")  # startDate is inclusive
     client.post("/measure", json=measure(value="bad"))  # rejected: not counted
+    client.post("/measure", json=measure(value=True))  # 201, but production stores nothing: not counted
     return receiver, client
+
+
+def live_view(client, params):
+    response = client.get("/_receiver/aggregates", params={"view": "live", **params})
+    assert response.status_code == 200
+    return [r for r in response.json()["rows"] if not r["hidden"]]
 
 
 def by_device(results):
@@ -36,9 +44,7 @@ def by_device(results):
 
 def test_aggregate_matches_hand_computed_statistics(loaded):
     _, client = loaded
-    response = client.post("/aggregate", json=DECEMBER)
-    assert response.status_code == 200
-    groups = by_device(response.json())
+    groups = by_device(live_view(client, DECEMBER))
     assert set(groups) == {("2021-12-08T00:00:00", "mobile"), ("2021-12-08T00:00:00", "tablet"),
                            ("2021-12-01T00:00:00", "mobile")}
     mobile = groups[("2021-12-08T00:00:00", "mobile")]
@@ -47,6 +53,7 @@ def test_aggregate_matches_hand_computed_statistics(loaded):
         "measureName": DAY, "createdBy": "ecolyo", "startDate": "2021-12-08T00:00:00",
         "group1": {"device": "mobile"},
         "sum": 20.0, "count": 5, "countNotZero": 5, "min": 1.0, "max": 10.0, "avg": 4.0, "std": 3.54,
+        "hidden": False,
     }
     tablet = groups[("2021-12-08T00:00:00", "tablet")]
     # mean 1.2; squared deviations 3*1.44 + 14.44 + 0.04 = 18.8; 18.8/4 = 4.7; sqrt = 2.168
@@ -55,9 +62,10 @@ def test_aggregate_matches_hand_computed_statistics(loaded):
     assert "median" not in tablet  # connection-count-daily has no quartiles
 
 
-def test_query_string_and_json_body_give_the_same(loaded):
-    _, client = loaded
-    assert client.get("/aggregate", params=DECEMBER).json() == client.post("/aggregate", json=DECEMBER).json()
+def test_the_control_api_and_the_in_process_call_give_the_same(loaded):
+    receiver, client = loaded
+    shown = [{k: v for k, v in r.items() if k != "hidden"} for r in live_view(client, DECEMBER)]
+    assert shown == receiver.aggregate(DAY, "2021-12-01", "2022-01-01")
 
 
 def test_threshold_hides_small_groups_but_the_app_can_see_them_marked(loaded):
@@ -93,8 +101,7 @@ def test_quartiles_when_the_definition_asks_and_its_own_threshold():
         for v in [1, 2, 3, 4, 5]:  # five: under this definition's threshold of 6
             client.post("/measure", json={"measureName": "q", "startDate": "2021-12-08", "value": v,
                                           "createdBy": "ecolyo", "group1": {"k": "b"}})
-        results = client.get("/aggregate", params={"measureName": "q", "startDate": "2021-12-08",
-                                                   "endDate": "2021-12-09"}).json()
+        results = receiver.aggregate("q", "2021-12-08", "2021-12-09")
         assert len(results) == 1
         # sorted 1 2 4 7 10 11: ranks 1.25, 2.5, 3.75
         assert (results[0]["firstQuartile"], results[0]["median"], results[0]["thirdQuartile"]) == (2.5, 5.5, 9.25)
@@ -127,7 +134,6 @@ def test_group_key_order_does_not_split_a_group(live):
 @pytest.mark.parametrize(
     "params,message",
     [
-        ({}, "The params cannot be empty"),
         ({"startDate": "2021-12-01"}, "A measure name must be given"),
         ({"measureName": "nope", "startDate": "2021-12-01", "endDate": "2022-01-01"},
          "No measure definition found for: nope"),
@@ -137,23 +143,25 @@ def test_group_key_order_does_not_split_a_group(live):
          "startDate type is incorrect, it must be a date"),
     ],
 )
-def test_bad_aggregate_queries_get_the_dacc_messages(live, params, message):
+def test_bad_live_queries_get_the_dacc_messages(live, params, message):
     receiver, client = live
-    response = client.post("/aggregate", json=params) if params else client.get("/aggregate")
+    response = client.get("/_receiver/aggregates", params={"view": "live", **params})
     assert (response.status_code, response.json()) == (400, {"error": message})
     if "measureName" in params:  # in-process: the same check, the same words
         with pytest.raises(AggregateQueryError, match=message):
             receiver.aggregate(params["measureName"], params.get("startDate"), params.get("endDate"))
 
 
-def test_aggregate_request_notes_that_production_refuses_app_tokens(loaded):
-    receiver, client = loaded
-    client.get("/aggregate", params=DECEMBER)
-    record = receiver.store.records(kind="query")[-1]
-    assert record.production_status == 403 and "accessApp is false" in record.production_note
+def test_two_values_of_1e308_are_not_stored_and_break_no_aggregate(live):
+    receiver, client = live
+    send(client, [1e308, 1e308])  # 201: production answers so, and stores nothing
+    assert receiver.aggregate(DAY, "2021-12-08", "2021-12-09", include_hidden=True) == []
+    assert client.get("/_receiver/aggregates", params={"view": "live", **DECEMBER}).status_code == 200
 
 
 def test_percentile_cont_interpolates():
-    assert percentile_cont([5], 0.25) == 5
-    assert percentile_cont([1, 2], 0.5) == 1.5
-    assert percentile_cont([4, 1, 3, 2], 0.75) == 3.25
+    from decimal import Decimal as D
+
+    assert percentile_cont([D(5)], 0.25) == 5
+    assert percentile_cont([D(1), D(2)], 0.5) == D("1.5")
+    assert percentile_cont([D(4), D(1), D(3), D(2)], 0.75) == D("3.25")

@@ -134,15 +134,15 @@ def test_serve_logs_one_line_per_request_and_stops_cleanly_on_sigterm(tmp_path):
     proc, url = _start_serve("--db", str(db))
     try:
         assert httpx.post(url + "/measure", json=measure()).status_code == 201
-        assert httpx.post(url + "/", json=wrapped(measure(value=None))).status_code == 400
+        assert httpx.post(url + "/", json=wrapped(measure(value=None))).status_code == 500
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     lines = out.splitlines()
     assert lines[0] == "201 connection-count-daily 2021-12-08 device=mobile value=1"
-    assert lines[1].startswith("400 value type is incorrect, it must be a number")
-    assert "production would answer 500" in lines[1]
+    assert lines[1].startswith("500 float() argument must be a string or a number, not 'NoneType'")
+    assert "float(value)" in lines[1]  # why production answers so
     assert "stopped" in err and "Traceback" not in err
     # what it acknowledged is in the file
     receiver = Receiver(db, port=0)
@@ -173,3 +173,15 @@ def test_serve_reports_an_unusable_database(tmp_path, capsys):
     bad.write_bytes(b"not a database" * 200)
     assert main(["serve", "--db", str(bad), "--port", "0"]) == 2
     assert "receiver database" in capsys.readouterr().err
+
+
+def test_serve_clear_errors_answers_400_where_production_answers_500():
+    proc, url = _start_serve("--memory", "--clear-errors")
+    try:
+        response = httpx.post(url + "/", json=wrapped(measure(value=None)))
+        assert response.status_code == 400 and response.json()["production"]["status"] == 500
+        assert httpx.post(url + "/measure", json=measure(value=True)).status_code == 422
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert "1 not stored by production" in err

@@ -155,8 +155,9 @@ def test_export_has_everything_kept():
         first, second = export["records"]
         assert first["measure"] == measure() and first["status"] == 201
         assert first["headers"]["authorization"] == "Bearer <redacted>"
-        assert second["status"] == 400 and second["measure"] is None
-        assert second["productionNote"].startswith("production would answer 500")
+        # no Content-Type: production reads no JSON and answers 500 on None
+        assert second["status"] == 500 and second["measure"] is None
+        assert "not application/json" in second["productionNote"]
         # control requests themselves are not recorded
         assert receiver.store.summary()["requests"] == 2
 
@@ -166,9 +167,13 @@ def test_non_finite_values_are_kept_and_exported_as_valid_json():
         response = client.post("/measure", content=b'{"createdBy":"ecolyo","measureName":"quiz-stars",'
                                 b'"startDate":"2021-12-08","value":NaN,"group1":{"challenge_id":"C1"},'
                                 b'"group2":{"quiz_id":"Q1"}}')
+        assert response.status_code == 500  # no Content-Type: nothing read
+        response = client.post("/measure", headers={"content-type": "application/json"},
+                               content=receiver.store.records()[0].body)
         assert response.status_code == 201  # float(NaN) passes the DACC's check
         export = client.get("/_receiver/export")
-        assert export.json()["records"][0]["measure"]["value"] == "nan"
+        assert export.json()["records"][1]["measure"]["value"] == "nan"
+        assert export.json()["records"][1]["stored"] is True  # NUMERIC takes NaN
 
 
 def test_store_in_process_add_records_and_filters():
@@ -207,3 +212,40 @@ def test_since_within_a_millisecond_leaves_out_the_record_before_it():
     assert _since_text("2026-01-01T10:00:00.123600Z") == "2026-01-01T10:00:00.124Z"
     assert _since_text("2026-01-01T10:00:00.123000Z") == "2026-01-01T10:00:00.123Z"
     assert _since_text("2026-01-01T10:00:00.999500+00:00") == "2026-01-01T10:00:01.000Z"
+
+
+def test_a_schema_1_database_is_migrated_and_keeps_its_records(tmp_path):
+    db = tmp_path / "v1.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.executescript(_SCHEMA_1 + "PRAGMA user_version = 1;")
+    conn.execute(
+        "INSERT INTO records (received_at, method, path, kind, headers, body, has_measure, status, response, "
+        "warnings, n_warnings, value) VALUES ('2021-12-08T00:00:00.000Z', 'POST', '/measure', 'measure', '{}', "
+        "x'', 0, 201, '{}', '[]', 0, 1.0), ('2021-12-08T00:00:01.000Z', 'POST', '/measure', 'measure', '{}', "
+        "x'', 0, 201, '{}', '[]', 0, NULL)"
+    )
+    conn.commit()
+    conn.close()
+    store = Store(db)
+    try:
+        assert [r.stored for r in store.records()] == [True, False]  # estimated from the old status and value
+        assert store.summary()["stored"] == 1
+        assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    finally:
+        store.close()
+
+
+# The records table of schema 1, as it was written.
+_SCHEMA_1 = """
+CREATE TABLE records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
+    kind TEXT NOT NULL, shape TEXT, headers TEXT NOT NULL, body BLOB NOT NULL, has_measure INTEGER NOT NULL,
+    measure TEXT, measure_name TEXT, status INTEGER NOT NULL, response TEXT NOT NULL, error TEXT,
+    warnings TEXT NOT NULL, n_warnings INTEGER NOT NULL, production_status INTEGER, production_note TEXT,
+    fault TEXT, created_by TEXT, start_ts TEXT, g1 TEXT, g2 TEXT, g3 TEXT, value REAL
+);
+CREATE INDEX records_by_measure ON records (measure_name, start_ts);
+CREATE INDEX records_by_time ON records (received_at);
+CREATE TABLE duplicate_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+"""

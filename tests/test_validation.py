@@ -1,4 +1,4 @@
-"""The DACC's checks, in its order, with its messages; and the lints."""
+"""The preview's verdict (dacc.validation): production's answer, and the lints."""
 
 from __future__ import annotations
 
@@ -20,37 +20,40 @@ def with_(**changes):
     return out
 
 
-@pytest.mark.parametrize("measure, message", [
-    (None, "The measure cannot be empty"),
-    ({}, "A measure name must be given"),
-    (with_(measureName=...), "A measure name must be given"),
-    (with_(measureName="nope"), "No measure definition found for: nope"),
-    (with_(value=...), "A value must be given"),
-    (with_(value="abc"), "value type is incorrect, it must be a number"),
-    (with_(startDate=...), "A start date must be given"),
-    (with_(startDate="not a date"), "startDate type is incorrect, it must be a date"),
-    (with_(group1="mobile"), "groups format is incorrect"),
-    (with_(group1={}), "groups format is incorrect"),
-    (with_(group1={"platform": "mobile"}), "Group key does not match measure definition: platform"),
-    (with_(group1=...), "Group key does not match measure definition: None"),
-    (with_(group2={"x": "y"}), "Group key does not match measure definition: x"),
+@pytest.mark.parametrize("measure, status, message", [
+    (None, 500, "'NoneType' object is not subscriptable"),
+    ({}, 500, "'measureName'"),
+    (with_(measureName="nope"), 400, "No measure definition found for: nope"),
+    (with_(value=...), 400, "A value must be given"),
+    (with_(value="abc"), 400, "value type is incorrect, it must be a number"),
+    (with_(startDate=...), 400, "startDate must be given"),
+    (with_(startDate="not a date"), 400, "startDate type is incorrect, it must be a date"),
+    (with_(group1="mobile"), 400, "groups format is incorrect"),
+    (with_(group1={"platform": "mobile"}), 400, "Group1 key does not match measure definition: platform"),
+    (with_(group2={"x": "y"}), 400, "Group2 key does not match measure definition: x"),
 ])
-def test_each_check_and_its_message(measure, message):
+def test_each_check_gives_productions_status_and_text(measure, status, message):
     result = check_measure(measure)
-    assert result.status == 400 and result.error == message
+    assert (result.status, result.error) == (status, message)
+    assert not result.ok and result.level == "error"
 
 
 def test_first_failure_wins_in_the_dacc_order():
-    # no value AND a bad group: the value check comes first
     assert check_measure(with_(value=..., group1={"x": "y"})).error == "A value must be given"
-    assert check_measure({"value": None}).error == "A measure name must be given"
 
 
-def test_null_value_is_a_400_here_but_a_500_in_production():
+def test_a_500_says_why_production_answers_so():
     result = check_measure(with_(value=None))
-    assert result.status == 400
-    assert result.production_status == 500
-    assert "production would answer 500" in result.production_note
+    assert result.status == 500
+    assert "float(value)" in result.production_note
+    assert result.production_note in result.messages()
+
+
+def test_a_measure_production_would_not_store_is_not_ok():
+    result = check_measure(with_(value=True))
+    assert result.status == 201 and not result.stored and not result.ok
+    assert result.not_stored_reason == "value is a boolean"
+    assert result.error.startswith("not stored: value true is a boolean")
 
 
 def test_numeric_strings_and_lenient_dates_are_accepted_like_the_dacc():
@@ -65,6 +68,14 @@ def test_lints_on_accepted_measures():
     assert "time part" in text and "createdBy" in text and "not a string" in text
 
 
+@pytest.mark.parametrize("value, warned", [(1.005, "production stores 1.01"), ("2.999", "production stores 3.00"),
+                                           (1.5, None), ("1.500", None), (3, None)])
+def test_a_value_with_more_than_two_decimals_is_a_warning(value, warned):
+    warnings = validate_measure(with_(value=value)).warnings
+    found = [w for w in warnings if "more than 2 decimals" in w]
+    assert (found[0].endswith(f"{warned} (NUMERIC(12,2))") if warned else found == [])
+
+
 def test_monthly_measure_not_on_the_first_is_a_warning():
     result = validate_measure({"createdBy": "ecolyo", "measureName": "connection-count-monthly", "startDate": "2021-12-09", "value": 3})
     assert result.ok and any("start of its month" in w for w in result.warnings)
@@ -75,3 +86,8 @@ def test_duplicates_are_flagged_within_a_set():
     results = validate_all([GOOD, dict(GOOD), with_(group1={"device": "desktop"})])
     assert [bool(r.warnings) for r in results] == [False, True, False]
     assert "duplicate" in results[1].warnings[0]
+
+
+def test_a_measure_production_did_not_store_is_no_duplicate():
+    results = validate_all([with_(value=True), with_(value=2)])
+    assert results[1].warnings == []

@@ -15,7 +15,7 @@ import sys
 from dacc_gui import __version__
 
 # In the order ``--help`` lists them.
-COMMANDS = ("app", "compute", "validate", "generate", "serve", "pull", "save", "push")
+COMMANDS = ("app", "compute", "validate", "generate", "serve", "aggregate", "pull", "save", "push")
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 

@@ -46,6 +46,20 @@ def register(subparsers) -> None:
     where.add_argument("--memory", action="store_true", help="keep the records in memory only (lost on exit)")
     parser.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' as the real DACC does")
     parser.add_argument(
+        "--clear-errors",
+        action="store_true",
+        help="fail loudly where production hides a mistake: its 500s are answered 400 with a clear "
+        "message, and a measure it would answer 201 but not store gets 422 (default: answer "
+        "exactly as production does)",
+    )
+    parser.add_argument(
+        "--aggregation-schedule",
+        action="store_true",
+        help="run production's aggregation pass on each definition's executionFrequency (day, "
+        "week, month) as its cron does; without it a pass runs only when asked "
+        "(POST /_receiver/aggregation, or dacc-gui aggregate)",
+    )
+    parser.add_argument(
         "--cap", type=int, default=DEFAULT_CAP, help=f"records kept, oldest dropped first (default {DEFAULT_CAP})"
     )
     parser.set_defaults(func=run)
@@ -58,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--cap must be at least 1")
     db_path = None if args.memory else (args.db or default_db_path())
     try:
-        receiver = Receiver(db_path, host=args.host, port=args.port, token=args.token, cap=args.cap)
+        receiver = Receiver(
+            db_path, host=args.host, port=args.port, token=args.token, cap=args.cap,
+            clear_errors=args.clear_errors, aggregation_schedule=args.aggregation_schedule,
+        )
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
     receiver.add_listener(lambda record: print(record.log_line(), flush=True))
@@ -69,7 +86,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
 
     where = "memory only" if db_path is None else str(db_path)
-    print(f"DACC receiver on {receiver.url} (records: {where}); Ctrl-C stops", file=sys.stderr, flush=True)
+    answers = "clear errors (400 for production's 500s, 422 for what it would not store)" if args.clear_errors \
+        else "as production"
+    print(f"DACC receiver on {receiver.url} (records: {where}; answers {answers}); Ctrl-C stops",
+          file=sys.stderr, flush=True)
     if not is_loopback(args.host):
         print(
             f"warning: listening on {args.host}: anyone who reaches this address can post measures "
@@ -92,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         receiver.close()
     print(
         "DACC receiver stopped: {total} measure requests kept, {accepted} accepted, {rejected} rejected, "
-        "{warnings} with warnings".format(**summary),
+        "{warnings} with warnings, {notStoredByProduction} not stored by production".format(**summary),
         file=sys.stderr,
         flush=True,
     )

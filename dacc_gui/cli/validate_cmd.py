@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     results = validate_all(payloads)
     if args.format == "json":
         report = [
-            {"index": n, "status": v.status, "error": v.error, "productionWouldAnswer": v.production_note,
-             "warnings": v.warnings}
+            {"index": n, "status": v.status, "error": v.error, "stored": v.stored, "why": v.why,
+             "productionWouldAnswer": v.production_note, "warnings": v.warnings}
             for n, v in enumerate(results)
         ]
         json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
             date = payload.get("startDate", "?") if isinstance(payload, dict) else "?"
             head = f"#{n} {name} {date}: "
             if not v.ok:
-                print(head + f"error: {v.error}" + (f" ({v.production_note})" if v.production_note else ""))
+                print(head + f"error (production answers {v.status}): {v.error}"
+                      + (f" ({v.production_note})" if v.production_note else ""))
             for w in v.warnings:
                 print(head + f"warning: {w}")
         errors = sum(1 for v in results if not v.ok)

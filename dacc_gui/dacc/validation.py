@@ -1,40 +1,52 @@
 """The DACC's checks of an incoming measure, shared by the preview and the receiver.
 
-``validate_measure`` applies the real DACC's checks in its order (first
-failure wins, same messages as cozy/DACC's ``check_incoming_raw_measure``),
-says what production would have answered where it differs from a clean 400
-(a ``null`` value crashes the real server: 500), then adds lints the real
-DACC does not check, as warnings on accepted measures.
+``validate_measure`` gives production's answer (``dacc_gui.dacc.production``:
+the real DACC's steps in its order, its status and texts, 500s and silent
+201s included), then adds lints the real DACC does not check, as warnings on
+accepted measures.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import date
 from typing import Any
 
-from dateutil import parser as dateparser
-
+from dacc_gui.dacc import postgres
 from dacc_gui.dacc.measures import MeasureCatalog, load_catalog
+from dacc_gui.dacc.production import Answer, answer_measure, parse_date
 
 ECOLYO = "ecolyo"
+
+__all__ = ["Validation", "check_measure", "lint_measure", "parse_date", "validate_all", "validate_measure"]
 
 
 @dataclass
 class Validation:
     """What the DACC would answer, and what it would not tell."""
 
-    status: int  # what the receiver answers: 201 or 400
-    error: str | None = None
-    production_status: int | None = None  # set where production answers otherwise
-    production_body: str | None = None
+    status: int  # production's status: 201, 400 or 500
+    error: str | None = None  # its error text; for a 201 that stores nothing, what happens
+    why: str | None = None  # plain words: what was wrong, why production answers so
+    stored: bool = True  # whether production keeps the measure
+    not_stored_reason: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, answer: Answer) -> Validation:
+        error = answer.error
+        if answer.dropped:
+            error = f"not stored: {answer.not_stored.detail}"
+        return cls(
+            answer.status, error, answer.why, answer.stored,
+            answer.not_stored.reason if answer.not_stored else None,
+        )
 
     @property
     def ok(self) -> bool:
-        return self.status == 201
+        """Answered 201 and stored: what the sender wants."""
+        return self.status == 201 and self.stored
 
     @property
     def level(self) -> str:
@@ -45,99 +57,19 @@ class Validation:
 
     @property
     def production_note(self) -> str | None:
-        if self.production_status is None:
-            return None
-        return f"production would answer {self.production_status}" + (
-            f": {self.production_body}" if self.production_body else ""
-        )
+        """Why production answers as it does, where its answer does not say (500s, silent 201s)."""
+        return self.why if self.status == 500 or (self.status == 201 and not self.stored) else None
 
     def messages(self) -> list[str]:
         out = [self.error] if self.error else []
-        if self.production_note:
+        if self.production_note and self.production_note != self.error:
             out.append(self.production_note)
         return out + self.warnings
 
 
-def parse_date(text: str) -> datetime:
-    """dateutil's lenient parse, as the DACC does it, remembered for the day.
-
-    The same few startDates come again and again (a night's measures share
-    one); parsing is the costliest step of a check. Keyed by today's date
-    too, since a part the text lacks defaults to today.
-    """
-    return _parse_date_on(text, date.today())
-
-
-@lru_cache(maxsize=4096)
-def _parse_date_on(text: str, today: date) -> datetime:
-    return dateparser.parse(text)
-
-
-def _reject(message: str, production_status: int | None = None, production_body: str | None = None) -> Validation:
-    return Validation(400, message, production_status, production_body)
-
-
-def _crash(message: str, python_error: str) -> Validation:
-    # The real server's float()/parse() raise TypeError here, which its
-    # route turns into a 500 with the Python message.
-    return _reject(message, 500, json.dumps({"error": python_error}))
-
-
 def check_measure(measure: Any, catalog: MeasureCatalog | None = None) -> Validation:
-    """The real DACC's checks, in its order; no lints."""
-    catalog = catalog or load_catalog()
-    # 1. the body is not empty
-    if measure is None:
-        return _reject("The measure cannot be empty")
-    if not isinstance(measure, dict):
-        if isinstance(measure, (list, str)):
-            return _reject("A measure name must be given")
-        return _crash("A measure name must be given", f"argument of type '{type(measure).__name__}' is not iterable")
-    # 2. measureName is given
-    if "measureName" not in measure:
-        return _reject("A measure name must be given")
-    name = measure["measureName"]
-    # 3. a definition exists
-    definition = catalog.get(name) if isinstance(name, str) else None
-    if definition is None:
-        return _reject(f"No measure definition found for: {name}")
-    # 4. value is given and float(value) works
-    if "value" not in measure:
-        return _reject("A value must be given")
-    value = measure["value"]
-    if value is None or isinstance(value, (dict, list)):
-        kind = "NoneType" if value is None else type(value).__name__
-        return _crash(
-            "value type is incorrect, it must be a number",
-            f"float() argument must be a string or a real number, not '{kind}'",
-        )
-    if isinstance(value, str):
-        try:
-            float(value)
-        except ValueError:
-            return _reject("value type is incorrect, it must be a number")
-    # 5. startDate is given and parses (leniently, as dateutil does)
-    if "startDate" not in measure:
-        return _reject("A start date must be given")
-    start = measure["startDate"]
-    if not isinstance(start, str):
-        return _crash(
-            "startDate type is incorrect, it must be a date",
-            f"Parser must be a string or character stream, not {type(start).__name__}",
-        )
-    try:
-        parse_date(start)
-    except (ValueError, OverflowError):
-        return _reject("startDate type is incorrect, it must be a date")
-    # 6. groups: absent or an object whose first key is the definition's
-    groups = [measure.get(f"group{n}") for n in (1, 2, 3)]
-    if any(g is not None and (not isinstance(g, dict) or not g) for g in groups):
-        return _reject("groups format is incorrect")
-    for group, expected in zip(groups, definition.group_keys()):
-        got = next(iter(group)) if group else None
-        if got != expected:
-            return _reject(f"Group key does not match measure definition: {got}")
-    return Validation(201)
+    """Production's answer to a parsed measure; no lints."""
+    return Validation.of(answer_measure(measure, catalog))
 
 
 def lint_measure(measure: dict[str, Any], catalog: MeasureCatalog | None = None) -> list[str]:
@@ -160,9 +92,29 @@ def lint_measure(measure: dict[str, Any], catalog: MeasureCatalog | None = None)
             for key, val in group.items():
                 if not isinstance(val, str):
                     warnings.append(f"group{n}.{key} is {type(val).__name__} {val!r}, not a string")
-    if isinstance(measure.get("value"), str):
+    value = measure.get("value")
+    if isinstance(value, str):
         warnings.append("value is a string; the DACC accepts it only because float() parses it")
+    decimals = _decimals_problem(value)
+    if decimals:
+        warnings.append(decimals)
     return warnings
+
+
+def _decimals_problem(value: Any) -> str | None:
+    """A value with more than 2 decimals: NUMERIC(12,2) rounds it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        exact = postgres.exact_decimal(value)
+    except (ValueError, OverflowError, ArithmeticError):
+        return None
+    if not exact.is_finite() or exact.as_tuple().exponent >= -2:
+        return None
+    stored = postgres.round_numeric(exact) if abs(exact) < postgres.NUMERIC_LIMIT else None
+    if stored is None or exact == stored:
+        return None
+    return f"value {postgres.shown(value)} has more than 2 decimals: production stores {stored} (NUMERIC(12,2))"
 
 
 def _period_start_problem(start: str, period: str) -> str | None:
@@ -205,10 +157,16 @@ def validate_measure(
     seen: set[str] | None = None,
 ) -> Validation:
     """Checks, then lints; with ``seen`` also flags a measure received twice."""
-    result = check_measure(measure, catalog)
-    if result.ok:
+    return validation_of(answer_measure(measure, catalog), catalog, seen)
+
+
+def validation_of(answer: Answer, catalog: MeasureCatalog | None = None, seen: set[str] | None = None) -> Validation:
+    """A production answer with the lints of a 201, and duplicates among stored measures."""
+    result = Validation.of(answer)
+    if answer.status == 201:
+        measure = answer.measure
         result.warnings = lint_measure(measure, catalog)
-        if seen is not None:
+        if seen is not None and answer.stored:  # what production did not store is no duplicate
             key = duplicate_key(measure)
             if key in seen:
                 result.warnings.append(_duplicate_message(measure, catalog or load_catalog()))

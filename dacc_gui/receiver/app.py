@@ -9,12 +9,14 @@ DACC routes (every request recorded):
   GET|POST /aggregate            the DACC's aggregates over what was accepted
   GET /status                    the DACC's status document
 Control API (not recorded, no token): ``/_receiver/summary``, ``/_receiver/measures``,
-``/_receiver/reset``, ``/_receiver/export``, ``/_receiver/faults``.
+``/_receiver/reset``, ``/_receiver/export``, ``/_receiver/faults``, ``/_receiver/mode``,
+``/_receiver/aggregation`` (production's aggregation passes), ``/_receiver/aggregates``
+(the production and live views).
 
-Measures are checked by the core's validator (``dacc_gui.dacc.validation``), so the
-receiver answers what the real DACC answers: 201 ``{"ok": true}`` or 400
-``{"error": ...}``. Anything a client sends gets a 4xx at worst, never a 5xx
-(except an injected fault, or a store that cannot write).
+Measures get production's answer (``dacc_gui.dacc.production``): the real DACC's
+status and ``error`` text, its 500s and its 201s that store nothing included. With
+clear errors (``clear_errors``), those 500s become 400 and those 201s 422
+(``receiver.modes``); the record keeps production's answer either way.
 """
 
 from __future__ import annotations
@@ -38,10 +40,15 @@ from starlette.routing import Route
 from dacc_gui.common.json_values import json_type
 from dacc_gui.dacc.measures import MeasureCatalog, MeasureDefinition, load_catalog
 from dacc_gui.dacc import aggregate as agg
+from dacc_gui.dacc import production
+from dacc_gui.dacc.production_query import answer_query
+from dacc_gui.receiver import modes
 from dacc_gui.receiver.faults import FaultError, Faults
+from dacc_gui.receiver.passes import ProductionAggregation
+from dacc_gui.receiver.protocol import AUTHORIZATION_KEY
 from dacc_gui.receiver.records import BODY_KEEP_LIMIT, Kind, Record, Shape, now_iso, redact_headers
 from dacc_gui.receiver.store import Store, StoreError
-from dacc_gui.dacc.validation import Validation, validate_measure
+from dacc_gui.dacc.validation import validation_of
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +65,16 @@ DACC_DOCTYPES = (
 # Flask-HTTPAuth's answer to a missing or wrong token, as the real DACC sends it.
 UNAUTHORIZED_BODY = "Unauthorized Access"
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="Authentication Required"'}
+# What the Cozy stack answers on /remote/<doctype> when the DACC sends its 401 HTML page.
+STACK_502_BODY = {
+    "status": "502",
+    "title": "Bad Gateway",
+    "detail": "the content-type for the response is not authorized",
+    "source": {},
+}
 STACK_502 = (
-    "through the Cozy stack Ecolyo would see 502 "
-    "\"the content-type for the response is not authorized\" (the DACC's 401 is HTML)"
+    "the DACC answers 401 with an HTML page, which the Cozy stack does not relay: "
+    "it answers 502 \"the content-type for the response is not authorized\""
 )
 INJECTED_500 = {"error": "Injected fault: internal server error"}
 
@@ -75,6 +89,9 @@ ROUTES_HELP = [
     "POST /_receiver/reset",
     "GET /_receiver/export",
     "GET|POST|DELETE /_receiver/faults",
+    "GET|POST /_receiver/mode  {\"clearErrors\": true|false}",
+    "GET|POST /_receiver/aggregation  {\"force\": true, \"measureName\": ...}",
+    "GET /_receiver/aggregates?view=production|live&measureName=&startDate=&endDate=&createdBy=",
 ]
 
 
@@ -161,12 +178,15 @@ class ReceiverApp:
         faults: Faults | None = None,
         token: str | None = None,
         catalog: MeasureCatalog | None = None,
+        clear_errors: bool = False,
     ):
         self.store = store
         self.faults = faults or Faults()
         self.token = token or None
         self.catalog = _IndexedCatalog.of(catalog or load_catalog())
         self.definitions = self.catalog.by_name()
+        self.clear_errors = clear_errors  # read per request: switching it takes effect at once
+        self.aggregation = ProductionAggregation(store, self.catalog)
         self._settled: deque = deque()  # (future, error) from the writer thread
         self._settle_lock = threading.Lock()
         self._settle_scheduled = False
@@ -183,6 +203,9 @@ class ReceiverApp:
             Route("/_receiver/reset", _Endpoint(self._control_reset)),
             Route("/_receiver/export", _Endpoint(self._control_export)),
             Route("/_receiver/faults", _Endpoint(self._control_faults)),
+            Route("/_receiver/mode", _Endpoint(self._control_mode)),
+            Route("/_receiver/aggregation", _Endpoint(self._control_aggregation)),
+            Route("/_receiver/aggregates", _Endpoint(self._control_aggregates)),
         ]
         unknown = [Route("/{path:path}", _Endpoint(self._unknown))]
         self.app = Starlette(routes=dacc + control + unknown)
@@ -207,6 +230,7 @@ class ReceiverApp:
             body, size = await self._read_body(request)
             record.body = body if size <= MAX_BODY else body[:BODY_KEEP_LIMIT]
             reply = await self._decide(request, record, body, size, decide, methods, needs_token)
+            reply = _through_the_stack(record, reply)
         except Exception as exc:  # a bug of ours: still recorded, still answered
             log.exception("receiver: internal error on %s %s", request.method, request.url.path)
             record.error = f"internal receiver error: {type(exc).__name__}: {exc}"
@@ -244,7 +268,9 @@ class ReceiverApp:
             if unauthorized is not None:
                 return unauthorized
         if size > MAX_BODY:
-            return _Reply(413, {"error": f"the body is larger than 1 MiB ({size} bytes)"})
+            record.production_note = "production has no size limit of its own: it would have read this body"
+            return _Reply(413, {"error": f"the body is larger than 1 MiB ({size} bytes); production "
+                                         "has no size limit and would have read it"})
         return decide(record, body)
 
     async def _read_body(self, request: Request) -> tuple[bytes, int]:
@@ -263,16 +289,22 @@ class ReceiverApp:
         return body, size
 
     def _check_token(self, request: Request, record: Record) -> _Reply | None:
-        header = request.headers.get("authorization", "")
-        scheme, _, given = header.strip().partition(" ")
-        bearer = given.strip() if scheme.lower() == "bearer" else ""
         if self.token is None:  # no token set: every sender is welcome, as in the local recipe
             return None
+        # Flask-HTTPAuth: split on the first run of spaces, scheme without case,
+        # the token compared exactly (a trailing space is a wrong token).
+        sent = request.scope.get(AUTHORIZATION_KEY, request.headers.get("authorization", ""))
+        parts = sent.lstrip().split(None, 1)
+        bearer = parts[1] if len(parts) == 2 and parts[0].lower() == "bearer" else ""
         if bearer and hmac.compare_digest(bearer.encode(), self.token.encode()):
             return None
         record.error = "missing or wrong bearer token (the DACC's 401 HTML page)"
-        if not record.path.startswith(("/measure", "/aggregate")):
-            record.production_note = STACK_502
+        record.production_status = 401
+        record.production_response = UNAUTHORIZED_BODY
+        record.production_note = (
+            "production compares the bearer token exactly (a trailing space, another scheme or "
+            "no token is refused) and answers 401 with its HTML page"
+        )
         return _Reply(401, UNAUTHORIZED_BODY, html=True, headers=UNAUTHORIZED_HEADERS)
 
     async def _commit(self, record: Record) -> None:
@@ -313,19 +345,12 @@ class ReceiverApp:
 
     def _decide_raw(self, record: Record, body: bytes) -> _Reply:
         record.shape = Shape.RAW
-        if not body.strip():
-            return self._judge(record, None)  # the DACC's first check: an empty measure
-        parsed, measure, error = _parse_json(body)
-        if not parsed:
-            record.production_status = 500
-            record.production_note = (
-                "production would answer 500: Flask's JSON parsing error reaches the route's catch-all"
-            )
-            return _Reply(400, {"error": error})
-        record.measure, record.has_measure = measure, True
-        return self._judge(record, measure)
+        answer = production.answer_body(record.headers.get("content-type"), body, self.catalog)
+        return self._judge(record, answer)
 
     def _decide_wrapped(self, record: Record, body: bytes) -> _Reply:
+        # The wrapper is the Cozy stack's (or the local recipe's): its mistakes get the
+        # receiver's own 400 (the stack's answer to them was not measured).
         doctype = record.path.removeprefix("/remote/").split("?")[0] if record.path.startswith("/remote/") else None
         parsed, outer, error = _parse_json(body)
         if not parsed:
@@ -349,58 +374,50 @@ class ReceiverApp:
                 {"error": f'"data" must be a string holding the measure as JSON, not {what}: '
                           "the Cozy stack only forwards strings"},
             )
-        parsed, measure, error = _parse_json(data.encode("utf-8", errors="surrogatepass"))
-        if not parsed:
-            return _Reply(400, {"error": '"data" ' + error.removeprefix("the body ")})
-        record.measure, record.has_measure = measure, True
-        reply = self._judge(record, measure)
+        # The string is what the DACC gets, as application/json.
+        inner = data.encode("utf-8", errors="surrogatepass")
+        reply = self._judge(record, production.answer_body("application/json", inner, self.catalog))
         if reply.status == 201 and doctype is not None and doctype not in DACC_DOCTYPES:
             record.warnings.append(
                 f"{doctype} is not a DACC remote doctype ({', '.join(DACC_DOCTYPES)})"
             )
         return reply
 
-    def _judge(self, record: Record, measure: Any) -> _Reply:
-        """The core validator's verdict, duplicates checked against what was received."""
-        try:
+    def _judge(self, record: Record, answer: production.Answer) -> _Reply:
+        """Production's answer recorded; the reply as the mode says; lints on a 201."""
+        record.measure, record.has_measure = answer.measure, answer.parsed
+        record.production_status = answer.status
+        record.production_response = dump(answer.body)
+        record.production_note = answer.why
+        record.stored = answer.stored
+        record.not_stored_reason = answer.not_stored.reason if answer.not_stored else None
+        record.row = answer.row
+        record.mode = modes.mode_name(self.clear_errors)
+        if answer.status == 201:
             with self.store.duplicate_keys() as seen:
-                result = validate_measure(measure, self.catalog, seen)
+                record.warnings = validation_of(answer, self.catalog, seen).warnings
                 record.duplicate_key = seen.added
-        except Exception as exc:  # the validator tripped on odd input: a 400, said plainly
-            log.exception("receiver: the validator failed")
-            result = Validation(400, f"the receiver could not check this measure ({type(exc).__name__}: {exc})")
-        record.warnings = list(result.warnings)
-        if result.production_status is not None and record.production_status is None:
-            record.production_status = result.production_status
-            record.production_note = result.production_note
-        if result.ok:
-            return _Reply(201, {"ok": True})
-        return _Reply(400, {"error": result.error})
+        status, body = modes.reply(answer, self.clear_errors)
+        return _Reply(status, body)
 
     # -- DACC queries -------------------------------------------------------------
     async def _aggregate(self, request: Request) -> Response:
         return await self._handle(request, Kind.QUERY, self._decide_aggregate, ("GET", "POST"), True)
 
     def _decide_aggregate(self, record: Record, body: bytes) -> _Reply:
-        if body.strip():
-            parsed, params, error = _parse_json(body)
-            if not parsed:
-                return _Reply(400, {"error": error})
-        else:
-            params = {k: v for k, v in _query_params(record.path).items()} or None
-        try:
-            query = agg.parse_query(params, self.definitions)
-        except agg.AggregateQueryError as exc:
-            return _Reply(exc.status, {"error": str(exc)})
-        definition = self.definitions[query.measure_name]
-        if not getattr(definition, "accessApp", True) and record.production_status is None:
-            record.production_status = 403
-            record.production_note = (
-                f"production would answer 403 to an app token: You cannot access results for "
-                f"this measure: {definition.name} (accessApp is false)"
-            )
-        rows = self.store.aggregation_rows(query)
-        return _Reply(200, agg.aggregate_rows(rows, definition))
+        """Production's /aggregate: the stored aggregates of its passes, or its error."""
+        asked = answer_query(record.headers.get("content-type"), body, self.catalog)
+        record.production_status = asked.status
+        record.production_note = asked.why
+        record.mode = modes.mode_name(self.clear_errors)
+        if asked.query is None:
+            record.production_response = dump({"error": asked.error})
+            if self.clear_errors and asked.status == 500:
+                return _Reply(400, {"error": asked.why, "production": {"status": 500, "error": asked.error}})
+            return _Reply(asked.status, {"error": asked.error})
+        rows = self.aggregation.query(asked.query)
+        record.production_response = None  # the rows themselves: the answer is production's
+        return _Reply(200, rows)
 
     async def _status(self, request: Request) -> Response:
         return await self._handle(request, Kind.QUERY, self._decide_status, ("GET", "HEAD"), False)
@@ -424,7 +441,14 @@ class ReceiverApp:
     async def _control_summary(self, request: Request) -> Response:
         if request.method != "GET":
             return _not_allowed(request, "GET")
-        return json_response(await _off_loop(self.store.summary))
+        return json_response(await _off_loop(self.summary))
+
+    def summary(self) -> dict[str, Any]:
+        """The store's summary, with the mode and the last aggregation pass."""
+        out = self.store.summary()
+        out["mode"] = modes.mode_name(self.clear_errors)
+        out["lastAggregationPass"] = self.aggregation.last_pass_at()
+        return out
 
     async def _control_measures(self, request: Request) -> Response:
         if request.method != "GET":
@@ -459,7 +483,9 @@ class ReceiverApp:
     async def _control_export(self, request: Request) -> Response:
         if request.method != "GET":
             return _not_allowed(request, "GET")
-        return json_response(await _off_loop(self.store.export))
+        export = await _off_loop(self.store.export)
+        export["summary"] = await _off_loop(self.summary)
+        return json_response(export)
 
     async def _control_faults(self, request: Request) -> Response:
         if request.method == "GET":
@@ -490,6 +516,96 @@ class ReceiverApp:
         except FaultError as exc:
             return json_response({"error": str(exc)}, 400)
         return json_response({"ok": True, "pending": [f.to_json() for f in self.faults.pending()]}, 201)
+
+    async def _control_mode(self, request: Request) -> Response:
+        if request.method == "POST":
+            params, error = await _control_params(request)
+            value = params.get("clearErrors") if isinstance(params, dict) else None
+            value = {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
+            if error is None and not isinstance(value, bool):
+                error = 'give {"clearErrors": true} or {"clearErrors": false}'
+            if error is not None:
+                return json_response({"error": error}, 400)
+            self.clear_errors = value
+        elif request.method != "GET":
+            return _not_allowed(request, "GET, POST")
+        return json_response(self.mode_json())
+
+    def mode_json(self) -> dict[str, Any]:
+        clear = self.clear_errors
+        return {
+            "mode": modes.mode_name(clear),
+            "clearErrors": clear,
+            "meaning": (
+                "production's 500s are answered 400 and its 201s that store nothing 422"
+                if clear else "every answer is production's, 500s and 201s that store nothing included"
+            ),
+        }
+
+    async def _control_aggregation(self, request: Request) -> Response:
+        if request.method == "GET":
+            return json_response(await _off_loop(self.aggregation.status))
+        if request.method != "POST":
+            return _not_allowed(request, "GET, POST")
+        params, error = await _control_params(request)
+        if error is None and not isinstance(params, dict):
+            error = 'give {"force": true|false, "measureName": "<name>" (optional)}'
+        if error is None:
+            force, name = params.get("force", True), params.get("measureName")
+            if not isinstance(force, bool):
+                error = "force must be true or false"
+            elif name is not None and name not in self.definitions:
+                error = f"No measure definition found for: {name}"
+        if error is not None:
+            return json_response({"error": error}, 400)
+        outcomes = await _off_loop(self.aggregation.run, force=force, measure=name)
+        return json_response({"passes": [o.to_json() for o in outcomes], **await _off_loop(self.aggregation.status)})
+
+    async def _control_aggregates(self, request: Request) -> Response:
+        if request.method != "GET":
+            return _not_allowed(request, "GET")
+        q = dict(request.query_params)
+        view = q.pop("view", "production")
+        hidden = q.pop("hidden", "") in ("1", "true", "yes")
+        if view not in ("production", "live"):
+            return json_response({"error": "view must be production or live"}, 400)
+        try:
+            query = agg.parse_query(q, self.definitions)
+        except agg.AggregateQueryError as exc:
+            return json_response({"error": str(exc)}, exc.status)
+        if view == "live":  # the live view always shows the hidden groups, marked
+            rows = await _off_loop(self.live_aggregates, query, True)
+        else:
+            rows = await _off_loop(self.aggregation.query, query, hidden)
+        return json_response({
+            "view": view,
+            "lastAggregationPass": await _off_loop(self.aggregation.last_pass_at),
+            "rows": rows,
+        })
+
+    def live_aggregates(self, query: agg.Query, include_hidden: bool = True) -> list[dict[str, Any]]:
+        """Everything production would have stored, aggregated now, one pass."""
+        rows = self.store.aggregation_rows(query)
+        return agg.aggregate_rows(rows, self.definitions[query.measure_name], include_hidden=include_hidden)
+
+
+async def _control_params(request: Request) -> tuple[Any, str | None]:
+    """A control request's JSON body, or its query string."""
+    body = await request.body()
+    if not body.strip():
+        return dict(request.query_params), None
+    parsed, params, error = _parse_json(body)
+    return (params, None) if parsed else (None, error)
+
+
+def _through_the_stack(record: Record, reply: _Reply) -> _Reply:
+    """On /remote/<doctype>, the DACC's 401 HTML page reaches the sender as the stack's 502."""
+    if reply.status != 401 or not reply.html or not record.path.startswith("/remote/"):
+        return reply
+    record.production_status = 502
+    record.production_response = dump(STACK_502_BODY)
+    record.production_note = (record.production_note + "; " if record.production_note else "") + STACK_502
+    return _Reply(502, STACK_502_BODY)
 
 
 def kind_takes_faults(kind: str) -> bool:

@@ -2,8 +2,9 @@
 
 A record says what arrived (time, method, path, headers with the
 ``Authorization`` value redacted, raw body, the measure once unwrapped and
-parsed), what the receiver answered (status, body, error, warnings), and what
-production would have answered where that differs.
+parsed), what the receiver answered (status, body, error, warnings), and
+production's answer: its status and body, why it answers so in plain words,
+and whether it would have stored the measure (and if not, why).
 """
 
 from __future__ import annotations
@@ -68,10 +69,15 @@ class Record:
     response: str = ""
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
-    production_status: int | None = None
-    production_note: str | None = None
+    production_status: int | None = None  # what the real DACC answers (measure requests)
+    production_note: str | None = None  # plain words: what was wrong, why production answers so
+    production_response: str | None = None  # the body the real DACC sends
+    stored: bool | None = None  # would production have stored the measure (None: no measure request)
+    not_stored_reason: str | None = None  # why not, short (for counting), on a 201 that stores nothing
+    mode: str | None = None  # "production" or "clear-errors": how the receiver answered
     fault: str | None = None
     duplicate_key: str | None = None  # of an accepted measure, as the validator computed it
+    row: Any = None  # production's stored row (dacc.production.StoredRow), for the aggregates
     id: int | None = None  # set once stored
 
     # Derived for filtering and aggregation (filled by the app from the measure).
@@ -86,9 +92,14 @@ class Record:
         return self.kind == Kind.MEASURE and self.status == 201
 
     @property
+    def dropped(self) -> bool:
+        """Production answers 201 to it but stores nothing."""
+        return self.kind == Kind.MEASURE and self.production_status == 201 and self.stored is False
+
+    @property
     def level(self) -> str:
         """``ok``, ``warning`` or ``error``: one word for tables."""
-        if self.status >= 400 or (self.kind == Kind.MEASURE and self.status != 201):
+        if self.status >= 400 or (self.kind == Kind.MEASURE and self.status != 201) or self.dropped:
             return "error"
         return "warning" if self.warnings else "ok"
 
@@ -109,6 +120,8 @@ class Record:
             line = " ".join(parts)
             if self.warnings:
                 line += f"  [{len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}: " + "; ".join(self.warnings) + "]"
+            if self.dropped:
+                line += f"  (NOT STORED by production: {self.not_stored_reason})"
             return line
         what = self.error or self.response[:120]
         line = f"{self.status} {self.method} {self.path}" if self.kind != Kind.MEASURE else str(self.status)
@@ -135,8 +148,12 @@ class Record:
             "response": self.response,
             "error": self.error,
             "warnings": list(self.warnings),
+            "mode": self.mode,
             "productionStatus": self.production_status,
+            "productionResponse": self.production_response,
             "productionNote": self.production_note,
+            "stored": self.stored,
+            "notStoredReason": self.not_stored_reason,
             "fault": self.fault,
         }
 

@@ -28,6 +28,9 @@ from dacc_gui.dacc.measures import MeasureCatalog, load_catalog
 from dacc_gui.dacc import aggregate as agg
 from dacc_gui.receiver.app import ReceiverApp
 from dacc_gui.receiver.faults import Faults
+from dacc_gui.receiver.passes import PassOutcome
+from dacc_gui.receiver.protocol import ExactAuthorizationProtocol
+from dacc_gui.receiver.schedule import AggregationSchedule
 from dacc_gui.receiver.store import DEFAULT_CAP, Listener, Store
 
 DEFAULT_HOST = "127.0.0.1"
@@ -75,6 +78,8 @@ class Receiver:
         token: str | None = None,
         cap: int = DEFAULT_CAP,
         catalog: MeasureCatalog | None = None,
+        clear_errors: bool = False,
+        aggregation_schedule: bool = False,
     ):
         if db_path is _DEFAULT_DB:
             db_path = default_db_path()
@@ -85,7 +90,9 @@ class Receiver:
         self.catalog = catalog or load_catalog()
         self.store = Store(self.db_path, cap=cap)
         self.faults = Faults()
-        self.http = ReceiverApp(self.store, self.faults, token, self.catalog)
+        self.http = ReceiverApp(self.store, self.faults, token, self.catalog, clear_errors=clear_errors)
+        # Production's cron, when asked: passes on each definition's executionFrequency.
+        self.schedule = AggregationSchedule(self.http.aggregation) if aggregation_schedule else None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -113,6 +120,7 @@ class Receiver:
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
+                http=ExactAuthorizationProtocol,  # the token compared as sent, trailing spaces included
                 timeout_graceful_shutdown=3,
                 backlog=2048,
             )
@@ -130,6 +138,8 @@ class Receiver:
                     raise ReceiverError(f"the receiver could not start on {self.url}")
                 time.sleep(0.005)
             self._server, self._thread, self._socket = server, thread, sock
+            if self.schedule is not None:
+                self.schedule.start()
             return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -157,6 +167,8 @@ class Receiver:
     def close(self) -> None:
         """Stop and close the database."""
         self.stop()
+        if self.schedule is not None:
+            self.schedule.stop()
         self.store.close()
 
     def __enter__(self) -> Receiver:
@@ -173,6 +185,15 @@ class Receiver:
     def remove_listener(self, callback: Listener) -> None:
         self.store.remove_listener(callback)
 
+    @property
+    def clear_errors(self) -> bool:
+        """True: production's 500s are answered 400, its 201s that store nothing 422."""
+        return self.http.clear_errors
+
+    @clear_errors.setter
+    def clear_errors(self, value: bool) -> None:
+        self.http.clear_errors = bool(value)
+
     def aggregate(
         self,
         measure: str,
@@ -180,18 +201,32 @@ class Receiver:
         end: str,
         created_by: str | None = None,
         include_hidden: bool = False,
+        view: str = "live",
     ) -> list[dict[str, Any]]:
-        """What ``/aggregate`` answers; with ``include_hidden`` also the groups under the
-        threshold, each marked ``"hidden": True`` (the others ``False``).
+        """Aggregates of a measure over [start, end): ``view="live"`` recomputes them over
+        everything production would have stored; ``view="production"`` gives what
+        production's passes saved (what ``/aggregate`` serves where accessApp allows).
+        With ``include_hidden`` also the groups under the threshold, each marked
+        ``"hidden": True`` (the others ``False``).
 
         Raises ``AggregateQueryError`` (the DACC's message) for a bad query.
         """
         given = {"measureName": measure, "startDate": start, "endDate": end, "createdBy": created_by}
         params = {k: v for k, v in given.items() if v is not None}
-        definitions = self.catalog.by_name()
-        query = agg.parse_query(params, definitions)
-        rows = self.store.aggregation_rows(query)
-        return agg.aggregate_rows(rows, definitions[measure], include_hidden=include_hidden)
+        query = agg.parse_query(params, self.catalog.by_name())
+        if view == "production":
+            return self.http.aggregation.query(query, include_hidden)
+        if view != "live":
+            raise ValueError(f"view must be live or production, not {view!r}")
+        return self.http.live_aggregates(query, include_hidden)
+
+    def run_aggregation(self, force: bool = True, measure: str | None = None) -> list[PassOutcome]:
+        """Production's aggregation pass now (``force``: whatever the executionFrequency)."""
+        return self.http.aggregation.run(force=force, measure=measure)
+
+    def aggregation_status(self) -> dict[str, Any]:
+        """When each definition's last pass ran, whether it failed, what is pending."""
+        return self.http.aggregation.status()
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -7,7 +7,9 @@ its ``done`` has fired, so what was acknowledged is stored.
 
 Also kept: the keys of accepted measures, to flag one received twice (they
 survive a restart; ``reset`` clears them), and how many old records were
-dropped under the cap. ``PRAGMA user_version`` holds the schema version.
+dropped under the cap, and production's aggregation passes (``aggregates``,
+``aggregation_passes``: see ``receiver.passes``). ``PRAGMA user_version``
+holds the schema version; an older one is migrated, a newer one refused.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from dacc_gui.dacc.aggregate import storage_columns
+from dacc_gui.dacc.aggregate import stored_columns
+from dacc_gui.receiver.filters import status_filter
 from dacc_gui.receiver.records import Kind, Record
 from dacc_gui.dacc.validation import duplicate_key
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_CAP = 1_000_000
 BATCH_MAX = 1000
 
@@ -56,6 +59,10 @@ CREATE TABLE records (
     n_warnings INTEGER NOT NULL,
     production_status INTEGER,
     production_note TEXT,
+    production_response TEXT,
+    stored INTEGER,
+    not_stored_reason TEXT,
+    mode TEXT,
     fault TEXT,
     created_by TEXT,
     start_ts TEXT,
@@ -70,9 +77,49 @@ CREATE TABLE duplicate_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 """
 
+# Since schema 2: production's aggregation, kept beside the records.
+_SCHEMA_AGGREGATION = """
+CREATE TABLE aggregates (
+    key TEXT PRIMARY KEY,
+    measure_name TEXT NOT NULL,
+    created_by TEXT,
+    start_ts TEXT NOT NULL,
+    g1 TEXT,
+    g2 TEXT,
+    g3 TEXT,
+    figures TEXT NOT NULL,
+    first_pass INTEGER NOT NULL,
+    last_pass INTEGER NOT NULL
+);
+CREATE INDEX aggregates_by_measure ON aggregates (measure_name, start_ts);
+CREATE TABLE aggregation_passes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    measure_name TEXT NOT NULL,
+    ran_at TEXT NOT NULL,
+    forced INTEGER NOT NULL,
+    ok INTEGER NOT NULL,
+    through_id INTEGER,
+    raw_rows INTEGER NOT NULL,
+    groups INTEGER NOT NULL,
+    error TEXT
+);
+"""
+_SCHEMA += _SCHEMA_AGGREGATION
+
+# Schema 1 -> 2: production's answer in full (body, stored or not) and its aggregation.
+# A version-1 record was judged by older rules: "stored" is estimated from its status and value.
+_MIGRATE_1_TO_2 = """
+ALTER TABLE records ADD COLUMN production_response TEXT;
+ALTER TABLE records ADD COLUMN stored INTEGER;
+ALTER TABLE records ADD COLUMN not_stored_reason TEXT;
+ALTER TABLE records ADD COLUMN mode TEXT;
+UPDATE records SET stored = (status = 201 AND value IS NOT NULL AND abs(value) < 1e10) WHERE kind = 'measure';
+""" + _SCHEMA_AGGREGATION
+
 _COLUMNS = (
     "received_at, method, path, kind, shape, headers, body, has_measure, measure, measure_name, "
-    "status, response, error, warnings, n_warnings, production_status, production_note, fault, "
+    "status, response, error, warnings, n_warnings, production_status, production_note, "
+    "production_response, stored, not_stored_reason, mode, fault, "
     "created_by, start_ts, g1, g2, g3, value"
 )
 _INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * len(_COLUMNS.split(', ')))})"
@@ -155,7 +202,8 @@ class Store:
                 f"{self.path} was written by a newer dacc-gui (schema {version}, this one reads "
                 f"{SCHEMA_VERSION}); use another --db file"
             )
-        # Older versions would be migrated here, step by step.
+        elif version == 1:
+            conn.executescript(f"BEGIN; {_MIGRATE_1_TO_2} PRAGMA user_version = 2; COMMIT;")
 
     def _meta(self, name: str) -> str | None:
         row = self._write.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
@@ -279,7 +327,7 @@ class Store:
                     keys = [
                         (record.duplicate_key or duplicate_key(record.measure),)
                         for _, record, _ in batch
-                        if record.accepted and isinstance(record.measure, dict)
+                        if record.stored and isinstance(record.measure, dict)
                     ]
                     if keys:
                         cur.executemany("INSERT OR IGNORE INTO duplicate_keys (key) VALUES (?)", keys)
@@ -329,29 +377,58 @@ class Store:
             removed = cur.rowcount
             cur.execute("DELETE FROM duplicate_keys")
             cur.execute("DELETE FROM meta WHERE name = 'dropped'")
+            cur.execute("DELETE FROM aggregates")
+            cur.execute("DELETE FROM aggregation_passes")
             cur.execute("COMMIT")
             self._count = 0
             self._dropped = 0
         return removed
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Cursor]:
+        """One write transaction beside the writer thread's (the aggregation passes)."""
+        with self._write_lock:
+            cur = self._write.cursor()
+            cur.execute("BEGIN")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
 
     # -- reading -------------------------------------------------------------
     def _query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
         with self._read_lock:
             return self._read.execute(sql, params).fetchall()
 
+    def read(self, sql: str, params: tuple | list = ()) -> list[tuple]:
+        """Rows of a read-only query (the aggregation passes' tables)."""
+        return self._query(sql, params)
+
     def summary(self) -> dict[str, Any]:
-        """Measure requests: total, accepted (201), rejected, accepted with warnings."""
-        total, accepted, warned = self._query(
+        """Measure requests: total, accepted (201), rejected, accepted with warnings, and what
+        production would have stored and not (a 201 that stores nothing), with the reasons."""
+        total, accepted, warned, stored = self._query(
             "SELECT count(*), coalesce(sum(status = 201), 0), "
-            "coalesce(sum(status = 201 AND n_warnings > 0), 0) FROM records WHERE kind = ?",
+            "coalesce(sum(status = 201 AND n_warnings > 0), 0), coalesce(sum(stored = 1), 0) "
+            "FROM records WHERE kind = ?",
             (Kind.MEASURE,),
         )[0]
+        reasons = dict(self._query(
+            "SELECT not_stored_reason, count(*) FROM records WHERE kind = ? AND production_status = 201 "
+            "AND stored = 0 GROUP BY not_stored_reason ORDER BY count(*) DESC, not_stored_reason",
+            (Kind.MEASURE,),
+        ))
         requests = self._query("SELECT count(*) FROM records")[0][0]
         out: dict[str, Any] = {
             "total": total,
             "accepted": accepted,
             "rejected": total - accepted,
             "warnings": warned,
+            "stored": stored,
+            "notStoredByProduction": sum(reasons.values()),
+            "notStoredReasons": {str(k): v for k, v in reasons.items()},
             "requests": requests,
             "cap": self.cap,
             "dropped": self._dropped,
@@ -375,8 +452,8 @@ class Store:
         """Kept records, oldest first.
 
         ``status``: ``accepted``, ``rejected`` (measure requests not answered 201),
-        ``warning`` (accepted with warnings), ``error`` (answered 4xx/5xx), or an
-        HTTP status; ``measure``: a measureName; ``since``: received at or after
+        ``warning`` (accepted with warnings), ``not-stored`` (production answers 201
+        but stores nothing), ``error`` (answered 4xx/5xx), or an HTTP status; ``measure``: a measureName; ``since``: received at or after
         this time (ISO text or datetime); ``after``: records with a greater id.
         """
         where, params = [], []
@@ -405,10 +482,10 @@ class Store:
         return self._count
 
     def aggregation_rows(self, query) -> list[tuple]:
-        """(created_by, start_ts, g1, g2, g3, value) of accepted measures in a query's range."""
+        """(created_by, start_ts, g1, g2, g3, value) of what production stored in a query's range."""
         sql = (
             "SELECT created_by, start_ts, g1, g2, g3, value FROM records "
-            "WHERE measure_name = ? AND start_ts >= ? AND start_ts < ? AND kind = ? AND status = 201"
+            "WHERE measure_name = ? AND start_ts >= ? AND start_ts < ? AND kind = ? AND stored = 1"
         )
         params: list[Any] = [query.measure_name, query.start, query.end, Kind.MEASURE]
         if query.created_by is not None:
@@ -426,20 +503,8 @@ class Store:
 
 
 def _status_clause(status: str | int) -> tuple[str, list]:
-    text = str(status).strip().lower()
-    if text == "accepted":
-        return "kind = ? AND status = 201", [Kind.MEASURE]
-    if text == "rejected":
-        return "kind = ? AND status != 201", [Kind.MEASURE]
-    if text in ("warning", "warnings"):
-        return "kind = ? AND status = 201 AND n_warnings > 0", [Kind.MEASURE]
-    if text == "error":
-        return "status >= 400", []
-    if text.isdigit():
-        return "status = ?", [int(text)]
-    raise ValueError(
-        f"unknown status filter {status!r}: use accepted, rejected, warning, error or an HTTP status"
-    )
+    found = status_filter(status)
+    return found.sql, list(found.params)
 
 
 def _since_text(since: str | datetime) -> str:
@@ -464,11 +529,7 @@ def _row(record: Record) -> tuple:
     measure_json = (
         json.dumps(record.measure, ensure_ascii=False, allow_nan=True) if record.has_measure else None
     )
-    columns = (
-        storage_columns(record.measure)
-        if record.accepted and isinstance(record.measure, dict)
-        else dict.fromkeys(("created_by", "start_ts", "g1", "g2", "g3", "value"))
-    )
+    columns = stored_columns(record.row if record.stored else None)
     return (
         record.received_at,
         record.method,
@@ -487,6 +548,10 @@ def _row(record: Record) -> tuple:
         len(record.warnings),
         record.production_status,
         record.production_note,
+        record.production_response,
+        None if record.stored is None else int(record.stored),
+        record.not_stored_reason,
+        record.mode,
         record.fault,
         columns["created_by"],
         columns["start_ts"],
@@ -500,7 +565,8 @@ def _row(record: Record) -> tuple:
 def _record(row: tuple) -> Record:
     (
         id_, received_at, method, path, kind, shape, headers, body, has_measure, measure,
-        _name, status, response, error, warnings, _n, production_status, production_note, fault,
+        _name, status, response, error, warnings, _n, production_status, production_note,
+        production_response, stored, not_stored_reason, mode, fault,
         *_aggregation,
     ) = row
     return Record(
@@ -520,5 +586,9 @@ def _record(row: tuple) -> Record:
         warnings=json.loads(warnings),
         production_status=production_status,
         production_note=production_note,
+        production_response=production_response,
+        stored=None if stored is None else bool(stored),
+        not_stored_reason=not_stored_reason,
+        mode=mode,
         fault=fault,
     )

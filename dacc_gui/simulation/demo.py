@@ -240,8 +240,9 @@ def fetch_aggregates(
     """Each measure's aggregates, and whether the hidden groups are among them.
 
     ``source``: the receiver object (in process: the groups under the
-    threshold come too, marked hidden), or a receiver's URL (``/aggregate``,
-    which, like the DACC, leaves them out).
+    threshold come too, marked hidden), or a receiver's URL (its live view,
+    published groups only, as the DACC would publish them: its own
+    ``/aggregate`` refuses apps every Ecolyo measure, accessApp being false).
     """
     out: dict[str, list[dict[str, Any]]] = {}
     in_process = not isinstance(source, str)
@@ -252,11 +253,11 @@ def fetch_aggregates(
             if in_process:
                 rows = source.aggregate(measure, start, end, include_hidden=True)  # type: ignore[union-attr]
             else:
-                answer = http.post(source.rstrip("/") + "/aggregate",
-                                   json={"measureName": measure, "startDate": start, "endDate": end})
+                answer = http.get(source.rstrip("/") + "/_receiver/aggregates",
+                                  params={"view": "live", "measureName": measure, "startDate": start, "endDate": end})
                 if answer.status_code != 200:
-                    raise DemoError(f"/aggregate of {measure} answered {answer.status_code}: {answer.text[:200]}")
-                rows = [dict(r, hidden=False) for r in answer.json()]
+                    raise DemoError(f"the aggregates of {measure} answered {answer.status_code}: {answer.text[:200]}")
+                rows = [r for r in answer.json()["rows"] if not r["hidden"]]
             if rows:
                 out[measure] = rows
             if progress is not None:

@@ -38,7 +38,7 @@ def wait_rows(qtbot, panel, n: int) -> None:
 
 MIXED = [
     wrapped(measure(startDate="2021-12-07")),
-    wrapped(measure(value=None)),  # refused; production would answer 500
+    wrapped(measure(value=None)),  # production's 500: float() on null
     wrapped(measure(measureName="navigation-count-daily", group1={"page": "home"}, value=3)),
     wrapped(measure(startDate="2021-12-07")),  # accepted, with a duplicate warning
 ]
@@ -46,12 +46,12 @@ MIXED = [
 
 def test_requests_posted_appear_live(qtbot, qtmodeltester, panel, client):
     assert panel.model.rowCount() == 0
-    assert post_all(client, MIXED) == [201, 400, 201, 201]
+    assert post_all(client, MIXED) == [201, 500, 201, 201]
     wait_rows(qtbot, panel, 4)
     qtmodeltester.check(panel.model)
     texts = [[panel.model.index(r, c).data() for c in range(8)] for r in range(4)]
     assert [t[1] for t in texts] == ["POST /"] * 4
-    assert [t[2].split()[0] for t in texts] == ["201", "400", "201", "201"]
+    assert [t[2].split()[0] for t in texts] == ["201", "500", "201", "201"]
     assert texts[0][3:7] == ["connection-count-daily", "2021-12-07", "1", "device=mobile"]
     assert texts[2][3:7] == ["navigation-count-daily", "2021-12-08", "3", "page=home"]
     assert texts[3][7] == "1 warning" and texts[0][7] == ""
@@ -94,7 +94,7 @@ def test_filters(qtbot, qtmodeltester, panel, client):
         return [(r.status, r.measure_name) for r in panel.shown_records()]
 
     panel.status_filter.setCurrentIndex(panel.status_filter.findData("rejected"))
-    assert [s for s, _ in shown()] == [400, 400]
+    assert [s for s, _ in shown()] == [500, 400]
     panel.status_filter.setCurrentIndex(panel.status_filter.findData("warning"))
     assert shown() == [(201, "connection-count-daily")]
     panel.status_filter.setCurrentIndex(panel.status_filter.findData("accepted"))
@@ -106,7 +106,7 @@ def test_filters(qtbot, qtmodeltester, panel, client):
     panel.status_filter.setCurrentIndex(0)
     panel.measure_filter.setCurrentIndex(0)
     panel.text_filter.setText("NUMBER")  # case-insensitive, in the error text
-    qtbot.waitUntil(lambda: shown() == [(400, "connection-count-daily")], timeout=WAIT)  # after typing stops
+    qtbot.waitUntil(lambda: shown() == [(500, "connection-count-daily")], timeout=WAIT)  # after typing stops
     panel.text_filter.setText("2021-12-07")  # in the body
     qtbot.waitUntil(lambda: len(shown()) == 2, timeout=WAIT)
     panel.text_filter.setText("")
@@ -115,18 +115,21 @@ def test_filters(qtbot, qtmodeltester, panel, client):
     panel.status_filter.setCurrentIndex(panel.status_filter.findData("rejected"))
     post_all(client, [wrapped(measure(startDate="2021-12-02")), wrapped(measure(value="x"))])
     wait_rows(qtbot, panel, 7)
-    assert [s for s, _ in shown()] == [400, 400, 400]
+    assert [s for s, _ in shown()] == [500, 400, 400]
     assert panel.model.rowCount() == 3 and panel.shown_label.text() == "3 of 7 shown"
 
 
 def test_status_filters_agree_with_the_store(qtbot, panel, client):
-    post_all(client, MIXED)
+    from dacc_gui.receiver.filters import FILTERS
+
+    post_all(client, MIXED + [wrapped(measure(value=True))])  # production: 201, stores nothing
     client.get("/status")
-    wait_rows(qtbot, panel, 5)
+    wait_rows(qtbot, panel, 6)
     store = panel.controller.store
-    for status in ("accepted", "rejected", "warning", "error"):
-        assert [r.id for r in panel.model.records if matches(r, status, None, "")] == \
-               [r.id for r in store.records(status=status)], status
+    for status in [f.name for f in FILTERS] + ["500"]:
+        shown = [r.id for r in panel.model.records if matches(r, status, None, "")]
+        assert shown == [r.id for r in store.records(status=status)], status
+        assert shown, f"{status}: the records here should reach every filter"
 
 
 def test_detail_pane(qtbot, panel, client):
@@ -134,16 +137,16 @@ def test_detail_pane(qtbot, panel, client):
     wait_rows(qtbot, panel, 2)
     panel.select_row(1)
     detail = panel.detail
-    assert detail.record.status == 400
+    assert detail.record.status == 500
     verdict = detail.verdict_text()
-    assert "400: refused — value type is incorrect, it must be a number." in verdict
-    assert "Production would answer 500" in verdict
-    assert "Production would answer 500" in detail.verdict.text()  # shown, not only computed
+    assert "500: refused — float() argument must be a string or a number, not 'NoneType'." in verdict
+    assert "Value is null: production's float(value)" in verdict  # why production answers so
+    assert "Value is null: production&#x27;s float(value)" in detail.verdict.text()  # shown (HTML), not only computed
     assert "content-type: application/json" in detail.headers.toPlainText()
     assert json.loads(detail.raw.toPlainText()) == MIXED[1]
     pretty = detail.pretty.toPlainText()
     assert '"data":' in pretty and '"value": null' in pretty  # the measure unwrapped
-    assert "HTTP 400" in detail.response.toPlainText()
+    assert "HTTP 500" in detail.response.toPlainText()
     panel.select_row(0)
     assert detail.verdict_text().startswith("201: accepted")
     assert "Production" not in detail.verdict_text()
@@ -181,7 +184,7 @@ def test_export_json(qtbot, panel, client, tmp_path, monkeypatch):
     panel.ask_export()
     exported = json.loads(target.read_text())
     assert exported["summary"]["total"] == 4 and exported["summary"]["accepted"] == 3
-    assert [r["status"] for r in exported["records"]] == [201, 400, 201, 201]
+    assert [r["status"] for r in exported["records"]] == [201, 500, 201, 201]
     assert exported["records"][1]["productionStatus"] == 500
     assert list(target.parent.iterdir()) == [target]  # no temporary file left
 

@@ -20,19 +20,14 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
 from dacc_gui.dacc.groups import groups_text, value_text
 from dacc_gui.receiver import Kind, Record
+from dacc_gui.receiver.filters import FILTERS, status_filter
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Time", "Path", "Status", "Measure", "startDate", "Value", "Groups", "Warnings")
 BATCH_MS = 200  # new records wait at most this long to be shown together (5 repaints a second)
 
 LEVEL_COLOURS = {"ok": "#2e9d43", "warning": "#d99a00", "error": "#c62828"}
-STATUS_FILTERS = (
-    ("All", "all"),
-    ("Accepted (201)", "accepted"),
-    ("Accepted with warnings", "warning"),
-    ("Rejected", "rejected"),
-    ("Errors (4xx/5xx)", "error"),
-)
+STATUS_FILTERS = (("All", "all"), *((f.label, f.name) for f in FILTERS))
 
 _icons: dict[str, QIcon] = {}
 
@@ -319,12 +314,4 @@ def matches(record: Record, status: str, measure: str | None, text: str) -> bool
 
 def _status_matches(record: Record, status: str) -> bool:
     """The store's status filters (``Store.records(status=...)``), on one record."""
-    if status == "accepted":
-        return record.accepted
-    if status == "rejected":
-        return record.kind == Kind.MEASURE and record.status != 201
-    if status == "warning":
-        return record.accepted and bool(record.warnings)
-    if status == "error":
-        return record.status >= 400
-    return True
+    return status_filter(status).test(record)
