@@ -1,0 +1,66 @@
+"""Files a user can produce that Python's JSON reading trips on: integers over
+the int-string limit, deep nesting, lone surrogates. Each ends in the
+project's own error naming where (exit 2 from the CLI, no traceback), or, for a
+string, in output that holds it."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from dacc_gui.cli.main import main
+from dacc_gui.dacc.payloads import PayloadError, read_payloads
+from dacc_gui.events.loader import LoadError, parse_events
+
+LIMIT = sys.get_int_max_str_digits()  # 4300 unless the interpreter was told otherwise
+
+
+def long_integer_export() -> tuple[str, int, int]:
+    """An export whose third line ends in an integer one digit over the limit
+    (after a string of more digits, which is no number); with its line and column."""
+    lines = ['[',
+             '  {"type": "NavigationEvent", "target": "consumption", "note": "' + "9" * (LIMIT + 5) + '",',
+             '   "eventDate": "2021-12-08T09:00:00.000Z", "count": ' + "1" * (LIMIT + 1) + '}',
+             ']']
+    return "\n".join(lines), 3, lines[2].rindex(" ") + 2
+
+
+# --- integers over the limit ---------------------------------------------------------
+
+def test_an_integer_over_the_limit_is_a_load_error_naming_line_and_column():
+    text, line, column = long_integer_export()
+    with pytest.raises(LoadError) as err:
+        parse_events(text, name="big.json")
+    assert str(err.value) == (f"big.json: invalid JSON at line {line}, column {column}: "
+                              f"an integer of {LIMIT + 1} digits (at most {LIMIT} are read)")
+
+
+def test_an_integer_over_the_limit_in_json_lines_names_its_line():
+    first = '{"type": "NavigationEvent", "eventDate": "2021-12-08"}'
+    second = '{"type": "NavigationEvent", "n": -' + "7" * (LIMIT + 2) + "}"
+    with pytest.raises(LoadError) as err:
+        parse_events(first + "\n" + second + "\n", name="in.jsonl")
+    assert str(err.value) == (f"in.jsonl: invalid JSON at line 2, column {second.index('-') + 1}: "
+                              f"an integer of {LIMIT + 2} digits (at most {LIMIT} are read)")
+
+
+def test_an_integer_at_the_limit_still_loads():
+    event = parse_events('[{"type": "NavigationEvent", "n": ' + "3" * LIMIT + "}]").events[0]
+    assert event.to_document()["n"] == int("3" * LIMIT)
+
+
+def test_compute_exits_2_on_an_integer_over_the_limit(tmp_path, capsys):
+    events, line, column = long_integer_export()
+    path = tmp_path / "big.json"
+    path.write_text(events)
+    assert main(["compute", str(path), "--run-date", "2021-12-09"]) == 2
+    assert capsys.readouterr().err == (f"dacc-gui compute: {path}: invalid JSON at line {line}, column {column}: "
+                                       f"an integer of {LIMIT + 1} digits (at most {LIMIT} are read)\n")
+    context = tmp_path / "context.json"
+    context.write_text('{"monthlyAnalysisDay": ' + "3" * (LIMIT + 1) + "}")
+    sample = tmp_path / "one.json"
+    sample.write_text('[{"type": "NavigationEvent", "eventDate": "2021-12-08"}]')
+    assert main(["compute", str(sample), "--run-date", "2021-12-09", "--context", str(context)]) == 2
+    assert capsys.readouterr().err.startswith(f"dacc-gui compute: {context}: invalid JSON at line 1, column 24: ")
