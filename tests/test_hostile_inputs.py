@@ -64,3 +64,35 @@ def test_compute_exits_2_on_an_integer_over_the_limit(tmp_path, capsys):
     sample.write_text('[{"type": "NavigationEvent", "eventDate": "2021-12-08"}]')
     assert main(["compute", str(sample), "--run-date", "2021-12-09", "--context", str(context)]) == 2
     assert capsys.readouterr().err.startswith(f"dacc-gui compute: {context}: invalid JSON at line 1, column 24: ")
+
+
+# --- deep nesting -------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "[" * 100_000 + "]" * 100_000,
+    '{"runs": [{"indicators": [' + '{"a": ' * 50_000 + "0" + "}" * 50_000 + "]}]}",
+])
+def test_the_payload_reader_refuses_deep_nesting_naming_the_file(tmp_path, text):
+    path = tmp_path / "deep.json"
+    path.write_text(text)
+    with pytest.raises(PayloadError) as err:
+        read_payloads(path)
+    assert str(err.value) == f"{path}: invalid JSON: nested too deeply"
+
+
+def test_the_payload_reader_refuses_an_integer_over_the_limit_naming_where(tmp_path):
+    path = tmp_path / "payloads.json"
+    path.write_text('[{"measureName": "navigation-count-daily", "value": ' + "5" * (LIMIT + 1) + "}]")
+    with pytest.raises(PayloadError) as err:
+        read_payloads(path)
+    assert str(err.value) == (f"{path}: invalid JSON at line 1, column 53: "
+                              f"an integer of {LIMIT + 1} digits (at most {LIMIT} are read)")
+
+
+@pytest.mark.parametrize("command", [["validate"], ["validate", "--format", "json"],
+                                     ["push", "--url", "http://127.0.0.1:9", "--token-file", "unused"]])
+def test_validate_and_push_exit_2_on_deep_nesting(tmp_path, capsys, command):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    assert main([command[0], str(path), *command[1:]]) == 2
+    assert capsys.readouterr().err == f"dacc-gui {command[0]}: {path}: invalid JSON: nested too deeply\n"
