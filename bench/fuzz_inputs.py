@@ -31,6 +31,7 @@ import io
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -284,6 +285,7 @@ def main_fuzz(argv: list[str] | None = None) -> int:
     parser.add_argument("--cli", type=int, default=600, metavar="N", help="CLI runs")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
+    shutil.rmtree(OUT, ignore_errors=True)  # examples of this run only
     seen: set[str] = set()
     totals: dict[str, tuple[int, Counter, Counter]] = {}
     started = time.monotonic()
