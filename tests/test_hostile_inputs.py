@@ -5,12 +5,14 @@ string, in output that holds it."""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 
 import pytest
 
 from dacc_gui.cli.main import main
+from dacc_gui.cli.output import json_text
 from dacc_gui.dacc.payloads import PayloadError, read_payloads
 from dacc_gui.events.loader import LoadError, parse_events
 
@@ -96,3 +98,49 @@ def test_validate_and_push_exit_2_on_deep_nesting(tmp_path, capsys, command):
     path.write_text("[" * 100_000 + "]" * 100_000)
     assert main([command[0], str(path), *command[1:]]) == 2
     assert capsys.readouterr().err == f"dacc-gui {command[0]}: {path}: invalid JSON: nested too deeply\n"
+
+
+# --- lone surrogates ------------------------------------------------------------------
+
+SURROGATE_EVENTS = ('{"context": {"daccConsent": true}, "events": [{"_id": "n1", "type": "NavigationEvent", '
+                    '"target": "\\ud800", "eventDate": "2021-12-08T09:00:00.000Z"}]}')
+SURROGATE_PAYLOADS = '[{"createdBy": "ecolyo", "measureName": "\\udc80x", "startDate": "2021-12-08", "value": 1}]'
+
+
+def test_compute_json_holds_a_lone_surrogate_as_its_escape(tmp_path, capsys):
+    path = tmp_path / "events.json"
+    path.write_text(SURROGATE_EVENTS)
+    assert main(["compute", str(path), "--run-date", "2021-12-09"]) == 0
+    out = capsys.readouterr().out
+    assert '"page": "\\ud800"' in out
+    indicators = json.loads(out)["runs"][0]["indicators"]
+    assert indicators == [{"createdBy": "ecolyo", "measureName": "navigation-count-daily", "startDate": "2021-12-08",
+                           "value": 1, "group1": {"page": "\ud800"}}]
+
+
+def test_compute_table_shows_a_lone_surrogate_escaped(tmp_path, capsys):
+    path = tmp_path / "events.json"
+    path.write_text(SURROGATE_EVENTS)
+    assert main(["compute", str(path), "--run-date", "2021-12-09", "--format", "table"]) == 0
+    assert "  navigation-count-daily  2021-12-08  1  page=\\ud800\n" in capsys.readouterr().out
+
+
+def test_validate_text_and_json_hold_a_lone_surrogate(tmp_path, capsys):
+    path = tmp_path / "payloads.json"
+    path.write_text(SURROGATE_PAYLOADS)
+    assert main(["validate", str(path)]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "#0 \\udc80x 2021-12-08: error: No measure definition found for: \\udc80x")
+    assert main(["validate", str(path), "--format", "json"]) == 1
+    [report] = json.loads(capsys.readouterr().out)
+    assert report["error"] == "No measure definition found for: \udc80x"
+
+
+def test_json_for_a_stream_that_is_not_utf8_is_ascii_and_means_the_same():
+    value = {"page": "\ud800é€", "n": [1, "😀"]}
+    latin = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+    text = json_text(value, latin)
+    assert text.isascii() and json.loads(text) == value
+    utf8 = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    text = json_text(value, utf8)
+    assert "é€" in text and "😀" in text and "\\ud800" in text and json.loads(text) == value

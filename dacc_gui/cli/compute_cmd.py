@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from dacc_gui import DEFAULT_DOCTYPE
 from dacc_gui.cli.dates import iso_date
 from dacc_gui.cli.main import UsageError
+from dacc_gui.cli.output import write_json
 from dacc_gui.common import jsontext
 from dacc_gui.common.jsontext import JSONTextError
 from dacc_gui.events.context import ContextError, UserContext
@@ -69,8 +69,7 @@ def run(args: argparse.Namespace) -> int:
     context = read_context(args.context) if args.context else event_set.context
     results = simulate(event_set.events, context, args.run_date, until, args.ignore_monthly_date)
     if args.format == "json":
-        json.dump({"runs": [r.to_json() for r in results]}, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        write_json({"runs": [r.to_json() for r in results]})
     else:
         for result in results:
             sys.stdout.write(format_table(result))
