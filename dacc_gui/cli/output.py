@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 import sys
 from typing import Any, TextIO
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+from dacc_gui.common import jsontext
 
 
 def show_any_string(*streams: TextIO) -> None:
@@ -34,9 +33,7 @@ def json_text(value: Any, stream: TextIO | None = None) -> str:
         utf8 = False
     if not utf8:
         return json.dumps(value, indent=2)  # \u escapes only: any encoding can write them
-    text = json.dumps(value, ensure_ascii=False, indent=2)
-    # Lone surrogates only occur inside JSON strings, where the escape means the same.
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return jsontext.dumps(value, indent=2)
 
 
 def write_json(value: Any, stream: TextIO | None = None) -> None:

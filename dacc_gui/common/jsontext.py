@@ -1,10 +1,15 @@
-"""Parsing JSON text a user gave: one error, with where, for all that can go wrong.
+"""JSON text from and to users: one error, with where, for all that can go wrong
+in reading; writing that never fails on a string that was read.
 
 ``json.loads`` fails in three ways: a ``JSONDecodeError`` (with a position),
 a ``RecursionError`` on deep nesting, and a plain ``ValueError`` for an
 integer longer than Python's int-string limit (4,300 digits by default), which
 says neither where nor that it is the input's fault. ``loads`` turns all
 three into ``JSONTextError``, whose message names the line and column.
+
+A ``"\\ud800"`` escape reads as a lone surrogate, which has no UTF-8 form:
+``dumps`` writes it back as that escape (the same JSON value), so that the
+text can always be encoded.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 # A JSON string (skipped whole, so that digits inside it are not taken for a
 # number), or a number: its integer part, and a fraction or an exponent, which
 # make it a float (read whatever its length).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?\d+)(\.\d+)?([eE][-+]?\d+)?')
 
 
@@ -60,3 +66,10 @@ def _long_integer(text: str) -> tuple[int, int] | None:
             if limit and digits > limit:
                 return match.start(), digits
     return None
+
+
+def dumps(value: Any, **kwargs: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False, **kwargs)`` with lone surrogates escaped: valid UTF-8 once encoded."""
+    text = json.dumps(value, ensure_ascii=False, **kwargs)
+    # Lone surrogates only occur inside JSON strings, where the escape means the same.
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
