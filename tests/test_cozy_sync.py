@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import random
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
+from dacc_gui.cozy import sync
 from dacc_gui.cozy.client import CozyClient, RetryPolicy
 from dacc_gui.cozy.events import pull_events
 from dacc_gui.cozy.sync import (
@@ -248,6 +250,51 @@ def test_no_write_happens_when_the_backup_cannot_be_written(fake, tmp_path):
         with pytest.raises(BackupError, match="nothing was written"):
             save_events(client, shift(events, {0}), session=SaveSession(blocker))
     assert fake.count("PUT") == 0
+
+
+class _OneSecond(datetime):
+    """Every save happens in the same second."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls(2022, 3, 4, 5, 6, 7)
+
+
+def test_saves_in_the_same_second_keep_their_own_backups_and_replace_no_file(fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(sync, "datetime", _OneSecond)
+    fake.put_docs(generate_events(6, seed=19))
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    taken = backups / f"cozy-backup-{urlsplit(fake.url).hostname}-20220304-050607.json"
+    taken.write_text("a file that was there before")
+    with client_for(fake) as client:
+        pulled = pull_events(client)
+        events, originals = pulled.event_set.events, pulled.originals()
+        first = save_events(client, shift(events, {0, 1}), session=SaveSession(backups))
+        second = save_events(client, shift(events, {0, 1, 2}), session=SaveSession(backups))
+    assert taken.read_text() == "a file that was there before"
+    assert len({taken, first.backup_path, second.backup_path}) == 3
+    assert first.backup_path.parent == second.backup_path.parent == backups
+    assert json.loads(first.backup_path.read_text())[USAGE_DOCTYPE] == [
+        without_rev(originals[events[n].id]) for n in (0, 1)]
+    assert json.loads(second.backup_path.read_text())[USAGE_DOCTYPE] == [without_rev(originals[events[2].id])]
+
+
+def test_a_session_whose_backup_failed_backs_up_again_before_writing(fake, tmp_path):
+    fake.put_docs(generate_events(5, seed=20))
+    backups = tmp_path / "backups"
+    backups.write_text("")  # a file where the folder should be
+    session = SaveSession(backups)
+    with client_for(fake) as client:
+        pulled = pull_events(client)
+        edited = shift(pulled.event_set.events, {0})
+        with pytest.raises(BackupError):
+            save_events(client, edited, session=session)
+        backups.unlink()
+        report = save_events(client, edited, session=session)
+    assert report.counts()["written"] == 1
+    saved = json.loads(report.backup_path.read_text())[USAGE_DOCTYPE]
+    assert saved == [without_rev(pulled.originals()[edited[0].id])]
 
 
 def test_a_document_deleted_on_the_server_is_reported_missing(fake, session):

@@ -17,7 +17,6 @@ that same file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +28,7 @@ from urllib.parse import urlsplit
 from dacc_gui import DEFAULT_DOCTYPE
 from dacc_gui.cozy.client import CozyClient, CozyError, CozyHTTPError, CozyUnreachable, error_text
 from dacc_gui.events.model import UsageEvent
+from dacc_gui.common import jsontext
 from dacc_gui.common.atomic import write_atomic
 from dacc_gui.common.cancel import Cancelled
 
@@ -145,22 +145,40 @@ class SaveSession:
         new = [d for d in docs if d.get("_id") not in self._saved]
         if self.backup_path is not None and not new:
             return self.backup_path
-        if self.backup_path is None:
-            host = (urlsplit(url).hostname or "cozy").replace(":", "_")
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            self.backup_path = self.backup_dir / f"cozy-backup-{host}-{stamp}.json"
-            self._doctype = doctype
+        saved = dict(self._saved)
         for doc in new:
-            self._saved[doc["_id"]] = _without_rev(doc)
-        text = json.dumps({self._doctype: list(self._saved.values())}, ensure_ascii=False, indent=2) + "\n"
+            saved[doc["_id"]] = _without_rev(doc)
+        doctype = self._doctype if self.backup_path is not None else doctype
+        text = jsontext.dumps({doctype: list(saved.values())}, indent=2) + "\n"
+        path = self.backup_path
         try:
-            self.backup_dir.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.backup_path, text)
+            if path is None:
+                self.backup_dir.mkdir(parents=True, exist_ok=True)
+                host = (urlsplit(url).hostname or "cozy").replace(":", "_")
+                path = _new_file(self.backup_dir, f"cozy-backup-{host}-{datetime.now():%Y%m%d-%H%M%S}")
+            write_atomic(path, text)
         except OSError as exc:
+            if path is not None and self.backup_path is None:
+                path.unlink(missing_ok=True)  # the name reserved for this session's first backup
             raise BackupError(
-                f"cannot write the backup {self.backup_path} ({exc.strerror or exc}); nothing was written"
+                f"cannot write the backup {path or self.backup_dir} ({exc.strerror or exc}); nothing was written"
             ) from None
-        return self.backup_path
+        # Only once written: a retry after a failure backs up again.
+        self.backup_path, self._saved, self._doctype = path, saved, doctype
+        return path
+
+
+def _new_file(folder: Path, stem: str) -> Path:
+    """A new, empty ``stem.json`` (``stem-2.json``... when taken): two saves in
+    the same second get two backups, and no existing file is ever replaced."""
+    path, n = folder / f"{stem}.json", 1
+    while True:
+        try:
+            with open(path, "x"):  # exclusive creation: fails on a name taken, even by another process
+                return path
+        except FileExistsError:
+            n += 1
+            path = folder / f"{stem}-{n}.json"
 
 
 # --- deciding what to write ------------------------------------------------------
