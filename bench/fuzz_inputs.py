@@ -72,6 +72,10 @@ class Raw:
 def to_text(value: Any, ascii_only: bool = True) -> str:
     if isinstance(value, Raw):
         return value.text
+    try:
+        return json.dumps(value, ensure_ascii=ascii_only)  # quick when it holds no Raw
+    except TypeError:
+        pass
     if isinstance(value, dict):
         return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=ascii_only)}: {to_text(v, ascii_only)}"
                                for k, v in value.items()) + "}"
