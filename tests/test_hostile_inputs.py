@@ -76,6 +76,24 @@ def test_compute_exits_2_on_an_integer_over_the_limit(tmp_path, capsys):
     assert capsys.readouterr().err.startswith(f"dacc-gui compute: {context}: invalid JSON at line 1, column 24: ")
 
 
+@pytest.mark.parametrize("token, words", [("NaN", "NaN"), ("-Infinity", "-Infinity"), ("1e999", "1e999"),
+                                          ("-" + "9" * 400 + ".5", "-9999999...999999.5")])
+def test_numbers_a_cozy_document_cannot_hold_are_a_load_error_naming_where(token, words):
+    # Python reads them (as nan or inf); writing the event back, to a Cozy or a file, could not.
+    text = '[{"type": "NavigationEvent", "note": "NaN 1e999",\n  "eventDate": "2021-12-08", "n": ' + token + "}]"
+    with pytest.raises(LoadError) as err:
+        parse_events(text, name="odd.json")
+    assert str(err.value) == f"odd.json: invalid JSON at line 2, column 35: {words} is not a finite number"
+
+
+def test_save_of_a_not_finite_date_is_bad_input_not_a_traceback(tmp_path, capsys):
+    path = tmp_path / "nan.json"
+    path.write_text('[{"_id": "a", "_rev": "1-x", "type": "NavigationEvent", "eventDate": NaN}]')
+    assert main(["save", str(path), "--url", "http://127.0.0.1:9", "--token-file", "unused"]) == 2
+    assert capsys.readouterr().err == (f"dacc-gui save: {path}: invalid JSON at line 1, column 70: "
+                                       "NaN is not a finite number\n")
+
+
 # --- deep nesting -------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [
@@ -183,8 +201,9 @@ long_integers = st.tuples(st.sampled_from(["", "-"]), st.integers(LIMIT - 1, LIM
     lambda t: Raw(t[0] + "7" * t[1]))
 nestings = st.tuples(st.sampled_from([10, 900, 990, 1000, 3000, 100_000]), st.sampled_from(["[]", "{}"])).map(
     lambda t: Raw(("[" * t[0] + "]" * t[0]) if t[1] == "[]" else ('{"a": ' * t[0] + "0" + "}" * t[0])))
+not_finite = st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-2e308"]).map(Raw)
 scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | strings
-           | long_integers | nestings)
+           | long_integers | nestings | not_finite)
 values = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(strings, inner, max_size=4),

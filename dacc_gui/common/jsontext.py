@@ -6,6 +6,9 @@ a ``RecursionError`` on deep nesting, and a plain ``ValueError`` for an
 integer longer than Python's int-string limit (4,300 digits by default), which
 says neither where nor that it is the input's fault. ``loads`` turns all
 three into ``JSONTextError``, whose message names the line and column.
+With ``finite=True`` it also refuses what Python reads beyond JSON: ``NaN``,
+``Infinity``, and numbers too large for a float (``1e999``), which a Cozy
+document cannot hold and which writing it back would fail on.
 
 A ``"\\ud800"`` escape reads as a lone surrogate, which has no UTF-8 form:
 ``dumps`` writes it back as that escape (the same JSON value), so that the
@@ -15,15 +18,17 @@ text can always be encoded.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
-# A JSON string (skipped whole, so that digits inside it are not taken for a
-# number), or a number: its integer part, and a fraction or an exponent, which
-# make it a float (read whatever its length).
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?\d+)(\.\d+)?([eE][-+]?\d+)?')
+# A JSON string (skipped whole, so that digits inside it are not taken for a
+# number); a number: its integer part, and a fraction or an exponent, which
+# make it a float (read whatever its length); or a constant Python adds.
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?\d+)(\.\d+)?([eE][-+]?\d+)?|(NaN|-?Infinity)')
 
 
 class JSONTextError(ValueError):
@@ -35,37 +40,68 @@ class JSONTextError(ValueError):
         super().__init__(f"invalid JSON{where}: {reason}")
 
 
-def loads(text: str) -> Any:
+class _NotFinite(Exception):
+    pass
+
+
+def _constant(token: str) -> Any:
+    raise _NotFinite()
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if math.isinf(value):
+        raise _NotFinite()
+    return value
+
+
+def loads(text: str, *, finite: bool = False) -> Any:
     """``json.loads(text)``, raising only ``JSONTextError``."""
+    hooks = {"parse_constant": _constant, "parse_float": _finite_float} if finite else {}
     try:
-        return json.loads(text)
+        return json.loads(text, **hooks)
     except json.JSONDecodeError as exc:
         raise JSONTextError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:
         raise JSONTextError("nested too deeply") from None
+    except _NotFinite:
+        found = _first(text, _is_not_finite)
+        if found is None:  # the decoder met one, so the scan does too; this is a guard
+            raise JSONTextError("a number that is not finite") from None
+        raise JSONTextError(f"{_short(found[1])} is not a finite number", *_position(text, found[0])) from None
     except ValueError:
         # Only the int-string limit raises a plain ValueError here.
-        found = _long_integer(text)
+        found = _first(text, _is_long_integer)
         if found is None:
             raise JSONTextError("a number this program cannot read") from None
-        offset, digits = found
-        lineno = text.count("\n", 0, offset) + 1
-        colno = offset - text.rfind("\n", 0, offset)
-        raise JSONTextError(
-            f"an integer of {digits} digits (at most {sys.get_int_max_str_digits()} are read)", lineno, colno
-        ) from None
+        digits = len(found[1].lstrip("-"))
+        raise JSONTextError(f"an integer of {digits} digits (at most {sys.get_int_max_str_digits()} are read)",
+                            *_position(text, found[0])) from None
 
 
-def _long_integer(text: str) -> tuple[int, int] | None:
-    """(offset, digit count) of the first integer over the int-string limit, outside strings."""
+def _is_long_integer(match: re.Match[str]) -> bool:
+    number, fraction, exponent, _ = match.groups()
     limit = sys.get_int_max_str_digits()
-    for match in _TOKEN.finditer(text):
-        number, fraction, exponent = match.groups()
-        if number is not None and fraction is None and exponent is None:
-            digits = len(number.lstrip("-"))
-            if limit and digits > limit:
-                return match.start(), digits
-    return None
+    return number is not None and fraction is None and exponent is None and 0 < limit < len(number.lstrip("-"))
+
+
+def _is_not_finite(match: re.Match[str]) -> bool:
+    number, fraction, exponent, constant = match.groups()
+    return constant is not None or (
+        number is not None and (fraction or exponent) is not None and math.isinf(float(match.group())))
+
+
+def _first(text: str, wanted: Callable[[re.Match[str]], bool]) -> tuple[int, str] | None:
+    """(offset, text) of the first token outside strings that ``wanted`` picks."""
+    return next(((m.start(), m.group()) for m in _TOKEN.finditer(text) if wanted(m)), None)
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
+def _short(token: str) -> str:
+    return token if len(token) <= 20 else f"{token[:8]}...{token[-8:]}"
 
 
 def dumps(value: Any, **kwargs: Any) -> str:

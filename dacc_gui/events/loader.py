@@ -79,7 +79,7 @@ def parse_events(
     if not data.strip():
         raise LoadError(f"{name}: the file is empty")
     try:
-        top = jsontext.loads(data)
+        top = jsontext.loads(data, finite=True)
     except JSONTextError as exc:
         if exc.reason == "Extra data" and "\n" in data.strip():
             return _from_documents(_json_lines(data, name), Shape.JSONL, doctype, None, {}, progress, cancelled, name)
@@ -153,7 +153,7 @@ def _json_lines(data: str, name: str) -> list[Any]:
         if not line.strip():
             continue
         try:
-            docs.append(jsontext.loads(line))
+            docs.append(jsontext.loads(line, finite=True))
         except JSONTextError as exc:
             if exc.colno is None:  # no position within the line (nested too deeply)
                 raise LoadError(f"{name}: JSON {exc.reason} at line {lineno}") from None
