@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from dacc_gui.compare.comparison import compare, expected_from_payloads, received_from_payloads
+from dacc_gui.compare.comparison import ReceivedItem, compare, expected_from_payloads, received_from_payloads
 from dacc_gui.compare.report import json_path_for, to_html, to_markdown, write_report
 
 NOW = datetime(2021, 12, 9, 10, 30, tzinfo=timezone.utc)
@@ -92,3 +92,63 @@ def test_write_report_refuses_other_kinds_and_keeps_old_files(tmp_path, four_cat
         write_report(four_categories, tmp_path / "report.pdf")
     assert list(tmp_path.iterdir()) == []
     assert json_path_for("a/r.json").name == "r.data.json"
+
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '<img src=x onerror="alert(1)">'
+
+
+@pytest.fixture
+def hostile():
+    """Measure names, group values, a raw body and source names an attacker chose."""
+    matched = m(SCRIPT, 1, page=IMG)
+    missing = m("navigation-count-daily", 2, page="[click](javascript:alert(1)) *x* `y` | z\n# not a heading")
+    different = m("konnector-event-daily", 3, slug=IMG)
+    unexpected = m("quiz-stars", 4, question_id="\n```\n" + SCRIPT)
+    received = received_from_payloads([matched, dict(different, value=9), unexpected])
+    body = "```\n" + SCRIPT + "\n````\n" + IMG  # a post that held no measure, as received
+    received.append(ReceivedItem(len(received), None, body=body, problem="not JSON", status=400))
+    return compare(expected_from_payloads([matched, missing, different]), received,
+                   f"events {SCRIPT}.json", f"receiver {IMG}")
+
+
+def _outside_code(markdown: str) -> list[str]:
+    """The lines a Markdown renderer reads as text: not in a fenced code block (CommonMark's rule)."""
+    out, fence = [], None
+    for line in markdown.split("\n"):
+        stripped = line.lstrip(" ")
+        indented = len(line) - len(stripped) > 3
+        if fence is None:
+            opening = None if indented else re.match(r"`{3,}", stripped)
+            if opening:
+                fence = opening.group()
+            else:
+                out.append(line)
+        elif not indented and re.fullmatch(r"`{%d,}\s*" % len(fence), stripped):
+            fence = None
+    return out
+
+
+def test_markdown_keeps_data_inert_as_the_html_does(hostile):
+    text = to_markdown(hostile, NOW)
+    lines = _outside_code(text)
+    assert len(lines) > 20
+    # The report's own Markdown holds no HTML: any tag outside code came from the data.
+    assert [line for line in lines if "<" in line or ">" in line] == []
+    assert not [line for line in lines if re.search(r"(?<!\\)\]\(", line)]  # no link
+    assert ("| &lt;script&gt;alert(1)&lt;/script&gt; | 2021-12-08 | page=&lt;img src=x onerror=\"alert(1)\"&gt; "
+            "| 1 |") in text
+    assert ("### navigation-count-daily 2021-12-08 page=\\[click\\](javascript:alert(1)) \\*x\\* \\`y\\` "
+            "\\| z # not a heading") in lines
+    assert "- Expected: events &lt;script&gt;alert(1)&lt;/script&gt;.json (3 indicators)" in lines
+    # The raw body stays in its code block, whole.
+    assert "`````\n" + hostile.rows[-1].received.body + "\n`````" in text
+
+
+def test_reports_of_data_holding_a_lone_surrogate_are_written(tmp_path):
+    odd = m("navigation-count-daily", 1, page="\ud800")
+    comparison = compare(expected_from_payloads([odd]), received_from_payloads([]))
+    for name in ("report.md", "report.html"):
+        report, data_path = write_report(comparison, tmp_path / name, now=NOW)
+        assert "page=\\ud800" in report.read_text("utf-8")
+        assert json.loads(data_path.read_text("utf-8"))["expected"][0]["payload"]["group1"] == {"page": "\ud800"}

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from dacc_gui.cli.main import main
-from tests.fake_cozy import generate_events
+from tests.fake_cozy import USAGE_DOCTYPE, generate_events
 
 GOOD = {"createdBy": "ecolyo", "measureName": "connection-count-daily", "startDate": "2022-01-03", "value": 4,
         "group1": {"device": "desktop"}}
@@ -106,6 +106,98 @@ def test_save_lists_conflicts_and_exits_1_then_reapplies_on_request(fake, token_
     assert main(["save", str(out), *args, *backup, "--reapply-conflicts"]) == 0
     final = fake.doc(target["_id"])
     assert final["eventDate"] == target["eventDate"] and final["result"] == "changed elsewhere"
+
+
+def ach_export(tmp_path, fake, name="export.json"):
+    """The server's documents as ACH exports them: no _rev."""
+    path = tmp_path / name
+    docs = [{k: v for k, v in d.items() if k != "_rev"} for d in fake.docs().values()]
+    path.write_text(json.dumps({USAGE_DOCTYPE: docs}))
+    return path, docs
+
+
+def test_save_of_an_export_without_rev_never_undoes_what_the_server_changed_since(fake, token_args, tmp_path,
+                                                                                    capsys):
+    args, _ = token_args
+    backup = ["--backup-dir", str(tmp_path / "bk")]
+    export, docs = ach_export(tmp_path, fake)
+    fresh = [d for d in docs if d.get("aggregated") is False]
+    edited_ids = [d["_id"] for d in fresh[:3]]
+    marked = [fresh[2]["_id"], fresh[3]["_id"]]  # one edited here, one not
+    edited = json.loads(export.read_text())
+    for doc in edited[USAGE_DOCTYPE]:
+        if doc["_id"] in edited_ids:
+            doc["eventDate"] = "2021-06-01T10:00:00.000Z"
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(edited))
+    for doc_id in marked:  # the nightly service, after the export
+        fake.touch(doc_id, aggregated=True)
+    before = fake.docs()
+    capsys.readouterr()
+
+    # Without the export to compare with, nothing is written on a guess.
+    assert main(["save", str(path), *args, *backup]) == 1
+    printed = capsys.readouterr().out
+    assert "written 0, unchanged 116, conflicts 4, failed 0" in printed
+    assert "note: 4 events without _rev differ from the server" in printed
+    assert printed.count("give --base") == 4
+    assert fake.docs() == before
+
+    # With it: only the edited eventDates are written; the server's aggregated stays (--reapply-conflicts too).
+    assert main(["save", str(path), *args, *backup, "--base", str(export), "--reapply-conflicts"]) == 0
+    printed = capsys.readouterr().out
+    assert "note: 3 events merged: only the fields edited since the base are written" in printed
+    assert "written 3, unchanged 117, conflicts 0, failed 0" in printed
+    after = fake.docs()
+    for doc_id, doc in before.items():
+        if doc_id in edited_ids:
+            assert {k: v for k, v in after[doc_id].items() if k != "_rev"} == dict(
+                {k: v for k, v in doc.items() if k != "_rev"}, eventDate="2021-06-01T10:00:00.000Z")
+        else:
+            assert after[doc_id] == doc
+    assert [after[doc_id]["aggregated"] for doc_id in marked] == [True, True]
+
+
+def test_save_of_a_field_edited_on_both_sides_is_a_conflict_shown_then_reapplied(fake, token_args, tmp_path,
+                                                                                 capsys):
+    args, _ = token_args
+    export, docs = ach_export(tmp_path, fake)
+    target = docs[0]
+    edited = json.loads(export.read_text())
+    edited[USAGE_DOCTYPE][0]["eventDate"] = "2021-06-01T10:00:00.000Z"
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(edited))
+    fake.touch(target["_id"], eventDate="2030-01-01T00:00:00.000Z", result="theirs")
+    capsys.readouterr()
+    common = [str(path), *args, "--base", str(export), "--backup-dir", str(tmp_path / "bk")]
+    assert main(["save", *common]) == 1
+    printed = capsys.readouterr().out
+    assert (f"  {target['_id']}: conflict (edited here and changed on the server since the base: eventDate is "
+            f"'2021-06-01T10:00:00.000Z' here, '2030-01-01T00:00:00.000Z' on the server, was "
+            f"{target['eventDate']!r}) — --reapply-conflicts writes the edit over the server's value") in printed
+    assert fake.doc(target["_id"])["eventDate"] == "2030-01-01T00:00:00.000Z"
+    assert main(["save", *common, "--reapply-conflicts"]) == 0
+    final = fake.doc(target["_id"])
+    assert final["eventDate"] == "2021-06-01T10:00:00.000Z" and final["result"] == "theirs"
+
+
+def test_a_backup_is_put_back_with_reapply_conflicts(fake, token_args, tmp_path, capsys):
+    args, _ = token_args
+    backups = tmp_path / "bk"
+    out = pull(tmp_path, args)
+    data = json.loads(out.read_text())
+    before = {d["_id"]: dict(d) for d in data["events"][:2]}
+    for doc in data["events"][:2]:
+        doc["eventDate"], doc["aggregated"] = "2021-06-01T10:00:00.000Z", not doc.get("aggregated", False)
+    out.write_text(json.dumps(data))
+    assert main(["save", str(out), *args, "--backup-dir", str(backups)]) == 0
+    [backup] = backups.iterdir()
+    capsys.readouterr()
+    assert main(["save", str(backup), *args, "--backup-dir", str(backups), "--reapply-conflicts"]) == 0
+    assert "2 conflicting event(s) reloaded, the file's edit written onto each" in capsys.readouterr().out
+    for doc_id, doc in before.items():
+        restored = fake.doc(doc_id)
+        assert (restored["eventDate"], restored.get("aggregated")) == (doc["eventDate"], doc.get("aggregated"))
 
 
 def test_save_of_a_bad_file_is_bad_input(fake, token_args, tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import httpx
@@ -135,3 +136,20 @@ def test_urls_and_tokens_are_checked():
         CozyClient("cozy.localhost:8080", "t")
     with pytest.raises(ValueError, match="empty"):
         StaticToken("  ")
+
+
+def test_a_body_holding_a_lone_surrogate_is_sent_as_its_json_escape():
+    # A "\ud800" escape read from an export has no UTF-8 form of its own.
+    seen = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((request.headers["content-type"], request.content))
+        return httpx.Response(200, json={"ok": True})
+
+    body = {"keys": ["id-\ud800", "é"], "n": 1}
+    with CozyClient("http://cozy.test", "t", transport=httpx.MockTransport(answer)) as client:
+        assert client.json("POST", f"/data/{USAGE_DOCTYPE}/_all_docs", json=body) == {"ok": True}
+    [(content_type, content)] = seen
+    assert content_type == "application/json"
+    assert content == '{"keys":["id-\\ud800","é"],"n":1}'.encode("utf-8")
+    assert json.loads(content) == body

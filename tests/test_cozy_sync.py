@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import random
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
+from dacc_gui.cozy import sync
 from dacc_gui.cozy.client import CozyClient, RetryPolicy
 from dacc_gui.cozy.events import pull_events
 from dacc_gui.cozy.sync import (
+    CHANGED_ON_BOTH_SIDES,
     CHANGED_ON_SERVER,
+    NO_REV_TO_COMPARE,
     BackupError,
     Change,
     Outcome,
@@ -136,17 +140,85 @@ def test_a_document_changed_on_the_server_is_a_conflict_never_overwritten(fake, 
     assert final["eventDate"] == edited[0].eventDate and final["note"] == "theirs"
 
 
-def test_an_export_without_rev_gets_the_current_rev_read_first(fake, session, tmp_path):
-    fake.put_docs(generate_events(20, seed=10))
+def ach_export(fake, tmp_path):
+    """The server's documents as ACH exports them (no _rev), and their events."""
     docs = [without_rev(d) for d in fake.docs().values()]
     path = tmp_path / "ach.json"
     path.write_text(json.dumps({USAGE_DOCTYPE: docs}))
     events = load_file(path).events
     assert not any(e.rev for e in events)
+    return {d["_id"]: d for d in docs}, events
+
+
+def test_an_export_without_rev_gets_the_current_rev_read_first(fake, session, tmp_path):
+    fake.put_docs(generate_events(20, seed=10))
+    base, events = ach_export(fake, tmp_path)
     with client_for(fake) as client:
-        report = save_events(client, shift(events, {2, 3}), session=session)
+        report = save_events(client, shift(events, {2, 3}), session=session, base=base)
     assert report.counts()["written"] == 2 and report.counts()["unchanged"] == 18
     assert fake.count("POST", "_all_docs") == 1
+
+
+def test_an_export_without_rev_writes_only_the_fields_edited_since_its_base(fake, session, tmp_path):
+    fake.put_docs(generate_events(20, seed=30))
+    base, events = ach_export(fake, tmp_path)
+    edited = shift(events, {0, 1, 2})
+    # After the export, the nightly service marks two events aggregated, one of them edited here.
+    marked = [e.id for n, e in enumerate(events) if n in (1, 5)]
+    assert not events[1].aggregated and not events[5].aggregated
+    for doc_id in marked:
+        fake.touch(doc_id, aggregated=True)
+    before = fake.docs()
+    with client_for(fake) as client:
+        report = save_events(client, edited, session=session, base=base)
+    assert report.counts() == {"written": 3, "unchanged": 17, "conflict": 0, "missing": 0, "failed": 0}
+    assert report.notes[0].startswith("3 events merged: only the fields edited since the base are written")
+    after = fake.docs()
+    for n, event in enumerate(events):
+        expected = dict(before[event.id], eventDate=edited[n].eventDate)
+        if n in (0, 1, 2):
+            assert without_rev(after[event.id]) == without_rev(expected)
+            assert after[event.id]["_rev"] != before[event.id]["_rev"]
+        else:
+            assert after[event.id] == before[event.id]
+    assert all(after[doc_id]["aggregated"] is True for doc_id in marked)
+
+
+def test_a_field_edited_since_the_base_and_changed_on_the_server_is_a_conflict(fake, session, tmp_path):
+    fake.put_docs(generate_events(5, seed=23))
+    base, events = ach_export(fake, tmp_path)
+    edited = shift(events, {0, 1})
+    theirs = fake.touch(events[0].id, eventDate="2030-01-01T00:00:00.000Z", note="theirs")
+    fake.touch(events[1].id, eventDate=edited[1].eventDate)  # the same edit, made there too
+    with client_for(fake) as client:
+        report = save_events(client, edited, session=session, base=base)
+        [conflict] = report.of(Outcome.CONFLICT)
+        assert conflict.doc_id == events[0].id and conflict.message == (
+            f"{CHANGED_ON_BOTH_SIDES}: eventDate is {edited[0].eventDate!r} here, "
+            f"'2030-01-01T00:00:00.000Z' on the server, was {events[0].eventDate!r}")
+        assert conflict.server_document == theirs
+        assert fake.doc(events[0].id) == theirs  # not written
+        assert report.counts()["unchanged"] == 4
+        # Re-applied on the user's word: the edit lands, their other change stays.
+        fresh = reload_and_reapply(client, conflict.change)
+        again = write_changes(client, [fresh], session=session).results[0]
+    assert again.outcome is Outcome.WRITTEN
+    assert without_rev(fake.doc(events[0].id)) == without_rev(dict(theirs, eventDate=edited[0].eventDate))
+
+
+def test_without_rev_nor_base_a_difference_is_a_conflict_never_a_guess(fake, session, tmp_path):
+    fake.put_docs(generate_events(10, seed=24))
+    _, events = ach_export(fake, tmp_path)
+    fake.touch(events[3].id, aggregated=not events[3].aggregated)
+    before = fake.docs()
+    with client_for(fake) as client:
+        report = save_events(client, shift(events, {0}), session=session)
+    conflicts = {r.doc_id: r.message for r in report.of(Outcome.CONFLICT)}
+    assert conflicts == {events[0].id: f"{NO_REV_TO_COMPARE}: eventDate differs",
+                         events[3].id: f"{NO_REV_TO_COMPARE}: aggregated differs"}
+    assert report.counts()["unchanged"] == 8 and report.counts()["written"] == 0
+    assert "each is a conflict" in report.notes[0]
+    assert fake.docs() == before and fake.count("PUT") == 0
 
 
 def test_an_expired_token_fails_the_save_without_writing_and_keeps_the_edits(fake, session):
@@ -248,6 +320,51 @@ def test_no_write_happens_when_the_backup_cannot_be_written(fake, tmp_path):
         with pytest.raises(BackupError, match="nothing was written"):
             save_events(client, shift(events, {0}), session=SaveSession(blocker))
     assert fake.count("PUT") == 0
+
+
+class _OneSecond(datetime):
+    """Every save happens in the same second."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls(2022, 3, 4, 5, 6, 7)
+
+
+def test_saves_in_the_same_second_keep_their_own_backups_and_replace_no_file(fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(sync, "datetime", _OneSecond)
+    fake.put_docs(generate_events(6, seed=19))
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    taken = backups / f"cozy-backup-{urlsplit(fake.url).hostname}-20220304-050607.json"
+    taken.write_text("a file that was there before")
+    with client_for(fake) as client:
+        pulled = pull_events(client)
+        events, originals = pulled.event_set.events, pulled.originals()
+        first = save_events(client, shift(events, {0, 1}), session=SaveSession(backups))
+        second = save_events(client, shift(events, {0, 1, 2}), session=SaveSession(backups))
+    assert taken.read_text() == "a file that was there before"
+    assert len({taken, first.backup_path, second.backup_path}) == 3
+    assert first.backup_path.parent == second.backup_path.parent == backups
+    assert json.loads(first.backup_path.read_text())[USAGE_DOCTYPE] == [
+        without_rev(originals[events[n].id]) for n in (0, 1)]
+    assert json.loads(second.backup_path.read_text())[USAGE_DOCTYPE] == [without_rev(originals[events[2].id])]
+
+
+def test_a_session_whose_backup_failed_backs_up_again_before_writing(fake, tmp_path):
+    fake.put_docs(generate_events(5, seed=20))
+    backups = tmp_path / "backups"
+    backups.write_text("")  # a file where the folder should be
+    session = SaveSession(backups)
+    with client_for(fake) as client:
+        pulled = pull_events(client)
+        edited = shift(pulled.event_set.events, {0})
+        with pytest.raises(BackupError):
+            save_events(client, edited, session=session)
+        backups.unlink()
+        report = save_events(client, edited, session=session)
+    assert report.counts()["written"] == 1
+    saved = json.loads(report.backup_path.read_text())[USAGE_DOCTYPE]
+    assert saved == [without_rev(pulled.originals()[edited[0].id])]
 
 
 def test_a_document_deleted_on_the_server_is_reported_missing(fake, session):

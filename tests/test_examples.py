@@ -19,6 +19,7 @@ EXAMPLES = Path(__file__).parents[1] / "resources" / "examples"
     ("no-events-key.json", "no events found"),
     ("rows-is-a-string.json", "rows"),
     ("deep-nesting.json", "nested too deeply"),
+    ("huge-integer.json", "an integer of 5000 digits"),
 ])
 def test_each_broken_export_is_refused_naming_the_file(name, said):
     with pytest.raises(LoadError) as caught:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from dacc_gui import DEFAULT_DOCTYPE
 from dacc_gui.cli.dates import iso_date
 from dacc_gui.cli.main import UsageError
+from dacc_gui.cli.output import write_json
+from dacc_gui.common import jsontext
+from dacc_gui.common.jsontext import JSONTextError
 from dacc_gui.events.context import ContextError, UserContext
 from dacc_gui.events.loader import LoadError, load_file
 from dacc_gui.rules import RunResult, simulate
@@ -39,11 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def read_context(path: str) -> UserContext:
     try:
-        value = json.loads(Path(path).read_text(encoding="utf-8"))
+        value = jsontext.loads(Path(path).read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the context ({exc.strerror or exc})") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except JSONTextError as exc:
+        raise UsageError(f"{path}: {exc}") from None
     if isinstance(value, dict) and isinstance(value.get("context"), dict):
         value = value["context"]
     try:
@@ -65,8 +69,7 @@ def run(args: argparse.Namespace) -> int:
     context = read_context(args.context) if args.context else event_set.context
     results = simulate(event_set.events, context, args.run_date, until, args.ignore_monthly_date)
     if args.format == "json":
-        json.dump({"runs": [r.to_json() for r in results]}, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        write_json({"runs": [r.to_json() for r in results]})
     else:
         for result in results:
             sys.stdout.write(format_table(result))

@@ -13,6 +13,7 @@ import importlib.util
 import sys
 
 from dacc_gui import __version__
+from dacc_gui.cli.output import show_any_string
 
 # In the order ``--help`` lists them.
 COMMANDS = ("app", "compute", "validate", "generate", "serve", "aggregate", "pull", "save", "push")
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.print_help()
             return EXIT_OK
+    # Strings of the input go to the terminal: one no encoding can write
+    # (a lone surrogate) is shown escaped, not a crash halfway through.
+    show_any_string(sys.stdout, sys.stderr)
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:

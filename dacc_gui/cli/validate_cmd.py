@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from dacc_gui.cli.main import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from dacc_gui.cli.output import write_json
 from dacc_gui.dacc.payloads import PayloadError, read_payloads
 from dacc_gui.dacc.validation import validate_all
 
@@ -38,8 +37,7 @@ def run(args: argparse.Namespace) -> int:
              "productionWouldAnswer": v.production_note, "warnings": v.warnings}
             for n, v in enumerate(results)
         ]
-        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        write_json(report)
     else:
         for n, (payload, v) in enumerate(zip(payloads, results)):
             name = payload.get("measureName", "?") if isinstance(payload, dict) else "?"

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from dacc_gui.common.json_values import json_type
+from dacc_gui.common.jsontext import json_type
 from dacc_gui.rules.indicators import canonical, payload_key
 
 

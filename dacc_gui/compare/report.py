@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -76,16 +77,31 @@ def _stamp(now: datetime | None) -> str:
 
 # --- Markdown ---------------------------------------------------------------------------------
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+# Markdown punctuation that would make data into emphasis, code, links or table cells.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+
+
+def _md(text: Any) -> str:
+    """Data as Markdown text: inert, as ``_esc`` makes it in HTML. Markdown passes
+    raw HTML through, so ``<``, ``>`` and ``&`` become entities; its own
+    punctuation is backslash-escaped; a line break would end the line it is on."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+    return escaped.replace("\r", " ").replace("\n", " ")
+
+
+def _fence(text: str, info: str = "") -> list[str]:
+    """``text`` in a code block whose fence no line of it can close (data may hold backticks)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + info, text, fence]
 
 
 def to_markdown(comparison: Comparison, now: datetime | None = None) -> str:
     c = comparison
     counts = c.counts()
     lines = [f"**{c.verdict}**", "", f"# {TITLE}", ""]
-    lines += [f"- Expected: {c.expected_from or 'given payloads'} ({len(c.expected)} indicators)",
-              f"- Received: {c.received_from or 'given payloads'} ({len(c.received)} posts)",
+    lines += [f"- Expected: {_md(c.expected_from or 'given payloads')} ({len(c.expected)} indicators)",
+              f"- Received: {_md(c.received_from or 'given payloads')} ({len(c.received)} posts)",
               f"- Report written {_stamp(now)}", ""]
     lines += ["| Category | Count | Meaning |", "|---|---:|---|"]
     lines += [f"| {cat.label} | {counts[cat.value]} | {CATEGORY_HELP[cat]} |" for cat in ORDER]
@@ -104,7 +120,7 @@ def to_markdown(comparison: Comparison, now: datetime | None = None) -> str:
                   "|---|---|---|---:|---|---|---|"]
         for row in matched:
             p = row.payload or {}
-            lines.append("| " + " | ".join(_md_cell(x) for x in (
+            lines.append("| " + " | ".join(_md(x) for x in (
                 str(p.get("measureName")), str(p.get("startDate")), groups_text(p), value_text(row.expected),
                 row.expected.run_date if row.expected else "", where_received(row), "; ".join(row.warnings),
             )) + " |")
@@ -125,13 +141,13 @@ def _facts(row: Row) -> list[tuple[str, str]]:
 
 
 def _md_row(row: Row) -> list[str]:
-    out = [f"### {row_title(row)}", ""]
-    out += [f"- {label}: {text}" for label, text in _facts(row)]
+    out = [f"### {_md(row_title(row))}", ""]
+    out += [f"- {label}: {_md(text)}" for label, text in _facts(row)]
     out.append("")
     if row.expected is not None:
-        out += ["Expected:", "```json", pretty(row.expected.payload), "```"]
+        out += ["Expected:", *_fence(pretty(row.expected.payload), "json")]
     if row.received is not None:
-        out += ["Received:", "```json" if row.received.payload is not None else "```", received_text(row), "```"]
+        out += ["Received:", *_fence(received_text(row), "json" if row.received.payload is not None else "")]
     out.append("")
     return out
 
@@ -263,6 +279,8 @@ def write_report(comparison: Comparison, path: str | Path, kind: str | None = No
     else:
         raise ValueError(f"{path.name}: a report is written as HTML (.html) or Markdown (.md), not {kind!r}")
     json_path = json_path_for(path)
-    write_atomic(path, text)
-    write_atomic(json_path, to_json_text(comparison, now))
+    # A lone surrogate of the data has no UTF-8 form: written as its escape
+    # (in the JSON, the same value).
+    write_atomic(path, text.encode("utf-8", "backslashreplace"))
+    write_atomic(json_path, to_json_text(comparison, now).encode("utf-8", "backslashreplace"))
     return path, json_path

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from dacc_gui.common import jsontext
 from dacc_gui.common.cancel import Cancelled
 
 ShouldRetry = Callable[[httpx.Response], bool]
@@ -186,12 +187,17 @@ class CozyClient:
         refreshed = False
         failed = 0
         what = f"{method} {path.split('?')[0]}"
+        # Encoded here, not by httpx: a lone surrogate read from an export
+        # goes as its JSON escape instead of failing to encode.
+        content = None if json is None else jsontext.dumps(json, separators=(",", ":"), allow_nan=False).encode()
         while True:
             if cancelled is not None and cancelled():
                 raise Cancelled()
             headers = {"Authorization": f"Bearer {self.token.access_token()}", "Accept": "application/json"}
+            if content is not None:
+                headers["Content-Type"] = "application/json"
             try:
-                response = self._http.request(method, path, json=json, params=params, headers=headers)
+                response = self._http.request(method, path, content=content, params=params, headers=headers)
                 log.debug("%s %s -> %s", self.url, what, response.status_code)  # the token stays out
             except httpx.TimeoutException as exc:
                 failed += 1

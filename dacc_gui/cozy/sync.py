@@ -6,18 +6,26 @@ Each write carries the ``_rev`` the edit was made on, so a document changed on
 the server since then answers 409: that event stays a conflict ("changed on
 the server since it was read"), never overwritten; ``reload_and_reapply``
 gives the same edit on the server's current document, to write if the user
-wants. Events from an export without ``_rev`` get their current ``_rev`` read
-first (``_all_docs`` with keys).
+wants.
+
+An export without ``_rev`` (ACH strips it) says nothing of the version it was
+made from: a field that differs from the server's may be the user's edit or a
+change made on the server since the export (Ecolyo marking events
+aggregated). Given the export as it was before editing (``base``), ``save``
+writes only the fields edited since, onto the server's current document with
+its current ``_rev``; a field also changed on the server, to another value, is
+a conflict. Without a base such a difference is a conflict too, never
+written on a guess (``reload_and_reapply`` writes the file's values if the
+user says so).
 
 Before the first write of a ``SaveSession``, the documents about to change are
 exported to a backup file (ACH shape, ``_rev`` stripped, so that
-``dacc-gui save BACKUP`` puts them back); later writes of the session add to
-that same file.
+``dacc-gui save BACKUP --reapply-conflicts`` puts them back); later writes of
+the session add to that same file.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +37,7 @@ from urllib.parse import urlsplit
 from dacc_gui import DEFAULT_DOCTYPE
 from dacc_gui.cozy.client import CozyClient, CozyError, CozyHTTPError, CozyUnreachable, error_text
 from dacc_gui.events.model import UsageEvent
+from dacc_gui.common import jsontext
 from dacc_gui.common.atomic import write_atomic
 from dacc_gui.common.cancel import Cancelled
 
@@ -37,6 +46,8 @@ EDITABLE = ("eventDate", "aggregated")
 KEYS_PER_READ = 500
 DOCS_PER_BULK = 500
 CHANGED_ON_SERVER = "changed on the server since it was read"
+CHANGED_ON_BOTH_SIDES = "edited here and changed on the server since the base"
+NO_REV_TO_COMPARE = "no _rev nor base to tell an edit here from a change on the server"
 
 
 class Outcome(StrEnum):
@@ -151,22 +162,40 @@ class SaveSession:
         new = [d for d in docs if d.get("_id") not in self._saved]
         if self.backup_path is not None and not new:
             return self.backup_path
-        if self.backup_path is None:
-            host = (urlsplit(url).hostname or "cozy").replace(":", "_")
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            self.backup_path = self.backup_dir / f"cozy-backup-{host}-{stamp}.json"
-            self._doctype = doctype
+        saved = dict(self._saved)
         for doc in new:
-            self._saved[doc["_id"]] = _without_rev(doc)
-        text = json.dumps({self._doctype: list(self._saved.values())}, ensure_ascii=False, indent=2) + "\n"
+            saved[doc["_id"]] = _without_rev(doc)
+        doctype = self._doctype if self.backup_path is not None else doctype
+        text = jsontext.dumps({doctype: list(saved.values())}, indent=2) + "\n"
+        path = self.backup_path
         try:
-            self.backup_dir.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.backup_path, text)
+            if path is None:
+                self.backup_dir.mkdir(parents=True, exist_ok=True)
+                host = (urlsplit(url).hostname or "cozy").replace(":", "_")
+                path = _new_file(self.backup_dir, f"cozy-backup-{host}-{datetime.now():%Y%m%d-%H%M%S}")
+            write_atomic(path, text)
         except OSError as exc:
+            if path is not None and self.backup_path is None:
+                path.unlink(missing_ok=True)  # the name reserved for this session's first backup
             raise BackupError(
-                f"cannot write the backup {self.backup_path} ({exc.strerror or exc}); nothing was written"
+                f"cannot write the backup {path or self.backup_dir} ({exc.strerror or exc}); nothing was written"
             ) from None
-        return self.backup_path
+        # Only once written: a retry after a failure backs up again.
+        self.backup_path, self._saved, self._doctype = path, saved, doctype
+        return path
+
+
+def _new_file(folder: Path, stem: str) -> Path:
+    """A new, empty ``stem.json`` (``stem-2.json``... when taken): two saves in
+    the same second get two backups, and no existing file is ever replaced."""
+    path, n = folder / f"{stem}.json", 1
+    while True:
+        try:
+            with open(path, "x"):  # exclusive creation: fails on a name taken, even by another process
+                return path
+        except FileExistsError:
+            n += 1
+            path = folder / f"{stem}-{n}.json"
 
 
 # --- deciding what to write ------------------------------------------------------
@@ -229,7 +258,8 @@ class SavePlan:
     """What ``save`` would do: the changes to write, and the rest already decided."""
 
     changes: list[Change]
-    decided: list[WriteResult]  # unchanged events, events missing on the server, events without an id
+    decided: list[WriteResult]  # unchanged, missing on the server, without an id, conflicts found on reading
+    notes: list[str] = field(default_factory=list)
 
 
 def plan_save(
@@ -237,11 +267,20 @@ def plan_save(
     events: list[UsageEvent],
     doctype: str = DEFAULT_DOCTYPE,
     cancelled: Callable[[], bool] | None = None,
+    base: dict[str, dict[str, Any]] | None = None,
 ) -> SavePlan:
-    """Compare each event with the server's current document: the ones whose
-    ``eventDate`` or ``aggregated`` differ become changes, written onto the
-    server's document with the event's own ``_rev`` when it has one (so an
-    export older than the server's version conflicts instead of overwriting)."""
+    """Compare each event with the server's current document.
+
+    - With its document in ``base`` (the export before editing): the fields
+      edited since the base are written onto the server's current document
+      and ``_rev``; one the server changed too, to another value, is a conflict.
+    - Else with a ``_rev``: the fields that differ from the server's are
+      written with the event's own ``_rev`` (a version older than the
+      server's answers 409: a conflict, not an overwrite).
+    - Else: a field that differs cannot be told from a change made on the
+      server: a conflict, nothing written.
+    """
+    base = base or {}
     decided: list[WriteResult] = []
     with_id = []
     for n, event in enumerate(events):
@@ -251,20 +290,63 @@ def plan_save(
             decided.append(WriteResult(f"#{n}", Outcome.FAILED, "the event has no _id: cannot be written back"))
     current = read_current(client, doctype, [e.id for e in with_id], cancelled)
     changes = []
+    merged = unknown = 0
     for event in with_id:
         server = current.get(event.id)
         if server is None:
             decided.append(WriteResult(event.id, Outcome.MISSING, "no longer exists on the server"))
             continue
-        edits = edits_between(server, event.to_document())
+        doc = event.to_document()
+        original = base.get(event.id)
+        if original is not None:
+            result = _merge(event.id, original, doc, server)
+            if isinstance(result, Change):
+                merged += 1
+                changes.append(result)
+            else:
+                decided.append(result)
+            continue
+        edits = edits_between(server, doc)
         if not edits:
             decided.append(WriteResult(event.id, Outcome.UNCHANGED))
-            continue
-        base = dict(server)
-        if event.rev:
-            base["_rev"] = event.rev
-        changes.append(Change(event.id, base, edits))
-    return SavePlan(changes, decided)
+        elif event.rev:
+            changes.append(Change(event.id, dict(server, _rev=event.rev), edits))
+        else:
+            unknown += 1
+            decided.append(WriteResult(event.id, Outcome.CONFLICT, f"{NO_REV_TO_COMPARE}: {_differ(edits)}",
+                                       server_document=server, change=Change(event.id, dict(server), edits)))
+    notes = []
+    if merged:
+        notes.append(f"{_events(merged)} merged: only the fields edited since the base are written, onto the "
+                     "server's current version (what the server changed since is kept)")
+    if unknown:
+        notes.append(f"{_events(unknown)} without _rev differ from the server: with no base to compare with, "
+                     "an edit here cannot be told from a change made on the server since the export: each is a conflict")
+    return SavePlan(changes, decided, notes)
+
+
+def _merge(doc_id: str, original: dict[str, Any], edited: dict[str, Any],
+           server: dict[str, Any]) -> Change | WriteResult:
+    """Three-way, field by field: the edits since ``original``, onto ``server``."""
+    mine = edits_between(original, edited)
+    todo = {name: value for name, value in mine.items() if _value(server, name) != value}
+    if not todo:  # nothing edited, or the server holds the edit already
+        return WriteResult(doc_id, Outcome.UNCHANGED)
+    clashes = [name for name in todo if _value(server, name) != _value(original, name)]
+    if clashes:
+        what = "; ".join(f"{name} is {todo[name]!r} here, {_value(server, name)!r} on the server, "
+                         f"was {_value(original, name)!r}" for name in clashes)
+        return WriteResult(doc_id, Outcome.CONFLICT, f"{CHANGED_ON_BOTH_SIDES}: {what}",
+                           server_document=server, change=Change(doc_id, dict(server), mine))
+    return Change(doc_id, dict(server), todo)
+
+
+def _differ(edits: dict[str, Any]) -> str:
+    return " and ".join(edits) + (" differ" if len(edits) > 1 else " differs")
+
+
+def _events(count: int) -> str:
+    return f"{count} event{'s' if count != 1 else ''}"
 
 
 # --- writing ---------------------------------------------------------------------
@@ -475,16 +557,19 @@ def save_events(
     bulk: bool = False,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    base: dict[str, dict[str, Any]] | None = None,
 ) -> SaveReport:
     """``dacc-gui save``: write the events whose ``eventDate`` or ``aggregated``
-    differ from the server's; one result per event, in order.
+    were edited (see ``plan_save``; ``base``: the documents before editing, by
+    id); one result per event, in order.
 
     Raises ``CozyError`` only when the server's documents cannot be read to
     compare with (nothing is written then), ``BackupError`` when the backup
     cannot be written (idem)."""
-    plan = plan_save(client, events, doctype, cancelled)
+    plan = plan_save(client, events, doctype, cancelled, base)
     report = write_changes(client, plan.changes, doctype, session=session, bulk=bulk,
                            progress=progress, cancelled=cancelled)
+    report.notes[:0] = plan.notes
     position = {e.id: n for n, e in enumerate(events) if e.id}
     merged = plan.decided + report.results
     merged.sort(key=lambda r: position.get(r.doc_id, int(r.doc_id[1:]) if r.doc_id[1:].isdigit() else 0))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from dacc_gui.common import jsontext
+from dacc_gui.common.jsontext import JSONTextError
 
 
 class PayloadError(ValueError):
@@ -46,7 +48,7 @@ def read_payloads(path: str | Path) -> list[Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise PayloadError(f"{path}: cannot read the file ({exc})") from None
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        value = jsontext.loads(text)
+    except JSONTextError as exc:
+        raise PayloadError(f"{path}: {exc}") from None
     return payloads_from_json(value, str(path))

@@ -7,7 +7,6 @@ and where); documents that are not events are reported and kept aside.
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from dacc_gui import DEFAULT_DOCTYPE
+from dacc_gui.common import jsontext
 from dacc_gui.common.cancel import Cancelled
+from dacc_gui.common.jsontext import JSONTextError
 from dacc_gui.events.context import ContextError, UserContext
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.events.eventset import EventSet, RejectedDocument, Shape
@@ -78,13 +79,11 @@ def parse_events(
     if not data.strip():
         raise LoadError(f"{name}: the file is empty")
     try:
-        top = json.loads(data)
-    except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data" and "\n" in data.strip():
+        top = jsontext.loads(data, finite=True)
+    except JSONTextError as exc:
+        if exc.reason == "Extra data" and "\n" in data.strip():
             return _from_documents(_json_lines(data, name), Shape.JSONL, doctype, None, {}, progress, cancelled, name)
-        raise LoadError(f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise LoadError(f"{name}: JSON nested too deeply") from None
+        raise LoadError(f"{name}: {exc}") from None
     return from_json(top, doctype, progress, cancelled, name)
 
 
@@ -166,11 +165,11 @@ def _json_lines(data: str, name: str) -> list[Any]:
         if not line.strip():
             continue
         try:
-            docs.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise LoadError(f"{name}: invalid JSON at line {lineno}, column {exc.colno}: {exc.msg}") from None
-        except RecursionError:
-            raise LoadError(f"{name}: JSON nested too deeply at line {lineno}") from None
+            docs.append(jsontext.loads(line, finite=True))
+        except JSONTextError as exc:
+            if exc.colno is None:  # no position within the line (nested too deeply)
+                raise LoadError(f"{name}: JSON {exc.reason} at line {lineno}") from None
+            raise LoadError(f"{name}: invalid JSON at line {lineno}, column {exc.colno}: {exc.reason}") from None
     return docs
 
 

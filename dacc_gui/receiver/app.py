@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dacc_gui.common.json_values import json_type
+from dacc_gui.common.jsontext import json_type
 from dacc_gui.dacc.measures import MeasureCatalog, MeasureDefinition, load_catalog
 from dacc_gui.dacc import aggregate as agg
 from dacc_gui.dacc import production
