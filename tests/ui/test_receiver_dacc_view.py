@@ -128,3 +128,34 @@ def test_howto_follows_the_receiver(qtbot, window):
     assert QGuiApplication.clipboard().text() == texts["step2"]
     assert howto.code_boxes["step2"].toPlainText() == texts["step2"]
     ctl.close()
+
+
+def test_live_and_production_views_and_an_aggregation_pass(qtbot, dacc):
+    dacc.select_measure("connection-count-daily")
+    assert dacc.view == "live"
+    assert dacc.caption.text().startswith("Live, over every measure production would store")
+    assert "answers 403 for connection-count-daily (accessApp false)" in dacc.caption.text()
+    live = table(dacc)
+    dacc.set_view("production")
+    assert table(dacc) == []  # production aggregates only in its passes
+    assert "nothing aggregated by a pass yet" in dacc.caption.text()
+    assert dacc.pass_label.text().startswith("No aggregation pass yet")
+    dacc.run_pass()
+    assert dacc.view == "production"
+    rows = table(dacc)
+    assert [(r["startDate"], r["group1"], r["count"], r["published"]) for r in rows] == \
+        [(r["startDate"], r["group1"], r["count"], r["published"]) for r in live]
+    # 1+2+3+4+5 over 5 users: sample std sqrt(2.5) = 1.58, rounded as production stores it
+    assert rows[0]["avg"] == "3" and rows[0]["std"] == "1.58"
+    assert dacc.pass_label.text().startswith("Last pass: ")
+    assert dacc.caption.text().startswith("As production's aggregation passes saved it")
+
+
+def test_what_production_does_not_store_is_said_and_left_out(qtbot, dacc):
+    dacc.select_measure("connection-count-daily")
+    before = table(dacc)
+    send(qtbot, dacc.window(), *[measure(startDate="2021-12-08", group1={"device": "desktop"}, value=True)] * 3)
+    dacc.refresh()
+    assert table(dacc) == before  # three more for desktop, none stored: still hidden, count 2
+    assert "Left out everywhere: 3 measures production answers 201 but does not store " \
+           "(value is a boolean: 3)" in dacc.caption.text()

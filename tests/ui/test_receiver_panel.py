@@ -254,3 +254,23 @@ def test_start_stop_and_port_from_the_tab(qtbot, window):
     assert panel.start_button.text() == "Stop" and str(free) in panel.state_label.text()
     panel.toggle()
     assert not ctl.running and panel.start_button.text() == "Start"
+
+
+def test_answering_as_production_or_with_clear_errors(qtbot, panel, client):
+    window = panel.window()
+    controller = window.receiver.controller
+    action = window.receiver.menu.clear_errors_action
+    assert not action.isChecked() and panel.mode_label.text().startswith("Answering as production does")
+    assert post_all(client, [wrapped(measure(value=None)), wrapped(measure(value=True))]) == [500, 201]
+    action.trigger()
+    assert controller.clear_errors and window.settings.receiver_clear_errors  # remembered
+    assert panel.mode_label.text().startswith("Answering with clear errors")
+    assert post_all(client, [wrapped(measure(value=None)), wrapped(measure(value=True))]) == [400, 422]
+    wait_rows(qtbot, panel, 4)
+    action.trigger()
+    assert post_all(client, [wrapped(measure(value=True))]) == [201]
+    wait_rows(qtbot, panel, 5)
+    # What production stores: the three boolean values (one answered 422 in clear mode) in no aggregate.
+    summary = panel.summary_label.text()
+    assert "3 that production answers 201 but does not store, so counted in no aggregate" in summary
+    assert "(value is a boolean: 3)" in summary

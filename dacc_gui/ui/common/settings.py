@@ -68,10 +68,12 @@ class Settings:
     simulate_range = Option("run/simulateRange", bool, False)
     range_nights = Option("run/rangeNights", int, 7)
     recompute_delay_ms = Option("run/recomputeDelayMs", int, 400)
-    # The built-in DACC receiver (part 2 of the app; see ui/receiver_controller.py).
+    # The built-in DACC receiver (see ui/receiver/controller.py).
     receiver_port = Option("receiver/port", int, 8081)  # the Ecolyo page's local server port
     receiver_autostart = Option("receiver/startWithApp", bool, True)
     receiver_database = Option("receiver/database", str, "")  # "": the user data dir; ":memory:"
+    # False: answer as production does (its 500s, its 201s that store nothing); True: clear errors.
+    receiver_clear_errors = Option("receiver/clearErrors", bool, False)
     # "Run Ecolyo's service" (part 2 of the app: Compare).
     ecolyo_folder = Option("service/ecolyoFolder", str, "")
     service_command = Option("service/command", str, DEFAULT_SERVICE_COMMAND)

@@ -70,6 +70,7 @@ class ReceiverController(QObject):
     record_received = Signal(object)  # each new Record, on the UI thread
     records_received = Signal(list)  # the same records, one list per burst (for models)
     cleared = Signal()  # every record was removed (Clear)
+    mode_changed = Signal(bool)  # clear errors on (True) or production's answers (False)
     _wake = Signal()  # from the writer thread: records are waiting
 
     def __init__(self, settings: Settings, db_path: str | Path | None | object = _FROM_SETTINGS,
@@ -199,6 +200,24 @@ class ReceiverController(QObject):
         self._drain()
         self._set_state("Receiver stopped")
 
+    # --- how it answers ------------------------------------------------------------------
+    @property
+    def clear_errors(self) -> bool:
+        return self.settings.receiver_clear_errors
+
+    def set_clear_errors(self, on: bool) -> None:
+        """Answer with clear errors (True) or exactly as production does (False); remembered."""
+        self.settings.receiver_clear_errors = bool(on)
+        if self._core is not None:
+            self._core.clear_errors = bool(on)
+        self.mode_changed.emit(bool(on))
+
+    def mode_text(self) -> str:
+        if self.clear_errors:
+            return ("Answering with clear errors: production's 500s come back as 400, and its silent "
+                    "201s (stored nothing) as 422")
+        return "Answering as production does: its 500s and its 201s that store nothing included"
+
     # --- records ----------------------------------------------------------------------
     def clear(self) -> int:
         """Forget every record (the caller asked the user first); returns how many went."""
@@ -219,12 +238,14 @@ class ReceiverController(QObject):
     def _open(self) -> Receiver:
         path = self.db_path
         try:
-            core = Receiver(path, host=self.host, port=self.settings.receiver_port)
+            core = Receiver(path, host=self.host, port=self.settings.receiver_port,
+                            clear_errors=self.settings.receiver_clear_errors)
         except StoreError as exc:
             # The file cannot be used (newer schema, not ours...): keep going in memory,
             # and say so; the file is left as it is.
             self.database_note = f"{exc}. Received requests are kept in memory only this time."
-            core = Receiver(None, host=self.host, port=self.settings.receiver_port)
+            core = Receiver(None, host=self.host, port=self.settings.receiver_port,
+                            clear_errors=self.settings.receiver_clear_errors)
         core.add_listener(self._on_record)
         return core
 

@@ -53,12 +53,13 @@ class DaccView(QWidget):
 
     def __init__(self, controller: ReceiverController, runner: TaskRunner,
                  today: Callable[[], date] = date.today, measure_counts: Callable[[], dict] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 summary: Callable[[], Any] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.runner = runner
         self.today = today
         self.measure_counts = measure_counts or (lambda: {})
+        self.summary = summary or (lambda: None)  # the Receiver tab's counts: what production did not store
         self.catalog = load_catalog()
         self.rows: list[dict[str, Any]] = []
         self._generation = 0
@@ -87,6 +88,22 @@ class DaccView(QWidget):
         self.fit_button = QPushButton("Fit to received")
         self.fit_button.setToolTip("The period from the first to the last startDate received for this measure")
         self.refresh_button = QPushButton("Refresh")
+        self.view_combo = QComboBox()
+        self.view_combo.addItem("Live: everything received", "live")
+        self.view_combo.addItem("As production shows it: its aggregation passes", "production")
+        self.view_combo.setToolTip(
+            "Live recomputes the aggregates over every measure production would have stored. Production "
+            "aggregates only in its passes (a cron, on each measure's executionFrequency) and shows what the "
+            "last pass saved, rounded to 2 decimals.")
+        self.pass_button = QPushButton("Run an aggregation pass")
+        self.pass_button.setToolTip("Aggregate what arrived since the last pass, as production's cron does "
+                                    "(forced, whatever the executionFrequency)")
+        self.pass_label = QLabel()
+        views = QHBoxLayout()
+        views.addWidget(QLabel("View"))
+        views.addWidget(self.view_combo)
+        views.addWidget(self.pass_button)
+        views.addWidget(self.pass_label, 1)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Measure"))
         bar.addWidget(self.measure_combo)
@@ -116,6 +133,7 @@ class DaccView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
+        layout.addLayout(views)
         layout.addWidget(self.caption)
         layout.addWidget(split, 1)
 
@@ -124,6 +142,8 @@ class DaccView(QWidget):
         self.end_date.dateChanged.connect(lambda _d: self.refresh())
         self.fit_button.clicked.connect(self.fit_to_received)
         self.refresh_button.clicked.connect(self.refresh)
+        self.view_combo.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.pass_button.clicked.connect(self.run_pass)
 
     # --- choices --------------------------------------------------------------------
     @property
@@ -203,12 +223,17 @@ class DaccView(QWidget):
         self._generation += 1
         generation = self._generation
 
-        def work(_p, _c):
-            return core.aggregate(measure, first.isoformat(), (last + timedelta(days=1)).isoformat(),
-                                  include_hidden=True)
+        view = self.view
 
-        def done(rows) -> None:
+        def work(_p, _c):
+            rows = core.aggregate(measure, first.isoformat(), (last + timedelta(days=1)).isoformat(),
+                                  include_hidden=True, view=view)
+            return rows, core.aggregation_status()
+
+        def done(result) -> None:
             if generation == self._generation:
+                rows, status = result
+                self.show_pass_status(status)
                 self.show_rows(rows, definition, first, last)
 
         def failed(exc: BaseException) -> None:
@@ -221,6 +246,46 @@ class DaccView(QWidget):
 
         self.runner.run(f"Aggregating {measure}", work, on_done=done, on_error=failed, quiet=True)
 
+    @property
+    def view(self) -> str:
+        """``live`` or ``production`` (see the View picker)."""
+        return self.view_combo.currentData()
+
+    def set_view(self, view: str) -> None:
+        self.view_combo.setCurrentIndex(self.view_combo.findData(view))
+
+    def run_pass(self):  # noqa: ANN201
+        """Production's aggregation pass now, off the UI thread; then the production view."""
+        core = self.controller.core
+        self.pass_button.setEnabled(False)
+
+        def done(outcomes) -> None:
+            self.pass_button.setEnabled(True)
+            ran = [o for o in outcomes if o.ran]
+            failed = [o for o in ran if not o.ok]
+            text = (f"Aggregation pass: {sum(o.raw_rows for o in ran):,} new measures into "
+                    f"{sum(o.groups for o in ran):,} groups")
+            if failed:
+                text += " · failed for " + ", ".join(f"{o.measure_name} ({o.error})" for o in failed)
+            self.pass_label.setToolTip(text)
+            if self.view != "production":
+                self.set_view("production")  # refreshes
+            else:
+                self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self.pass_button.setEnabled(True)
+            errors.show_exception(self, "The aggregation pass did not run", exc,
+                                  "The records are untouched; try again.")
+
+        return self.runner.run("Running an aggregation pass", lambda _p, _c: core.run_aggregation(),
+                               on_done=done, on_error=failed)
+
+    def show_pass_status(self, status: dict[str, Any]) -> None:
+        last = status.get("lastPassAt")
+        self.pass_label.setText(f"Last pass: {last.replace('T', ' ').rstrip('Z')} UTC" if last
+                                else "No aggregation pass yet: the production view is empty until one runs")
+
     def show_rows(self, rows: list[dict[str, Any]], definition: MeasureDefinition | None,
                   first: date, last: date) -> None:
         self.rows = rows
@@ -230,15 +295,27 @@ class DaccView(QWidget):
         published = len(rows) - hidden
         threshold = definition.aggregationThreshold if definition else self.catalog.aggregationThreshold
         name = self.measure
+        source = ("Live, over every measure production would store" if self.view == "live"
+                  else "As production's aggregation passes saved it")
+        closed = ""
+        if definition is not None and not definition.accessApp:
+            closed = (f" The real /aggregate answers 403 for {name} (accessApp false): only Metabase, reading "
+                      "the aggregation table, sees these figures.")
+        left_out = self.summary()
+        if left_out is not None and left_out.not_stored:
+            closed += (f" Left out everywhere: {sum(left_out.not_stored.values()):,} measures production answers "
+                       f"201 but does not store ({left_out.not_stored_text()}).")
         if not rows:
-            self.caption.setText(f"No accepted {name} measure with a startDate from {first} to {last}: "
-                                 "/aggregate would answer an empty list.")
+            where = ("no accepted measure production would store" if self.view == "live"
+                     else "nothing aggregated by a pass yet")
+            self.caption.setText(f"{source}: {where} for {name} with a startDate from {first} to {last}: "
+                                 f"/aggregate would answer an empty list.{closed}")
             return
         self.caption.setText(
-            f"<b>{name}</b>, startDate {first} to {last}: /aggregate would publish {published:,} "
+            f"{source}. <b>{name}</b>, startDate {first} to {last}: /aggregate would publish {published:,} "
             f"group{'s' if published != 1 else ''}; {hidden:,} more "
             f"{'are' if hidden != 1 else 'is'} kept but hidden (fewer than {threshold} contributions), "
-            "shown greyed here.")
+            f"shown greyed here.{closed}")
 
     def hidden_rows(self) -> list[dict[str, Any]]:
         return [r for r in self.rows if r.get("hidden")]

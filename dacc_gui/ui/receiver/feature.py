@@ -49,6 +49,7 @@ class ReceiverMenu(QMenu):
 
     def __init__(self, window: QWidget, controller: ReceiverController) -> None:
         super().__init__("&Receiver", window)
+        self.setToolTipsVisible(True)
         self.window_, self.controller = window, controller
         self.toggle_action = self.addAction("Start", self.toggle)
         self.port_action = self.addAction("Port…", self.ask_port)
@@ -59,6 +60,14 @@ class ReceiverMenu(QMenu):
         self.clear_action = self.addAction("Clear…")
         self.export_action = self.addAction("Export (JSON)…")
         self.addSeparator()
+        self.clear_errors_action = self.addAction("Answer with clear errors (not as production)")
+        self.clear_errors_action.setCheckable(True)
+        self.clear_errors_action.setChecked(controller.clear_errors)
+        self.clear_errors_action.setToolTip("Off: the receiver answers exactly as the real DACC (its 500s, its 201s "
+                                            "that store nothing). On: those become 400 and 422 with a clear "
+                                            "message; each record still says what production would answer.")
+        self.clear_errors_action.toggled.connect(controller.set_clear_errors)
+        controller.mode_changed.connect(self.clear_errors_action.setChecked)
         self.autostart_action = self.addAction("Start with the app")
         self.autostart_action.setCheckable(True)
         self.autostart_action.setChecked(controller.settings.receiver_autostart)
@@ -106,7 +115,8 @@ class ReceiverFeature(Feature):
         self.controller = ReceiverController(host.settings, parent=host)
         self.panel = ReceiverPanel(self.controller, host.runner, host.settings)
         self.dacc_view = DaccView(self.controller, host.runner, host.today,
-                                  measure_counts=lambda: self.panel.model.summary.by_measure)
+                                  measure_counts=lambda: self.panel.model.summary.by_measure,
+                                  summary=lambda: self.panel.model.summary)
         self.howto = EcolyoHowTo(self.controller)
         self.send = SendToReceiver(host, self.controller, indicators_view)
         self.menu = ReceiverMenu(host, self.controller)

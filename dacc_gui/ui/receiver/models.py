@@ -66,6 +66,8 @@ class Summary:
         self.requests = counts.get("requests", 0)
         self.dropped = counts.get("dropped", 0)
         self.by_measure: Counter[str] = Counter()  # accepted measures per name
+        # 201s of production that store nothing, by reason ("value true is a boolean"...)
+        self.not_stored: Counter[str] = Counter(counts.get("notStoredReasons") or {})
 
     @property
     def rejected(self) -> int:
@@ -80,17 +82,29 @@ class Summary:
             self.accepted += 1
             if record.warnings:
                 self.warnings += 1
+        if record.dropped:
+            self.not_stored[record.not_stored_reason or "not stored"] += 1
         name = record.measure_name
-        if name and record.accepted:
+        if name and record.accepted and not record.dropped:
             self.by_measure[name] += 1
 
     def text(self) -> str:
         line = (f"{self.total:,} measure{'s' if self.total != 1 else ''} received: "
                 f"{self.accepted:,} accepted ({self.warnings:,} with warnings), {self.rejected:,} rejected"
                 f" · {self.requests:,} request{'s' if self.requests != 1 else ''} in all")
+        dropped = sum(self.not_stored.values())
+        if dropped:
+            line += (f" · {dropped:,} that production answers 201 but does not store, so counted in no "
+                     f"aggregate ({self.not_stored_text()})")
         if self.dropped:
             line += f" · {self.dropped:,} oldest dropped (record cap)"
         return line
+
+    def not_stored_text(self, most: int = 3) -> str:
+        """``value is a boolean: 3, startDate "2022" is no timestamp: 1``, the most frequent first."""
+        parts = [f"{reason}: {n:,}" for reason, n in self.not_stored.most_common(most)]
+        rest = len(self.not_stored) - most
+        return ", ".join(parts) + (f", {rest} more reason{'s' if rest != 1 else ''}" if rest > 0 else "")
 
 
 class RecordListModel(QAbstractTableModel):
@@ -162,7 +176,7 @@ class RecordListModel(QAbstractTableModel):
         self._pending = []
         self._shown = self._matching()
         self.summary.reset(summary)
-        self.summary.by_measure = Counter(r.measure_name for r in records if r.accepted and r.measure_name)
+        self.summary.by_measure = Counter(r.measure_name for r in records if r.accepted and not r.dropped and r.measure_name)
         self.endResetModel()
         self.counts_changed.emit()
         if late:

@@ -121,10 +121,16 @@ class ReceiverPanel(QWidget):
         self.note_label.setWordWrap(True)
         self.note_label.setStyleSheet("QLabel { color: #8a5a00; }")
         self.note_label.setVisible(False)
+        self.mode_label = QLabel()
+        self.mode_label.setWordWrap(True)
+        self.mode_label.setToolTip("Receiver ▸ Answer with clear errors switches between the two")
+        self.controller.mode_changed.connect(lambda _on: self._show_mode())
+        self._show_mode()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        layout.addWidget(self.mode_label)
         layout.addWidget(self.note_label)
         layout.addLayout(filters)
         layout.addWidget(split, 1)
@@ -216,6 +222,11 @@ class ReceiverPanel(QWidget):
 
     def shown_records(self) -> list:
         return self.model.shown_records()
+
+    def _show_mode(self) -> None:
+        clear = self.controller.clear_errors
+        self.mode_label.setText(self.controller.mode_text())
+        self.mode_label.setStyleSheet("QLabel { color: #8a5a00; }" if clear else "QLabel { color: #1b5e7a; }")
 
     def _update_summary(self) -> None:
         self.summary_label.setText(self.model.summary.text())
