@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from dacc_gui.events import edits
 from dacc_gui.events.edits import Command
 from dacc_gui.events.model import EventType
+from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.document import EventsDocument
 from dacc_gui.ui.events.model import EventTableModel, to_qdatetime
 from dacc_gui.events.query import COLUMNS, EventFilter
@@ -74,6 +75,7 @@ class EventsView(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.table, 1)
         self.model.counts_changed.connect(self._show_counts)
+        self.model.refused.connect(self._refused)
         document.reloaded.connect(self._on_reloaded)
         document.changed.connect(lambda _c: self._update_actions())
         self._show_counts(self.model.shown, len(document.events))
@@ -300,6 +302,10 @@ class EventsView(QWidget):
     def select_event_ids(self, ids: list[str]) -> int:
         return self.select_source_rows(self.document.store.index_of_ids(ids))
 
+    def _refused(self, text: str) -> None:
+        self.status.emit(text)
+        self.show_message(text)
+
     def show_message(self, text: str) -> None:
         self.message.setText(text)
         self.message.setVisible(True)
@@ -331,9 +337,23 @@ class EventsView(QWidget):
                 return
             self.document.push(command)
             self.status.emit(command.label)
+            if command.note:
+                self.show_message(command.note)
+
+        def refused(exc: BaseException) -> None:
+            if not isinstance(exc, edits.EditRefused):
+                errors.show_exception(self, f"{label}: the edit could not be prepared", exc,
+                                      "Nothing was changed.")
+                return
+            self._refused(str(exc))
 
         if len(rows) <= BACKGROUND_ROWS:
-            push(build(self.document.events, rows))
+            try:
+                command = build(self.document.events, rows)
+            except edits.EditRefused as exc:
+                refused(exc)
+                return
+            push(command)
             return
         events = list(self.document.events)
         store = self.document.store
@@ -344,7 +364,7 @@ class EventsView(QWidget):
                 command.prepare(store)  # the UI thread then only writes the values
             return command
 
-        self.runner.run(label, work, on_done=push, cancellable=False)
+        self.runner.run(label, work, on_done=push, on_error=refused, cancellable=False)
 
     def shift_selected(self, amount: int, unit: str) -> None:
         self._apply("Shift", lambda ev, rows: edits.shift_dates(ev, rows, amount, unit))
