@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 import numpy as np
 from PySide6.QtCore import QDate, QDateTime, QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
@@ -320,17 +321,28 @@ class EventsView(QWidget):
             action.setEnabled(has)
 
     # --- edits --------------------------------------------------------------------------
-    def _apply(self, label: str, build: Callable[[list, list[int]], Command | None], rows: list[int] | None = None) -> None:
+    def _apply(self, label: str, build: Callable[[list, list[int]], Command | None], rows: list[int] | None = None,
+               tries: int = 3) -> None:
         """Build a command over the selected rows (off the UI thread if many) and push it."""
         rows = self.selected_source_rows() if rows is None else rows
         if not rows:
             self.status.emit("Select some events first.")
             return
-        structure = self.document.store.structure_version
+        store = self.document.store
+        version, structure = store.version, store.structure_version
 
         def push(command: Command | None) -> None:
-            if self.document.store.structure_version != structure:
+            if self.document.store is not store or store.structure_version != structure:
+                # Other rows now (a reload, an added or deleted event): the selection meant other events.
                 self.status.emit(f"{label}: the events changed meanwhile; nothing done, please try again.")
+                return
+            if store.version != version:
+                # A value changed meanwhile (an undo, a redo, a save that took the server's values):
+                # what was prepared is out of date, so prepare again from the events as they are.
+                if tries > 1:
+                    self._apply(label, build, rows, tries - 1)
+                else:
+                    self.status.emit(f"{label}: the events kept changing; nothing done, please try again.")
                 return
             if command is None:
                 self.status.emit(f"{label}: nothing to change.")
@@ -356,12 +368,13 @@ class EventsView(QWidget):
             push(command)
             return
         events = list(self.document.events)
-        store = self.document.store
+        # What the worker reads: these events as they were when asked, never the live list.
+        snapshot = SimpleNamespace(events=events, version=version)
 
         def work(_progress, _cancelled):
             command = build(events, rows)
             if hasattr(command, "prepare"):
-                command.prepare(store)  # the UI thread then only writes the values
+                command.prepare(snapshot)  # the UI thread then only writes the values
             return command
 
         self.runner.run(label, work, on_done=push, on_error=refused, cancellable=False)
