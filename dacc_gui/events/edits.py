@@ -114,6 +114,12 @@ class EventStore:
         if structural:
             self.structure_version += 1
 
+    def changed_outside_commands(self) -> None:
+        """Values changed in place by something other than a command (a save
+        taking the server's revisions): the version moves, so that an edit
+        prepared from the old values is prepared again."""
+        self._changed()
+
     # --- lookups ---------------------------------------------------------------
     def index_of_ids(self, ids: Iterable[str]) -> list[int]:
         """Source indices of the events with these ids, in the store's order."""

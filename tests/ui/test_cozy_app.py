@@ -275,6 +275,44 @@ def test_a_conflict_is_kept_then_reloaded_and_reapplied(app, cozy, qtbot):
     assert not dialog.reapply_all_button.isEnabled()
 
 
+def test_changes_from_the_server_clear_the_undo_history_and_say_so(app, cozy, qtbot):
+    connect(app, cozy)
+    open_cozy(app, qtbot)
+    doc = app.document
+    rows = [n for n, e in enumerate(doc.events) if not e.aggregated][:2]
+    first = doc.events[rows[0]].id
+    doc.push(edits.mark_aggregated(doc.events, rows, "test"))
+    cozy.fake.touch(first, target="changed-elsewhere")
+    app.save()
+    dialog = app.cozy.controller.results_dialog
+    assert doc.undo_stack.count() == 1  # a plain save keeps the history
+    dialog.reapply_all_button.click()
+
+    event = doc.events[doc.store.index_of_ids([first])[0]]
+    assert event.target == "changed-elsewhere"
+    # Undo would have undone an edit made before the server's change came in.
+    assert doc.undo_stack.count() == 0 and not app.undo_action.isEnabled()
+    assert ("1 event took changes made on the Cozy meanwhile (target): the undo history was cleared"
+            in dialog.notes_label.text())
+    assert "the undo history was cleared" in app.statusBar().currentMessage()
+    assert not doc.is_dirty
+
+
+def test_edits_not_written_stay_unsaved_when_the_history_is_cleared(app, cozy, qtbot):
+    connect(app, cozy)
+    open_cozy(app, qtbot)
+    doc = app.document
+    rows = [n for n, e in enumerate(doc.events) if not e.aggregated][:2]
+    first = doc.events[rows[0]].id
+    doc.push(edits.set_field(doc.events, rows[1], "context", "not written to a Cozy"))
+    doc.push(edits.mark_aggregated(doc.events, rows[:1], "test"))
+    cozy.fake.touch(first, target="changed-elsewhere")
+    app.save()
+    app.cozy.controller.results_dialog.reapply_all_button.click()
+    assert doc.undo_stack.count() == 0
+    assert doc.is_dirty and doc.store.edited_count == 1  # the context edit is kept, still unsaved
+
+
 def test_reapply_only_the_selected_conflict(app, cozy, qtbot):
     connect(app, cozy)
     open_cozy(app, qtbot)

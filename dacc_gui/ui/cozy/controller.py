@@ -31,7 +31,7 @@ from dacc_gui.cozy.tokens import CozyTokens, TokenStore, open_token_store
 from dacc_gui.events.edits import Change as EditChange
 from dacc_gui.ui.common import errors
 from dacc_gui.cozy.session import (
-    OAUTH, TOKEN, CozyConnection, CozySource, apply_results, has_unsaved_marks, host_of, writable,
+    OAUTH, TOKEN, CozyConnection, CozySource, apply_results, has_unsaved_marks, host_of, merged_note, writable,
 )
 from dacc_gui.ui.common.tasks import Task
 
@@ -345,17 +345,26 @@ class CozyController(QObject):
 
     def _after_write(self, report: SaveReport, source: CozySource, merge_into: SaveReport | None) -> None:
         window, document = self.window, self.window.document
-        apply_results(report, source, document.store)
+        applied = apply_results(report, source, document.store)
         document.changed.emit(EditChange("fields"))
         if merge_into is not None:
             report = merge_reports(merge_into, report)
         clean = report.all_good and not has_unsaved_marks(document.store)
+        merged = merged_note(applied)
+        if merged:
+            # Someone else's changes came into the events outside the undo history:
+            # undoing an older edit would now put back values from before them.
+            document.undo_stack.clear()
+            report.notes.append(merged)
+            if not clean:
+                document.undo_stack.resetClean()  # the edits not written are still unsaved
         if clean:
             document.undo_stack.setClean()
         if has_unsaved_marks(document.store) and NOT_STORED_NOTE not in report.notes and report.all_good:
             report.notes.append(NOT_STORED_NOTE)
         backup = f"; backup: {report.backup_path}" if report.backup_path else ""
-        window.statusBar().showMessage(f"{source.host}: {report.summary()}{backup}", 10000)
+        history = "; the undo history was cleared (changes made on the Cozy came in)" if merged else ""
+        window.statusBar().showMessage(f"{source.host}: {report.summary()}{backup}{history}", 10000)
         self.save_finished.emit(report)
         if not window.source_saved(clean):  # the window did not go on to close or open
             self.show_results(report, source)
