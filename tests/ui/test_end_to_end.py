@@ -8,7 +8,6 @@ from __future__ import annotations
 import shlex
 import sys
 from datetime import datetime, time, timedelta
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,10 @@ from tests.ui.compare_support import attach_receiver
 from tests.ui.conftest import GOLDEN, TODAY, open_golden
 
 STANDIN = Path(standin_service.__file__)
-HAS_SAMPLE = resources.files("dacc_gui.events").joinpath("sample.json").is_file()
 
 
 def open_events(window, source: str) -> None:
     if source == "sample":
-        if not HAS_SAMPLE:
-            pytest.skip("the bundled sample (dacc_gui/events/sample.json) is not in this checkout yet")
         window.open_sample()
         assert window.document.events and "sample" in window.document.title
     else:
