@@ -13,7 +13,7 @@ from dacc_gui.events.model import parse_event_date
 from dacc_gui.events.query import COLUMNS
 from dacc_gui.ui.common.tasks import TaskRunner
 from dacc_gui.ui.events import view as events_view_module
-from tests.ui.conftest import GOLDEN, TODAY, open_golden
+from tests.ui.conftest import GOLDEN, TODAY
 
 
 class LateResults(TaskRunner):

@@ -111,7 +111,7 @@ def test_start_with_app_honours_the_setting(qtbot, settings):
         on.close()
 
 
-def slow(qtbot, monkeypatch, owner, name: str, seconds: float = 0.4) -> list:
+def slow(monkeypatch, owner, name: str, seconds: float = 0.4) -> list:
     """Make ``owner.name`` take ``seconds`` and note the thread it runs on."""
     threads: list = []
     original = getattr(owner, name)
@@ -133,7 +133,7 @@ def test_start_stop_and_clear_run_off_the_ui_thread_and_say_so(qtbot, settings, 
             assert ctl.start(0)
         owner, name = {"start": (ctl.core, "start"), "stop": (ctl.core, "stop"),
                        "clear": (ctl.store, "reset")}[what]
-        threads = slow(qtbot, monkeypatch, owner, name)
+        threads = slow(monkeypatch, owner, name)
         states: list[str] = []
         ctl.state_changed.connect(states.append)
         began = time.monotonic()
@@ -239,7 +239,7 @@ def test_the_menu_and_the_tab_wait_while_the_receiver_stops(qtbot, settings, mes
     ctl, panel, menu = win.receiver.controller, win.receiver.panel, win.receiver.menu
     try:
         assert ctl.start(0)
-        slow(qtbot, monkeypatch, ctl.core, "stop")
+        slow(monkeypatch, ctl.core, "stop")
         menu.toggle()
         assert win.receiver.status.text() == "Receiver stopping…" and "Receiver stopping…" in panel.state_label.text()
         assert not menu.toggle_action.isEnabled() and not panel.start_button.isEnabled()
