@@ -7,8 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# No per-example deadline: on a shared build machine a slow example is load, not a bug.
+settings.register_profile("dacc", deadline=None)
+settings.load_profile("dacc")
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = sorted((DATA / "golden").glob("*.json"))

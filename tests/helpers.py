@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from dacc_gui.events.model import UsageEvent
@@ -28,3 +30,19 @@ def payload_multiset(payloads: list[dict]) -> Counter:
 
 def of_measure(result, measure: str) -> list[dict]:
     return [p for p in result.payloads() if p["measureName"] == measure]
+
+
+# --- payloads computed by hand, never by the rules under test -------------------------------
+
+_DATA = Path(__file__).parent / "data"
+EXPECTED = _DATA / "expected"  # fixtures for the nights the end-to-end, compare and service tests run
+
+
+def golden_payloads(name: str = "01-one-day") -> list[dict]:
+    """The hand-computed indicators of a golden case, in the case's order."""
+    return json.loads((_DATA / "golden" / f"{name}.json").read_text())["expected"]["indicators"]
+
+
+def expected_payloads(name: str) -> list[dict]:
+    """The hand-computed indicators of a fixture in tests/data/expected/."""
+    return json.loads((EXPECTED / f"{name}.json").read_text())["indicators"]

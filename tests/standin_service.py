@@ -5,7 +5,12 @@
 computes the night of ``--run-date`` over the events with the rulebook (as
 the app's preview does) and POSTs each indicator to ``URL/`` as
 ``{"data": "<compact JSON>"}``, the way the Ecolyo service does in the
-Ecolyo page's local-test recipe. Without ``--url`` it reads the
+Ecolyo page's local-test recipe. With ``--payloads FILE`` it posts the
+payloads of that file instead (a JSON list, or an object whose
+``indicators`` or ``expected.indicators`` hold them: a hand-computed
+fixture or a golden case), as a service whose output is known beforehand,
+so that a test judges the app's preview against something the rulebook's
+code did not compute. Without ``--url`` it reads the
 ``DACC_RECEIVER_URL`` environment variable (the "Run Ecolyo's service"
 dialog sets it). Bugs to simulate, by indicator position (0-based,
 repeatable): ``--drop N`` does not send it, ``--duplicate N`` sends it
@@ -35,8 +40,10 @@ from dacc_gui.rules import NightlyRun  # noqa: E402
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("events", type=Path, help="usage events (any format the app reads)")
+    parser.add_argument("events", type=Path, nargs="?", help="usage events (any format the app reads)")
     parser.add_argument("--run-date", required=True, type=date.fromisoformat, help="the night to run, YYYY-MM-DD")
+    parser.add_argument("--payloads", type=Path, metavar="FILE",
+                        help="post these payloads instead of computing them (a list, or a fixture or golden case)")
     parser.add_argument("--url", default=os.environ.get("DACC_RECEIVER_URL"),
                         help="the receiver (default: $DACC_RECEIVER_URL)")
     parser.add_argument("--ignore-monthly-date-protection", action="store_true")
@@ -60,18 +67,38 @@ def planned_posts(payloads: list[dict], drop=(), duplicate=(), alter=()) -> list
     return out
 
 
+def read_payloads(path: Path) -> list[dict]:
+    """The payloads of a file: a list, or ``indicators`` / ``expected.indicators`` of an object."""
+    data = json.loads(path.read_text("utf-8"))
+    if isinstance(data, dict):
+        data = data.get("indicators", data.get("expected", {}).get("indicators"))
+    if not isinstance(data, list) or not all(isinstance(p, dict) for p in data):
+        raise ValueError("expected a list of payloads, or an object with indicators or expected.indicators")
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not args.url:
         print("standin-service: no receiver: give --url or set DACC_RECEIVER_URL", file=sys.stderr)
         return 2
-    try:
-        event_set = load_file(args.events)
-    except LoadError as exc:
-        print(f"standin-service: {exc}", file=sys.stderr)
+    if args.payloads is not None:
+        try:
+            payloads = read_payloads(args.payloads)
+        except (OSError, ValueError) as exc:
+            print(f"standin-service: {args.payloads}: {exc}", file=sys.stderr)
+            return 2
+    elif args.events is None:
+        print("standin-service: give the events, or --payloads", file=sys.stderr)
         return 2
-    run = NightlyRun(args.run_date, event_set.context, args.ignore_monthly_date_protection)
-    payloads = run.apply(event_set.events).payloads()
+    else:
+        try:
+            event_set = load_file(args.events)
+        except LoadError as exc:
+            print(f"standin-service: {exc}", file=sys.stderr)
+            return 2
+        run = NightlyRun(args.run_date, event_set.context, args.ignore_monthly_date_protection)
+        payloads = run.apply(event_set.events).payloads()
     posts = planned_posts(payloads, set(args.drop), set(args.duplicate), set(args.alter_value))
     print(f"standin-service: run of {args.run_date}: {len(payloads)} indicators, sending {len(posts)} "
           f"to {args.url}", flush=True)

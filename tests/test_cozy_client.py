@@ -79,12 +79,19 @@ def test_a_refused_connection_is_reported_after_the_retries():
         client.request("GET", DOCS)
 
 
-def test_no_token_is_401_and_a_bad_token_is_400_invalid_token(fake):
-    # The fake answers as the stack does.
-    assert httpx.get(fake.url + DOCS).status_code == 401
-    bad = httpx.get(fake.url + DOCS, headers={"Authorization": "Bearer nope"})
-    assert bad.status_code == 400
-    assert 'error="invalid_token"' in bad.headers["www-authenticate"]
+def test_a_token_the_stack_does_not_know_and_a_401_are_auth_errors_sent_once(fake):
+    # The stack answers 400 with error="invalid_token" to a token it does not know.
+    with client_for(fake, "not-a-token-of-this-cozy") as client, pytest.raises(CozyAuthError) as caught:
+        client.request("GET", DOCS)
+    assert caught.value.expired and "refused the token (invalid or expired)" in str(caught.value)
+    assert "not-a-token-of-this-cozy" not in str(caught.value)
+    assert fake.count("GET", "_normal_docs") == 1
+    # A 401 (the stack heard no token) is said as such, not retried, not taken for an expiry.
+    fake.fail_next(1, status=401, path="_normal_docs")
+    with client_for(fake) as client, pytest.raises(CozyAuthError, match=r"no valid token was given \(401\)") as caught:
+        client.json("GET", DOCS)
+    assert not caught.value.expired
+    assert fake.count("GET", "_normal_docs") == 2
 
 
 def test_an_expired_pasted_token_is_an_auth_error_that_does_not_show_the_token(fake):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 
 from dacc_gui.cozy.client import CozyClient, RetryPolicy
@@ -13,6 +12,7 @@ from dacc_gui.cozy.push import (
     PushOutcome,
     PushRefused,
     push_indicators,
+    request_body,
 )
 from dacc_gui.rules.indicators import Indicator
 from dacc_gui.dacc.payloads import payloads_from_json
@@ -132,11 +132,25 @@ def test_the_stack_forwards_to_any_dacc_url(fake):
     assert len(other.dacc_received) == 2 and not fake.dacc_received
 
 
-def test_every_body_value_must_be_a_string(fake):
-    answer = httpx.post(f"{fake.url}/remote/cc.cozycloud.dacc.dev", json={"data": GOOD[0]},
-                        headers={"Authorization": f"Bearer {fake.issue_token()}"})
-    assert answer.status_code == 400
-    assert answer.json()["errors"][0]["detail"] == "the variables are not valid"
+def test_the_client_sends_the_measure_as_a_string_as_the_stack_requires(fake):
+    payload = dict(GOOD[0], group1={"device": "desktop é"})
+    compact = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    assert request_body("cc.cozycloud.dacc.dev", payload) == {"data": compact}
+    assert request_body("cc.cozycloud.dacc.dev_v2", payload) == {"path": "measure", "data": compact}
+    with client_for(fake) as client:
+        # The stack refuses a body with a value that is not a string (400).
+        assert push_indicators(client, [payload]).all_good
+        assert push_indicators(client, [payload], "cc.cozycloud.dacc.dev_v2").all_good
+    assert [d["raw"] for d in fake.dacc_received] == [compact, compact]
+
+
+def test_the_stacks_refusal_of_a_body_is_a_failed_push_with_its_reason(fake, monkeypatch):
+    monkeypatch.setattr("dacc_gui.cozy.push.request_body", lambda _doctype, payload: {"data": payload})
+    with client_for(fake) as client:
+        result = push_indicators(client, GOOD[:1]).results[0]
+    assert result.outcome is PushOutcome.FAILED and result.status == 400
+    assert result.message == "the variables are not valid" and not fake.dacc_received
+    assert fake.count("POST", "/remote/") == 1  # a 4xx is not retried
 
 
 def test_payload_files_in_every_shape():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dacc_gui.cozy.tokens import CozyTokens, KeyringTokenStore, MemoryTokenStore, open_token_store
+import pytest
+from keyring.errors import PasswordDeleteError
+
+from dacc_gui.cozy.tokens import CozyTokens, KeyringTokenStore, MemoryTokenStore, TokenForgetError, open_token_store
 
 URL = "http://cozy.localhost:8080"
 TOKENS = CozyTokens("access-secret", "refresh-secret", "cid", "csecret", "regsecret", "a:GET")
@@ -65,6 +68,31 @@ def test_a_failing_keyring_falls_back_to_memory_without_crashing():
     assert store.load(URL) == TOKENS
     store.delete(URL)  # never raises
     assert store.load(URL) is None
+
+
+class KeyringThatCannotForget(WorkingKeyring):
+    def delete_password(self, service, user):
+        raise RuntimeError("the keyring daemon went away")
+
+
+def test_forgetting_what_was_never_kept_is_nothing():
+    backend = WorkingKeyring()
+    backend.delete_password = lambda s, u: (_ for _ in ()).throw(PasswordDeleteError("not found"))
+    store = KeyringTokenStore(backend, "test")
+    store.delete(URL)  # the keyring's "nothing there": nothing to say
+    assert store.persistent
+
+
+def test_a_keyring_that_cannot_forget_says_the_token_may_still_be_there():
+    store = KeyringTokenStore(KeyringThatCannotForget(), "test.Backend")
+    store.save(URL, TOKENS)
+    with pytest.raises(TokenForgetError) as failed:
+        store.delete(URL)
+    assert str(failed.value) == ("the system keyring (test.Backend) could not forget the token (RuntimeError: the "
+                                 f"keyring daemon went away): remove the “dacc-gui:cozy” entry for {URL} from the "
+                                 "keyring yourself")
+    assert store.load(URL) is None and not store.persistent  # memory from now on, and it says so
+    assert "failed" in store.note
 
 
 def test_tokens_never_show_in_their_repr():

@@ -18,7 +18,6 @@ from dacc_gui.events.loader import Cancelled
 from dacc_gui.dacc.measures import load_catalog
 from dacc_gui.receiver.server import Receiver
 
-pytest.importorskip("dacc_gui.simulation.generator", reason="the event generator has not landed yet")
 
 SMALL = DemoConfig(users=6, days=5, start=date(2021, 11, 1), seed=3)
 

@@ -133,10 +133,19 @@ def test_sessions_sort_by_written_time_and_keep_input_order_on_ties():
 
 
 def test_offsets_are_read_as_written_no_zone_conversion():
-    # 23:30+02:00 on the 8th stays on the 8th (Ecolyo writes wall-clock time).
-    result = run(ev("ConnectionEvent", "2022-03-08T23:30:00+02:00", context="desktop"))
-    [p] = of_measure(result, "connection-count-daily")
-    assert p["startDate"] == "2022-03-08"
+    # Ecolyo writes wall-clock time: the day is the date as written, even near
+    # midnight, where converting to UTC would move it (to the 8th, the 9th, the 9th).
+    early = ev("ConnectionEvent", "2022-03-09T00:30:00+02:00", context="desktop")
+    page = ev("NavigationEvent", "2022-03-09T00:40:00Z", target="faq")  # 10 minutes later as written
+    late = ev("ConnectionEvent", "2022-03-08T22:00:00-05:00", context="mobile")
+    tonight = ev("NavigationEvent", "2022-03-10T00:30:00+02:00", target="faq")  # day R itself: not taken
+    result = run(early, page, late, tonight)
+    devices = {(p["startDate"], p["group1"]["device"], p["value"]) for p in of_measure(result, "connection-count-daily")}
+    assert devices == {("2022-03-09", "desktop", 1), ("2022-03-08", "mobile", 1)}
+    assert [(p["startDate"], p["value"]) for p in of_measure(result, "navigation-count-daily")] == [("2022-03-09", 1)]
+    sessions = {(p["startDate"], p["value"], p["group1"]["number_pages"]) for p in of_measure(result, "session-duration")}
+    assert sessions == {("2022-03-09", 600, "1"), ("2022-03-08", 0, "0")}
+    assert sorted(result.aggregated) == sorted([early.id, page.id, late.id])
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ saving back build on these.
 - ``CozySource``: what a document read from a Cozy remembers: the instance,
   the doctype, each document as last read or written (what edits are
   compared with on save), and the save session (one backup file).
-- ``apply_results``: after a write, the new revisions set on the events and
-  the "edited" marks cleared for the events the Cozy now holds as shown.
+- ``apply_results``: after a write, the new revisions set on the events,
+  the fields changed on the server meanwhile merged in (said by ``Applied``),
+  and the "edited" marks cleared for the events the Cozy now holds as shown.
 """
 
 from __future__ import annotations
@@ -137,13 +138,15 @@ def writable(events: list[UsageEvent], originals: dict[str, dict[str, Any]]) -> 
     return ok, len(events) - len(ok)
 
 
-def _merge_server_fields(event: UsageEvent, original: dict[str, Any] | None, written: dict[str, Any]) -> None:
+def _merge_server_fields(event: UsageEvent, original: dict[str, Any] | None, written: dict[str, Any]) -> list[str]:
     """Fields someone else changed on the server (written differs from the
-    original read) come into the event; the user's own edits stay."""
+    original read) come into the event; the user's own edits stay. Returns
+    the names of the fields that came in."""
     if original is None:
-        return
+        return []
     fresh = UsageEvent.from_document(written)
     extra = event.__pydantic_extra__ if event.__pydantic_extra__ is not None else {}
+    merged = []
     for key, value in written.items():
         if key in ("_id", "_rev") or key in EDITABLE or original.get(key) == value:
             continue
@@ -152,31 +155,58 @@ def _merge_server_fields(event: UsageEvent, original: dict[str, Any] | None, wri
             setattr(event, name, getattr(fresh, name))
         else:
             extra[key] = value
+        merged.append(key)
+    return merged
 
 
-def apply_results(report: SaveReport, source: CozySource, store: EventStore) -> list[int]:
+@dataclass
+class Applied:
+    """What a write changed in the events: the rows touched, and the fields
+    of each event that took the server's values (someone else's changes)."""
+
+    rows: list[int] = field(default_factory=list)
+    merged: dict[str, list[str]] = field(default_factory=dict)  # event id -> fields
+
+
+def apply_results(report: SaveReport, source: CozySource, store: EventStore) -> Applied:
     """After a write: the new revisions on the events (in place, so undo keeps
-    working on them), and the ``eventDate``/``aggregated`` marks cleared on
-    the events written or found unchanged. Returns the rows touched."""
+    working on them), fields changed on the server meanwhile merged in, and
+    the ``eventDate``/``aggregated`` marks cleared on the events written or
+    found unchanged. The merged fields are not a command: the caller decides
+    what becomes of the undo history (see ``Applied.merged``)."""
     before = {r.doc_id: source.originals.get(r.doc_id) for r in report.results}
     revs = apply_written(report, source.originals)
     settled = {r.doc_id for r in report.results if r.outcome in (Outcome.WRITTEN, Outcome.UNCHANGED)}
     by_id = {r.doc_id: r for r in report.results}
-    rows, done_events = [], []
+    applied = Applied()
+    done_events = []
     for n, event in enumerate(store.events):
         if event.id not in settled:
             continue
         result: WriteResult = by_id[event.id]
         if event.id in revs:
             if result.document is not None:
-                _merge_server_fields(event, before.get(event.id), result.document)
+                merged = _merge_server_fields(event, before.get(event.id), result.document)
+                if merged:
+                    applied.merged[event.id] = merged
             event.rev = revs[event.id]
-        rows.append(n)
+        applied.rows.append(n)
         done_events.append(event)
     store.unmark(done_events, EDITABLE)
-    if rows:
-        store._changed()
-    return rows
+    if applied.rows:
+        store.changed_outside_commands()
+    return applied
+
+
+def merged_note(applied: Applied) -> str:
+    """What the user is told when server changes came into the events."""
+    if not applied.merged:
+        return ""
+    fields = sorted({f for names in applied.merged.values() for f in names})
+    n = len(applied.merged)
+    return (f"{n:,} event{'s' if n != 1 else ''} took changes made on the Cozy meanwhile "
+            f"({', '.join(fields)}): the undo history was cleared, since undoing an earlier edit would "
+            "now undo those changes too.")
 
 
 def has_unsaved_marks(store: EventStore) -> bool:
@@ -185,6 +215,7 @@ def has_unsaved_marks(store: EventStore) -> bool:
 
 
 __all__ = [
-    "OAUTH", "TOKEN", "CozyConnection", "CozySource", "apply_results", "has_unsaved_marks", "host_of",
+    "OAUTH", "TOKEN", "Applied", "CozyConnection", "CozySource", "apply_results", "has_unsaved_marks", "host_of",
+    "merged_note",
     "token_expiry", "writable",
 ]

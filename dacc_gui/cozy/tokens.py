@@ -48,6 +48,10 @@ class CozyTokens:
         return cls(**{k: v for k, v in raw.items() if k in known})
 
 
+class TokenForgetError(Exception):
+    """The keyring failed while forgetting a token: it may still be kept there."""
+
+
 class TokenStore:
     """Tokens per Cozy address."""
 
@@ -117,12 +121,21 @@ class KeyringTokenStore(TokenStore):
         super().save(url, tokens)
 
     def delete(self, url: str) -> None:
+        """Forget the token; ``TokenForgetError`` when the keyring failed and may still hold it."""
+        from keyring.errors import PasswordDeleteError  # keyring is imported only when a store needs it
+
         super().delete(url)
         if self.persistent:
             try:
                 self._keyring.delete_password(SERVICE, url)
-            except Exception:
-                pass  # nothing stored there, or the keyring is gone: nothing to forget
+            except PasswordDeleteError:
+                pass  # nothing stored there: nothing to forget
+            except Exception as exc:  # any other backend failure: the token may still be there
+                self._fall_back(exc)
+                raise TokenForgetError(
+                    f"the system keyring ({self.backend}) could not forget the token ({type(exc).__name__}: "
+                    f"{exc}): remove the “{SERVICE}” entry for {url} from the keyring yourself"
+                ) from exc
 
 
 def open_token_store(force_memory: bool = False) -> TokenStore:

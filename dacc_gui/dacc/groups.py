@@ -1,8 +1,8 @@
 """How a measure's groups read in tables, reports and messages: ``device=mobile, fluid=elec``.
 
 One writing for every view (preview, compare, receiver, push): a string
-value as it is, any other value as its JSON, so that ``1`` and ``"1"`` (two
-groups for the DACC) never read alike.
+value as it is, any other value as its JSON (``null``, ``true``, ``[1]``), so
+that a malformed group shows what it holds instead of vanishing.
 """
 
 from __future__ import annotations

@@ -25,7 +25,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dacc_gui.events.context import UserContext
-from dacc_gui.events.model import UsageEvent, format_event_date, parse_event_date, rewrite_event_date
+from dacc_gui.events.model import (
+    UsageEvent, date_unreadable_reason, format_event_date, parse_event_date, replace_event_day, rewrite_event_date,
+)
 
 # The fields a user may edit in a table cell.
 EDITABLE_FIELDS = ("type", "eventDate", "target", "context", "result", "startDate", "aggregated")
@@ -112,6 +114,12 @@ class EventStore:
         if structural:
             self.structure_version += 1
 
+    def changed_outside_commands(self) -> None:
+        """Values changed in place by something other than a command (a save
+        taking the server's revisions): the version moves, so that an edit
+        prepared from the old values is prepared again."""
+        self._changed()
+
     # --- lookups ---------------------------------------------------------------
     def index_of_ids(self, ids: Iterable[str]) -> list[int]:
         """Source indices of the events with these ids, in the store's order."""
@@ -133,10 +141,15 @@ class Change:
     field: str | None = None
 
 
+class EditRefused(ValueError):
+    """An edit that cannot be made; the message says why, for the user."""
+
+
 class Command:
     """One user edit: ``do`` then ``undo`` give back the store as it was."""
 
     label: str = ""
+    note: str = ""  # what the edit left alone and why, for the user ("" when nothing)
 
     def do(self, store: EventStore) -> Change:  # pragma: no cover - interface
         raise NotImplementedError
@@ -299,79 +312,123 @@ def signed_amount(amount: int, unit: str) -> str:
     return f"{sign}{abs(amount):,} {word}"
 
 
-def shifted_date_text(text: Any, delta: timedelta, _day_cache: dict | None = None) -> str | None:
-    """``text`` moved by ``delta``, written in its own style; None if it is not a date."""
-    if not isinstance(text, str):
+# Why a date edit leaves an event alone, in the words of the message.
+NO_DATE = "no eventDate"
+UNREADABLE = "an eventDate that cannot be read as a date (YYYY-MM-DD, optionally followed by a time)"
+OUT_OF_RANGE = "a new date that would fall outside the years 1 to 9999"
+
+
+def _why_left(text: Any) -> str:
+    if text is None:
+        return NO_DATE
+    return UNREADABLE if parse_event_date(text) is None else OUT_OF_RANGE
+
+
+def left_alone_note(events: Sequence[UsageEvent], left: Sequence[int]) -> str:
+    """How many events a date edit left as they were, and why (one sentence per reason)."""
+    by_reason: dict[str, list[int]] = {}
+    for row in left:
+        by_reason.setdefault(_why_left(events[row].eventDate), []).append(row)
+    sentences = []
+    for reason, rows in by_reason.items():
+        were = "it was" if len(rows) == 1 else "they were"
+        sentence = f"{plural(len(rows), 'event')} left as {were}: {reason}"
+        if reason != NO_DATE:
+            shown = ", ".join(repr(events[r].eventDate) for r in rows[:3])
+            sentence += f" ({shown}{', …' if len(rows) > 3 else ''})"
+        sentences.append(sentence + ".")
+    return " ".join(sentences)
+
+
+def _refuse_or(command: SetField | None, events: Sequence[UsageEvent], left: list[int]) -> SetField | None:
+    """The command with its note; when every event was left alone, the refusal with the reason."""
+    note = left_alone_note(events, left) if left else ""
+    if command is None:
+        if note:
+            raise EditRefused(f"Nothing changed: {note[0].lower()}{note[1:]}")
         return None
-    ecolyo_style = len(text) == 24 and text[10] == "T" and text[23] == "Z" and text[19] == "."
-    if delta.seconds == 0 and delta.microseconds == 0:
-        # Whole days: only the date part changes (fast path; dates repeat a lot).
-        if not ecolyo_style and parse_event_date(text) is None:
-            return None
-        cache = _day_cache if _day_cache is not None else {}
-        head = text[:10]
-        new = cache.get(head)
-        if new is None:
-            try:
-                new = cache[head] = (date.fromisoformat(head) + delta).isoformat()
-            except ValueError:
-                return None
-        return new + text[10:]
-    if ecolyo_style:
-        # Ecolyo's own style, 2021-12-08T09:00:00.000Z: the common case, fast.
-        try:
-            moment = datetime.fromisoformat(text[:23]) + delta
-        except ValueError:
-            return None
-        return moment.isoformat(timespec="milliseconds") + "Z"
+    command.note = note
+    return command
+
+
+def shifted_date_text(text: Any, delta: timedelta, _day_cache: dict | None = None) -> str | None:
+    """``text`` moved by ``delta``, written in its own style; None if it is not
+    a date the rules can read (or the new one would leave the calendar)."""
     moment = parse_event_date(text)
     if moment is None:
         return None
-    return rewrite_event_date(text, moment + delta)
+    if delta.seconds == 0 and delta.microseconds == 0:
+        # Whole days: only the date part changes, every other character is
+        # kept (dates repeat a lot: the new date of each is computed once).
+        cache = _day_cache if _day_cache is not None else {}
+        old_day = moment.date()
+        new_day = cache.get(old_day)
+        if new_day is None:
+            try:
+                new_day = cache[old_day] = old_day + delta
+            except OverflowError:
+                return None
+        if len(text) == 24 and text[10] == "T" and text[4] == "-":  # Ecolyo's own style: the date leads
+            return new_day.isoformat() + text[10:]
+        return replace_event_day(text, new_day)
+    try:
+        moved = moment + delta
+    except OverflowError:
+        return None
+    return rewrite_event_date(text, moved)
 
 
 def shift_dates(events: Sequence[UsageEvent], rows: Sequence[int], amount: int, unit: str) -> SetField | None:
     """Shift the ``eventDate`` of some events by ``amount`` days, hours or minutes.
 
-    Events whose date does not parse are left alone (not counted in the label).
+    Events whose date cannot be read are left as they are (not counted in the
+    label); the command's ``note`` says how many and why. When every event
+    is left alone, ``EditRefused`` says why.
     """
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}")
     if amount == 0:
         return None
     delta = timedelta(**{unit: amount})
-    cache: dict[str, str] = {}
-    kept_rows, values = [], []
+    cache: dict[date, date] = {}
+    kept_rows, values, left = [], [], []
     for row in rows:
         new = shifted_date_text(events[row].eventDate, delta, cache)
-        if new is not None:
+        if new is None:
+            left.append(row)
+        else:
             kept_rows.append(row)
             values.append(new)
-    if not kept_rows:
-        return None
-    label = f"Shift {plural(len(kept_rows), 'event')} by {signed_amount(amount, unit)}"
-    return SetField(label, "eventDate", kept_rows, values)
+    command = None
+    if kept_rows:
+        label = f"Shift {plural(len(kept_rows), 'event')} by {signed_amount(amount, unit)}"
+        command = SetField(label, "eventDate", kept_rows, values)
+    return _refuse_or(command, events, left)
 
 
 def move_to_day(events: Sequence[UsageEvent], rows: Sequence[int], day: date, label: str | None = None) -> SetField | None:
-    """Move events to ``day``, each keeping its time of day."""
-    kept_rows, values = [], []
+    """Move events to ``day``, each keeping its time of day and its written style.
+
+    The date is found by reading the value as the rules do, never at a fixed
+    place; events whose date cannot be read are left as they are (the
+    command's ``note``, or ``EditRefused`` when none could move).
+    """
+    kept_rows, values, left = [], [], []
     for row in rows:
         text = events[row].eventDate
         moment = parse_event_date(text)
         if moment is None:
+            left.append(row)
             continue
         if moment.date() == day:
             continue
-        if isinstance(text, str) and len(text) >= 10:
-            values.append(day.isoformat() + text[10:])
-        else:
-            values.append(rewrite_event_date(text, datetime.combine(day, moment.time())))
+        values.append(replace_event_day(text, day))
         kept_rows.append(row)
-    if not kept_rows:
-        return None
-    label = label or f"Move {plural(len(kept_rows), 'event')} to {day.isoformat()}"
-    return SetField(label.format(n=plural(len(kept_rows), "event")), "eventDate", kept_rows, values)
+    command = None
+    if kept_rows:
+        label = label or f"Move {plural(len(kept_rows), 'event')} to {day.isoformat()}"
+        command = SetField(label.format(n=plural(len(kept_rows), "event")), "eventDate", kept_rows, values)
+    return _refuse_or(command, events, left)
 
 
 def move_to_yesterday(events: Sequence[UsageEvent], rows: Sequence[int], today: date) -> SetField | None:
@@ -381,12 +438,19 @@ def move_to_yesterday(events: Sequence[UsageEvent], rows: Sequence[int], today: 
 
 
 def set_event_date(events: Sequence[UsageEvent], row: int, moment: datetime) -> SetField | None:
-    """Set one event's ``eventDate``, written in the style of its old value."""
+    """Set one event's ``eventDate``, written in the style of its old value.
+
+    Refused (``EditRefused``, with the reason) when the old value cannot be
+    read: its style is unknown, and what is there is kept for the user to see.
+    """
     event = events[row]
+    why = date_unreadable_reason(event.eventDate)
+    if why is not None:
+        raise EditRefused(f"The eventDate of {describe(event, row)} was left as it is: {why}.")
     new = rewrite_event_date(event.eventDate, moment)
     if new == event.eventDate:
         return None
-    return SetField(f"Set eventDate of {describe(event, row)} to {new}", "eventDate", [row], [new])
+    return SetField(f"Set eventDate of {describe(event, row)} to {new.strip()}", "eventDate", [row], [new])
 
 
 def set_field(events: Sequence[UsageEvent], row: int, name: str, value: Any) -> SetField | None:

@@ -64,7 +64,9 @@ def parse_event_date(text: Any) -> datetime | None:
     if not isinstance(text, str):
         return None
     # Fast path for what Ecolyo writes (2021-12-08T09:00:00.000Z): the C parser.
-    if len(text) == 24 and text[23] == "Z" and text[10] == "T" and text[19] == "." and text.isascii():
+    # The dashes are checked too: fromisoformat would also take a week date (2021-W49-3).
+    if (len(text) == 24 and text[23] == "Z" and text[10] == "T" and text[19] == "." and text[4] == "-"
+            and text[7] == "-" and text.isascii()):
         try:
             return datetime.fromisoformat(text[:23])
         except ValueError:
@@ -87,31 +89,70 @@ def format_event_date(moment: datetime) -> str:
             f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond // 1000:03d}Z")
 
 
+# The same grammar as _DATE_RE, on the text as written (surrounding blanks
+# kept), each part in a group, so that an edit rewrites only what it changes.
+_LAYOUT_RE = re.compile(
+    r"(?P<lead>\s*)(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:(?P<sep>[T ])(?P<hh>\d{2}):(?P<mm>\d{2})(?::(?P<ss>\d{2})(?:(?P<dot>[.,])(?P<frac>\d{1,9}))?)?"
+    r"(?P<zone>Z|z|[+-]\d{2}(?::?\d{2})?)?)?(?P<trail>\s*)\Z"
+)
+
+
+def date_unreadable_reason(text: Any) -> str | None:
+    """Why ``text`` is not a date the rules can read, or None when it is one."""
+    if text is None:
+        return "it has no eventDate"
+    if parse_event_date(text) is None:
+        return f"its eventDate {text!r} is not a date (YYYY-MM-DD, optionally followed by a time)"
+    return None
+
+
+def replace_event_day(text: Any, day: date) -> str | None:
+    """``text`` with its day replaced by ``day``, every other character kept
+    (time, precision, zone, blanks); None when ``text`` is not a readable date."""
+    if parse_event_date(text) is None:
+        return None
+    m = _LAYOUT_RE.match(text)
+    if m is None:  # pragma: no cover - the two patterns read the same dates
+        return None
+    return text[:m.start("date")] + _iso_day(day) + text[m.end("date"):]
+
+
+def _iso_day(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
+
+
 def rewrite_event_date(original: Any, moment: datetime) -> str:
     """``moment`` written in the style of ``original`` where that is possible.
 
-    Keeps an explicit offset (``+02:00``) and the precision of the original
-    value, so that an edit changes the time and nothing else.
+    Keeps the blanks around the value, the separator (``T`` or a space), the
+    precision (minutes, seconds, the digits of the fraction and their ``.``
+    or ``,``) and the zone as written (``Z``, ``+02:00``), so that an edit
+    changes the time and nothing else; digits beyond microseconds are kept
+    when the moment's microseconds did not change. A date without a time
+    gets one only when ``moment`` has one. An ``original`` that is not a
+    readable date gives Ecolyo's own style (callers that must keep a format
+    check the date first, see ``date_unreadable_reason``).
     """
-    if isinstance(original, str):
-        m = _DATE_RE.match(original.strip())
-        if m is not None:
-            base = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
-            if m.group(4) is None:
-                if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
-                    return base
-                return format_event_date(moment)
-            sep = original.strip()[10]
-            out = f"{base}{sep}{moment:%H:%M}"
-            if m.group(6) is not None or moment.second or moment.microsecond:
-                out += f":{moment:%S}"
-                frac = m.group(7)
-                if frac is not None or moment.microsecond:
-                    digits = len(frac) if frac else 3
-                    out += "." + f"{moment.microsecond:06d}".ljust(9, "0")[:digits]
-            tail = re.search(r"(Z|z|[+-]\d{2}(?::?\d{2})?)$", original.strip())
-            return out + (tail.group(1) if tail else "")
-    return format_event_date(moment)
+    old = parse_event_date(original)
+    m = _LAYOUT_RE.match(original) if old is not None else None
+    if m is None:
+        return format_event_date(moment)
+    base = _iso_day(moment)
+    if m.group("hh") is None:
+        if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
+            return m.group("lead") + base + m.group("trail")
+        return m.group("lead") + format_event_date(moment) + m.group("trail")
+    out = f"{base}{m.group('sep')}{moment.hour:02d}:{moment.minute:02d}"
+    frac = m.group("frac")
+    if m.group("ss") is not None or moment.second or moment.microsecond:
+        out += f":{moment.second:02d}"
+        if frac is not None and moment.microsecond == old.microsecond:
+            out += m.group("dot") + frac  # unchanged: as written, nanoseconds included
+        elif frac is not None or moment.microsecond:
+            digits = len(frac) if frac else (3 if moment.microsecond % 1000 == 0 else 6)
+            out += (m.group("dot") or ".") + f"{moment.microsecond:06d}".ljust(9, "0")[:digits]
+    return m.group("lead") + out + (m.group("zone") or "") + m.group("trail")
 
 
 class UsageEvent(BaseModel):

@@ -12,6 +12,7 @@ import pytest
 from dacc_gui.compare.comparison import Category, compare, expected_from_payloads, received_from_payloads
 from dacc_gui.ui.compare.model import CategoryFilter, CompareTableModel
 from dacc_gui.ui.common.table_model import ROW_ROLE
+from tests.helpers import golden_payloads
 from tests.ui.compare_support import attach_receiver, post
 from tests.ui.conftest import GOLDEN, TODAY, open_golden
 
@@ -35,6 +36,12 @@ def preview_payloads(window) -> list[dict]:
     return [row.indicator.payload() for row in window.indicators_view.preview.rows]
 
 
+def by_hand() -> list[dict]:
+    """What a correct service posts for the golden case's night: its hand-computed
+    indicators, so that each test also judges the preview, never compares it with itself."""
+    return golden_payloads("01-one-day")
+
+
 def shown(view) -> list[tuple[str, str]]:
     """(category label, measure) of every row the table shows."""
     return [(view.proxy.index(r, 0).data(), view.proxy.index(r, 1).data()) for r in range(view.proxy.rowCount())]
@@ -54,7 +61,7 @@ def test_model_passes_the_model_tester(qtmodeltester):
 
 
 def test_all_matched(window, view, receiver):
-    payloads = preview_payloads(window)
+    payloads = by_hand()
     assert post(receiver.url, *reversed(payloads)) == [201] * len(payloads)
     view.refresh()
     assert view.comparison.ok
@@ -64,7 +71,7 @@ def test_all_matched(window, view, receiver):
 
 
 def test_four_categories_filter_and_side_by_side(window, view, receiver):
-    payloads = preview_payloads(window)
+    payloads = by_hand()
     missing, different = payloads[0], payloads[1]
     unexpected = dict(payloads[2], startDate="2021-11-30")
     sent = [dict(different, value=different["value"] + 5), unexpected, *payloads[2:]]
@@ -98,7 +105,7 @@ def test_four_categories_filter_and_side_by_side(window, view, receiver):
 
 
 def test_since_leaves_out_what_came_before(window, view, receiver):
-    payloads = preview_payloads(window)
+    payloads = by_hand()
     post(receiver.url, *payloads)  # an earlier run
     receiver.receiver.store.flush()
     since = datetime.now(timezone.utc)
@@ -130,7 +137,7 @@ def test_follows_the_indicators_run_date(window, view, receiver):
 def test_live_records_refresh_the_comparison(window, view, receiver, qtbot):
     window.show()
     window.show_tab("compare")
-    payloads = preview_payloads(window)
+    payloads = by_hand()
     qtbot.waitUntil(lambda: view.comparison is not None and view.comparison.counts()["missing"] == len(payloads),
                     timeout=10_000)
     post(receiver.url, *payloads)
@@ -142,13 +149,13 @@ def test_receiver_not_running(window, view, receiver):
     receiver.stop()
     view.refresh()
     assert view.receiver_label.text().startswith("The receiver is not running")
-    n = len(preview_payloads(window))
+    n = len(by_hand())
     assert view.verdict_label.text() == f"No: {n} missing (0 of {n} expected matched)."
 
 
 @pytest.mark.parametrize("name", ["report.html", "report.md"])
 def test_export_writes_the_report_and_the_json(window, view, receiver, tmp_path, name):
-    payloads = preview_payloads(window)
+    payloads = by_hand()
     post(receiver.url, *payloads[1:])
     view.refresh()
     view.export(tmp_path / name)
@@ -156,7 +163,7 @@ def test_export_writes_the_report_and_the_json(window, view, receiver, tmp_path,
     data = json.loads((tmp_path / "report.json").read_text("utf-8"))
     assert view.comparison.verdict in text[:800]
     assert data["counts"] == {"matched": len(payloads) - 1, "missing": 1, "unexpected": 0, "different": 0}
-    assert [e["payload"] for e in data["expected"]] == payloads
+    assert [e["payload"] for e in data["expected"]] == preview_payloads(window)  # the expected side: the preview
     assert "Comparison report written to" in window.statusBar().currentMessage()
 
 
@@ -168,7 +175,7 @@ def test_export_failure_is_a_message(window, view, receiver, tmp_path, messages)
 
 
 def test_row_identity_survives_a_refresh(window, view, receiver):
-    payloads = preview_payloads(window)
+    payloads = by_hand()
     post(receiver.url, *payloads)
     view.refresh()
     view.table.selectRow(2)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -123,6 +125,80 @@ def test_the_connection_comes_back_at_the_next_start_without_network(app, cozy, 
     assert again.cozy.controller.restore()
     assert again.cozy.controller.connection.url == cozy.url
     assert len(cozy.fake.requests) == requests
+
+
+def slow_token_store(monkeypatch, store, seconds=0.4):
+    """``open_token_store`` as a keyring slow to wake; returns the threads it was called on."""
+    threads = []
+
+    def opening():
+        threads.append(threading.current_thread())
+        time.sleep(seconds)
+        return store
+
+    monkeypatch.setattr("dacc_gui.ui.cozy.controller.open_token_store", opening)
+    return threads
+
+
+def test_the_keyring_is_read_off_the_ui_thread_at_start(qtbot, settings, messages, monkeypatch):
+    from dacc_gui.ui.main_window import MainWindow
+    from dacc_gui.ui.common.tasks import TaskRunner
+
+    url = "http://cozy.example.test:8080"
+    store = MemoryTokenStore()
+    store.save(url, CozyTokens("kept-token"))
+    settings.cozy_url, settings.cozy_auth = url, "token"
+    threads = slow_token_store(monkeypatch, store)
+    began = time.monotonic()
+    win = MainWindow(settings, TaskRunner())
+    qtbot.addWidget(win)
+    assert time.monotonic() - began < 2  # the window did not wait for the keyring
+    assert win.cozy.status.text() == "Cozy: reading the saved sign-in for cozy.example.test:8080…"
+    qtbot.waitUntil(lambda: win.cozy.controller.connection is not None, timeout=10_000)
+    assert threads and threads[0] is not threading.main_thread()
+    assert win.cozy.status.text() == "Cozy: cozy.example.test:8080"
+    win.runner.wait(10_000)
+
+
+def test_a_saved_sign_in_that_cannot_be_read_is_said(qtbot, settings, messages, monkeypatch):
+    from dacc_gui.ui.main_window import MainWindow
+    from dacc_gui.ui.common.tasks import SyncTaskRunner
+
+    settings.cozy_url, settings.cozy_auth = "http://cozy.example.test:8080", "oauth"
+
+    def broken():
+        raise RuntimeError("secret service crashed")
+
+    monkeypatch.setattr("dacc_gui.ui.cozy.controller.open_token_store", broken)
+    win = MainWindow(settings, SyncTaskRunner())
+    qtbot.addWidget(win)
+    assert win.cozy.controller.connection is None
+    assert win.cozy.status.text() == ("Cozy: not connected (the saved sign-in for cozy.example.test:8080 could not "
+                                      "be read: RuntimeError: secret service crashed)")
+
+
+def test_signing_out_when_the_keyring_cannot_forget_says_so(app, cozy):
+    from dacc_gui.cozy.tokens import KeyringTokenStore
+
+    class CannotForget:
+        saved = {}
+
+        def get_password(self, service, user):
+            return self.saved.get(user)
+
+        def set_password(self, service, user, value):
+            self.saved[user] = value
+
+        def delete_password(self, service, user):
+            raise RuntimeError("locked")
+
+    app.cozy.controller._store = KeyringTokenStore(CannotForget(), "test.Locked")
+    dialog = connect(app, cozy)
+    dialog.sign_out_button.click()
+    assert app.cozy.controller.connection is None
+    text = dialog.busy_label.text()
+    assert text.startswith("Signed out") and "could not forget the token (RuntimeError: locked)" in text
+    assert "from the keyring yourself" in text
 
 
 def test_sign_out_of_a_pasted_token_forgets_it(app, cozy):
@@ -273,6 +349,44 @@ def test_a_conflict_is_kept_then_reloaded_and_reapplied(app, cozy, qtbot):
     assert event.rev == now["_rev"] and event.target == "changed-elsewhere"  # the other edit came in
     assert not doc.is_dirty and doc.store.edited_count == 0
     assert not dialog.reapply_all_button.isEnabled()
+
+
+def test_changes_from_the_server_clear_the_undo_history_and_say_so(app, cozy, qtbot):
+    connect(app, cozy)
+    open_cozy(app, qtbot)
+    doc = app.document
+    rows = [n for n, e in enumerate(doc.events) if not e.aggregated][:2]
+    first = doc.events[rows[0]].id
+    doc.push(edits.mark_aggregated(doc.events, rows, "test"))
+    cozy.fake.touch(first, target="changed-elsewhere")
+    app.save()
+    dialog = app.cozy.controller.results_dialog
+    assert doc.undo_stack.count() == 1  # a plain save keeps the history
+    dialog.reapply_all_button.click()
+
+    event = doc.events[doc.store.index_of_ids([first])[0]]
+    assert event.target == "changed-elsewhere"
+    # Undo would have undone an edit made before the server's change came in.
+    assert doc.undo_stack.count() == 0 and not app.undo_action.isEnabled()
+    assert ("1 event took changes made on the Cozy meanwhile (target): the undo history was cleared"
+            in dialog.notes_label.text())
+    assert "the undo history was cleared" in app.statusBar().currentMessage()
+    assert not doc.is_dirty
+
+
+def test_edits_not_written_stay_unsaved_when_the_history_is_cleared(app, cozy, qtbot):
+    connect(app, cozy)
+    open_cozy(app, qtbot)
+    doc = app.document
+    rows = [n for n, e in enumerate(doc.events) if not e.aggregated][:2]
+    first = doc.events[rows[0]].id
+    doc.push(edits.set_field(doc.events, rows[1], "context", "not written to a Cozy"))
+    doc.push(edits.mark_aggregated(doc.events, rows[:1], "test"))
+    cozy.fake.touch(first, target="changed-elsewhere")
+    app.save()
+    app.cozy.controller.results_dialog.reapply_all_button.click()
+    assert doc.undo_stack.count() == 0
+    assert doc.is_dirty and doc.store.edited_count == 1  # the context edit is kept, still unsaved
 
 
 def test_reapply_only_the_selected_conflict(app, cozy, qtbot):

@@ -66,7 +66,6 @@ def controller(window):
 
 def test_simulate_dialog_runs_against_the_apps_receiver_and_shows_the_dacc_view(window, controller, qtbot,
                                                                                 qtmodeltester):
-    pytest.importorskip("dacc_gui.simulation.generator", reason="the event generator has not landed yet")
     dialog = window.demo.ask_simulate()
     assert dialog.users_spin.value() == 12 and dialog.days_spin.value() == 14  # small defaults
     dialog.users_spin.setValue(5)
@@ -91,7 +90,6 @@ def test_simulate_dialog_runs_against_the_apps_receiver_and_shows_the_dacc_view(
 
 
 def test_without_a_receiver_controller_a_private_receiver_is_used(window, qtbot):
-    pytest.importorskip("dacc_gui.simulation.generator", reason="the event generator has not landed yet")
     window.demo.receiver_controller = lambda: None  # as if the app had no receiver of its own
     dialog = window.demo.ask_simulate()
     dialog.users_spin.setValue(2)
@@ -166,7 +164,6 @@ def test_export_report_embeds_a_chart_per_measure(window, tmp_path):
 
 
 def test_a_second_run_warns_of_earlier_records_and_can_clear_them(window, controller):
-    pytest.importorskip("dacc_gui.simulation.generator", reason="the event generator has not landed yet")
     dialog = window.demo.ask_simulate()
     assert not dialog.clear_check.isChecked()  # the receiver panel owns Clear: not by default
     dialog.users_spin.setValue(2)

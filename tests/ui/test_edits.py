@@ -58,7 +58,9 @@ def test_shift_leaves_bad_dates_alone_and_does_not_count_them():
     command = edits.shift_dates(events, [0, 1], 3, "hours")
     assert command.label == "Shift 1 event by +3 hours"
     assert command.rows == [1]
-    assert edits.shift_dates(events, [0], 3, "hours") is None
+    assert "1 event left as it was" in command.note
+    with pytest.raises(edits.EditRefused, match="1 event left as it was"):  # nothing readable: said why
+        edits.shift_dates(events, [0], 3, "hours")
 
 
 def test_move_to_yesterday_keeps_the_time_of_day(store):

@@ -1,31 +1,32 @@
 """End to end, as a tester would do it before a release: open the events, use
 the app "today", move today's events to yesterday (the Ecolyo page's recipe),
-preview tonight's run, run the (stand-in) service on the edited events against
-the app's receiver, and see in the Compare tab that everything matched."""
+preview tonight's run, run the (stand-in) service against the app's receiver,
+and see in the Compare tab that everything matched.
+
+The service posts what the night must give, worked out by hand
+(tests/data/expected/): the preview is judged against payloads the rulebook's
+code did not compute, so a wrong rule shows as missing or different."""
 
 from __future__ import annotations
 
 import shlex
 import sys
 from datetime import datetime, time, timedelta
-from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from dacc_gui.events.saver import save_file
 from tests import standin_service
+from tests.helpers import EXPECTED, expected_payloads, payload_multiset
 from tests.ui.compare_support import attach_receiver
 from tests.ui.conftest import GOLDEN, TODAY, open_golden
 
 STANDIN = Path(standin_service.__file__)
-HAS_SAMPLE = resources.files("dacc_gui.events").joinpath("sample.json").is_file()
+FIXTURES = {"sample": "sample-2021-12-09", "golden case": "01-one-day-todays-clicks-moved"}
 
 
 def open_events(window, source: str) -> None:
     if source == "sample":
-        if not HAS_SAMPLE:
-            pytest.skip("the bundled sample (dacc_gui/events/sample.json) is not in this checkout yet")
         window.open_sample()
         assert window.document.events and "sample" in window.document.title
     else:
@@ -50,23 +51,21 @@ def test_moved_events_previewed_sent_and_all_matched(window, qtbot, tmp_path, so
         yesterday = TODAY - timedelta(days=1)
         assert all(window.document.events[r].day == yesterday for r in today_rows)
 
-        # Tonight's preview.
+        # Tonight's preview: what the night must give, worked out by hand.
         indicators = window.indicators_view
         assert indicators.first_night() == TODAY and indicators.last_night() is None
+        assert not indicators.ignore_monthly.isChecked()  # the fixtures hold no monthly part
         indicators.recompute()
         expected = [row.indicator.payload() for row in indicators.preview.rows]
-        assert any(p["startDate"] == yesterday.isoformat() and p["measureName"] == "navigation-count-daily"
-                   for p in expected)
+        by_hand = expected_payloads(FIXTURES[source])
+        assert payload_multiset(expected) == payload_multiset(by_hand)
 
-        # The service runs on the edited events.
-        edited = tmp_path / "edited-events.json"
-        save_file(window.document.snapshot(), edited)
+        # The service posts that night.
         panel = window.service.open().panel
         panel.folder_edit.setText(str(tmp_path))
-        flags = " --ignore-monthly-date-protection" if indicators.ignore_monthly.isChecked() else ""
-        panel.command_edit.setText(
-            f"{shlex.quote(sys.executable)} {shlex.quote(str(STANDIN))} {shlex.quote(str(edited))} "
-            f"--run-date {TODAY.isoformat()}{flags}")
+        fixture = EXPECTED / f"{FIXTURES[source]}.json"
+        panel.command_edit.setText(f"{shlex.quote(sys.executable)} {shlex.quote(str(STANDIN))} "
+                                   f"--payloads {shlex.quote(str(fixture))} --run-date {TODAY.isoformat()}")
         with qtbot.waitSignal(panel.finished, timeout=60_000) as ended:
             assert panel.run()
         assert ended.args[0] == 0, panel.log.toPlainText()
@@ -80,6 +79,6 @@ def test_moved_events_previewed_sent_and_all_matched(window, qtbot, tmp_path, so
         verdict = view.verdict_label.text()
         assert verdict.startswith(f"Yes: the service sent exactly the {len(expected)} expected indicators")
         assert view.comparison.received_from.startswith("received since")
-        assert sorted(map(repr, (r.received.payload for r in comparison.rows))) == sorted(map(repr, expected))
+        assert payload_multiset([r.received.payload for r in comparison.rows]) == payload_multiset(by_hand)
     finally:
         controller.stop()

@@ -4,6 +4,8 @@ the database it uses, a port in use at startup."""
 from __future__ import annotations
 
 import socket
+import threading
+import time
 
 import httpx
 import pytest
@@ -13,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from dacc_gui.receiver import Record
 from dacc_gui.ui.receiver.controller import MEMORY, ReceiverController, database_for, free_port_near
 from dacc_gui.receiver.server import default_db_path
+from dacc_gui.ui.common.tasks import TaskRunner
 from tests.receiver_support import measure, wrapped
 
 
@@ -91,16 +94,61 @@ def test_start_with_app_honours_the_setting(qtbot, settings):
     settings.receiver_autostart = False
     off = ReceiverController(settings)
     try:
-        assert off.start_with_app() is False and not off.running
+        assert off.start_with_app() is None and not off.running
         assert not off.is_open  # not even the database was opened
     finally:
         off.close()
     settings.receiver_autostart = True
     on = ReceiverController(settings)
+    states: list[str] = []
+    on.state_changed.connect(states.append)
     try:
-        assert on.start_with_app() and on.running
+        assert on.start_with_app() is not None
+        assert states == ["Receiver starting on a free port…"]  # said at once, started in the background
+        qtbot.waitUntil(lambda: on.running and on.busy is None, timeout=10_000)
+        assert states[-1] == f"Receiver on {on.url}"
     finally:
         on.close()
+
+
+def slow(monkeypatch, owner, name: str, seconds: float = 0.4) -> list:
+    """Make ``owner.name`` take ``seconds`` and note the thread it runs on."""
+    threads: list = []
+    original = getattr(owner, name)
+
+    def slowly(*args, **kwargs):
+        threads.append(threading.current_thread())
+        time.sleep(seconds)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, slowly)
+    return threads
+
+
+@pytest.mark.parametrize("what", ["start", "stop", "clear"])
+def test_start_stop_and_clear_run_off_the_ui_thread_and_say_so(qtbot, settings, monkeypatch, what):
+    ctl = ReceiverController(settings, runner=TaskRunner())
+    try:
+        if what != "start":
+            assert ctl.start(0)
+        owner, name = {"start": (ctl.core, "start"), "stop": (ctl.core, "stop"),
+                       "clear": (ctl.store, "reset")}[what]
+        threads = slow(monkeypatch, owner, name)
+        states: list[str] = []
+        ctl.state_changed.connect(states.append)
+        began = time.monotonic()
+        task = getattr(ctl, f"{what}_in_background")()
+        assert time.monotonic() - began < 0.3  # the window keeps going meanwhile
+        assert task is not None and ctl.busy == {"start": "starting", "stop": "stopping", "clear": "clearing"}[what]
+        assert states == [{"start": "Receiver starting on a free port…", "stop": "Receiver stopping…",
+                           "clear": "Clearing the received requests…"}[what]]
+        assert getattr(ctl, f"{what}_in_background")() is None  # one at a time
+        qtbot.waitUntil(lambda: ctl.busy is None, timeout=10_000)
+        assert threads and threads[0] is not threading.main_thread()
+        assert ctl.running is (what != "stop")
+        assert states[-1] == ("Receiver stopped" if what == "stop" else f"Receiver on {ctl.url}")
+    finally:
+        ctl.close()
 
 
 def test_default_setting_is_on_and_8081(tmp_path):
@@ -172,10 +220,34 @@ def test_port_in_use_at_app_start(window, busy_port):
     """As ``app.run`` starts it: the status bar says so and offers another port."""
     ctl = window.receiver.controller
     window.settings.receiver_port = busy_port
-    assert ctl.start_with_app() is False
+    ctl.start_with_app()
+    assert not ctl.running
     status = window.receiver.status.text()
     assert f"port {busy_port} is in use" in status and "Receiver ▸ Port" in status
     suggested = ctl.suggested_port
     assert window.receiver.menu.use_port(suggested)
     assert window.settings.receiver_port == ctl.port == suggested and ctl.running
     assert ctl.suggested_port is None and ctl.error is None
+
+
+def test_the_menu_and_the_tab_wait_while_the_receiver_stops(qtbot, settings, messages, monkeypatch):
+    from dacc_gui.ui.main_window import MainWindow
+
+    settings.receiver_port = 0
+    win = MainWindow(settings, TaskRunner())
+    qtbot.addWidget(win)
+    ctl, panel, menu = win.receiver.controller, win.receiver.panel, win.receiver.menu
+    try:
+        assert ctl.start(0)
+        slow(monkeypatch, ctl.core, "stop")
+        menu.toggle()
+        assert win.receiver.status.text() == "Receiver stopping…" and "Receiver stopping…" in panel.state_label.text()
+        assert not menu.toggle_action.isEnabled() and not panel.start_button.isEnabled()
+        assert not menu.clear_action.isEnabled() and not panel.clear_button.isEnabled()
+        qtbot.waitUntil(lambda: ctl.busy is None, timeout=10_000)
+        assert win.receiver.status.text() == "Receiver stopped"
+        assert menu.toggle_action.isEnabled() and menu.toggle_action.text() == "Start"
+        assert panel.start_button.isEnabled() and panel.start_button.text() == "Start"
+    finally:
+        ctl.close()
+        win.runner.wait(10_000)

@@ -14,6 +14,7 @@ import pytest
 from dacc_gui.ui.service.runner import ENV_VAR, STOP_GRACE_MS, CommandError, ServiceRunner, plan_command
 from dacc_gui.ui.common.settings import DEFAULT_SERVICE_COMMAND
 from tests import standin_service, standin_spawner
+from tests.helpers import golden_payloads
 from tests.test_service_process import alive
 from tests.ui.compare_support import attach_receiver
 from tests.ui.conftest import GOLDEN, TODAY, open_golden
@@ -88,7 +89,8 @@ def test_missing_folder_and_program_not_found_are_said_in_the_panel(window, tmp_
 def test_standin_posts_to_the_receiver_and_compare_opens_on_it(window, receiver, qtbot, tmp_path):
     open_golden(window, GOLDEN / "01-one-day.json")
     window.indicators_view.recompute()
-    expected = [r.indicator.payload() for r in window.indicators_view.preview.rows]
+    # What the service posts: the golden case's hand-computed night, not the preview's.
+    expected = golden_payloads("01-one-day")
     # Something received before the run: not part of the comparison.
     from tests.ui.compare_support import post
     post(receiver.url, expected[0])
@@ -99,7 +101,7 @@ def test_standin_posts_to_the_receiver_and_compare_opens_on_it(window, receiver,
     panel.folder_edit.setText(str(tmp_path))
     # The stand-in reads the URL from the environment the panel sets.
     panel.command_edit.setText(f"{PYTHON} {shlex.quote(str(STANDIN))} "
-                               f"{shlex.quote(str(GOLDEN / '01-one-day.json'))} --run-date {TODAY} --drop 1")
+                               f"--payloads {shlex.quote(str(GOLDEN / '01-one-day.json'))} --run-date {TODAY} --drop 1")
     with qtbot.waitSignal(panel.finished, timeout=60_000) as ended:
         assert panel.run()
     code, line, started = ended.args

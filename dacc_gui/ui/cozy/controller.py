@@ -8,11 +8,13 @@ the document ("Open from Cozy…"), and writes the edited events back on Save,
 then shows one result per event (written, unchanged, conflict, failed), with
 "Reload and re-apply" for conflicts.
 
-All network work goes through ``window.runner``.
+All network work goes through ``window.runner``, and so does reading the
+keyring at start (it can take seconds to wake).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,11 +29,11 @@ from dacc_gui.cozy.oauth import OAuthError, sign_in, unregister
 from dacc_gui.cozy.sync import (
     Change, Outcome, SaveReport, SaveSession, WriteResult, changes_from_edits, reload_and_reapply, write_changes,
 )
-from dacc_gui.cozy.tokens import CozyTokens, TokenStore, open_token_store
+from dacc_gui.cozy.tokens import CozyTokens, TokenForgetError, TokenStore, open_token_store
 from dacc_gui.events.edits import Change as EditChange
 from dacc_gui.ui.common import errors
 from dacc_gui.cozy.session import (
-    OAUTH, TOKEN, CozyConnection, CozySource, apply_results, has_unsaved_marks, host_of, writable,
+    OAUTH, TOKEN, CozyConnection, CozySource, apply_results, has_unsaved_marks, host_of, merged_note, writable,
 )
 from dacc_gui.ui.common.tasks import Task
 
@@ -72,6 +74,9 @@ class CozyController(QObject):
         self._bridge = _BrowserBridge()
         # Replaceable (tests follow the link with httpx); called on a worker thread.
         self.browser_opener: Callable[[str], Any] = self._open_in_browser
+        self._store_lock = threading.Lock()
+        self.restoring: str | None = None  # the address whose saved sign-in is being read
+        self.restore_error = ""  # why the saved sign-in could not be read, if it could not
         self.dialog = None  # the connect dialog, once shown
         self.results_dialog = None
         self._signing_in: Task | None = None
@@ -80,31 +85,57 @@ class CozyController(QObject):
     @property
     def token_store(self) -> TokenStore:
         if self._store is None:  # opened on first need: the keyring may be slow to wake
-            self._store = open_token_store()
+            with self._store_lock:  # the start-up restore opens it on a worker thread
+                if self._store is None:
+                    self._store = open_token_store()
         return self._store
 
     def state_text(self) -> str:
         c = self.connection
+        if c is None and self.restoring is not None:
+            return f"Cozy: reading the saved sign-in for {host_of(self.restoring)}…"
+        if c is None and self.restore_error:
+            return f"Cozy: not connected ({self.restore_error})"
         return f"Cozy: {c.host}" if c else "Cozy: not connected"
 
     def _set_connection(self, connection: CozyConnection | None) -> None:
         self.connection = connection
+        self.restore_error = ""
         self.connection_changed.emit(connection)
         self.state_changed.emit(self.state_text())
 
-    def restore(self) -> bool:
-        """Reconnect to the remembered instance when its token is still kept (no network)."""
+    def restore(self) -> Task | None:
+        """Reconnect to the remembered instance when its token is still kept (no network).
+
+        The keyring is opened and read on the task runner (waking it can take
+        seconds); meanwhile the state says so. None when nothing is remembered."""
         url, kind = self.settings.cozy_url, self.settings.cozy_auth
         if not url or kind not in (TOKEN, OAUTH):
-            return False
-        try:
-            tokens = self.token_store.load(url)
-        except Exception:  # a broken keyring never stops the app
-            return False
-        if tokens is None:
-            return False
-        self._set_connection(CozyConnection(url, kind, tokens, self.token_store))
-        return True
+            return None
+        self.restoring, self.restore_error = url, ""
+        self.state_changed.emit(self.state_text())
+
+        def work(_progress, _cancelled) -> tuple[TokenStore, CozyTokens | None]:
+            store = self.token_store
+            return store, store.load(url)
+
+        def done(result: tuple[TokenStore, CozyTokens | None]) -> None:
+            self.restoring = None
+            store, tokens = result
+            if tokens is None or self.connection is not None:  # nothing kept, or connected meanwhile
+                self.state_changed.emit(self.state_text())
+                return
+            self._set_connection(CozyConnection(url, kind, tokens, store))
+
+        def failed(exc: BaseException) -> None:
+            # The stores catch the keyring's own failures (and fall back to memory);
+            # what comes here is unexpected: the app goes on, not connected, and says why.
+            self.restoring = None
+            self.restore_error = f"the saved sign-in for {host_of(url)} could not be read: {type(exc).__name__}: {exc}"
+            self.state_changed.emit(self.state_text())
+
+        return self.runner.run(f"Reading the saved sign-in for {host_of(url)}", work, on_done=done,
+                               on_error=failed, cancellable=False, quiet=True)
 
     def _client(self, connection: CozyConnection | None = None) -> CozyClient:
         return (connection or self.connection).client(self.retry, self.timeout)
@@ -201,8 +232,8 @@ class CozyController(QObject):
         def forget(message: str) -> None:
             try:
                 self.token_store.delete(connection.url)
-            except Exception:
-                pass
+            except TokenForgetError as exc:  # the keyring may still hold it: the user must know
+                message += f" But {exc}."
             self.settings.cozy_auth = ""
             self._set_connection(None)
             if on_done is not None:
@@ -345,17 +376,26 @@ class CozyController(QObject):
 
     def _after_write(self, report: SaveReport, source: CozySource, merge_into: SaveReport | None) -> None:
         window, document = self.window, self.window.document
-        apply_results(report, source, document.store)
+        applied = apply_results(report, source, document.store)
         document.changed.emit(EditChange("fields"))
         if merge_into is not None:
             report = merge_reports(merge_into, report)
         clean = report.all_good and not has_unsaved_marks(document.store)
+        merged = merged_note(applied)
+        if merged:
+            # Someone else's changes came into the events outside the undo history:
+            # undoing an older edit would now put back values from before them.
+            document.undo_stack.clear()
+            report.notes.append(merged)
+            if not clean:
+                document.undo_stack.resetClean()  # the edits not written are still unsaved
         if clean:
             document.undo_stack.setClean()
         if has_unsaved_marks(document.store) and NOT_STORED_NOTE not in report.notes and report.all_good:
             report.notes.append(NOT_STORED_NOTE)
         backup = f"; backup: {report.backup_path}" if report.backup_path else ""
-        window.statusBar().showMessage(f"{source.host}: {report.summary()}{backup}", 10000)
+        history = "; the undo history was cleared (changes made on the Cozy came in)" if merged else ""
+        window.statusBar().showMessage(f"{source.host}: {report.summary()}{backup}{history}", 10000)
         self.save_finished.emit(report)
         if not window.source_saved(clean):  # the window did not go on to close or open
             self.show_results(report, source)

@@ -51,6 +51,7 @@ class EventTableModel(QAbstractTableModel):
     """Rows: the events the current sort and filter show. Columns: ``COLUMNS``."""
 
     counts_changed = Signal(int, int)  # shown, total
+    refused = Signal(str)  # an edit of a cell that could not be made, and why
     query_started = Signal()
     query_finished = Signal()
 
@@ -166,7 +167,12 @@ class EventTableModel(QAbstractTableModel):
             return False
         if isinstance(value, QDateTime):
             value = value.toPython()
-        return self.document.push(edits.set_field(self.document.events, src, name, value))
+        try:
+            command = edits.set_field(self.document.events, src, name, value)
+        except edits.EditRefused as exc:
+            self.refused.emit(str(exc))
+            return False
+        return self.document.push(command)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         name = COLUMNS[column] if 0 <= column < len(COLUMNS) else None

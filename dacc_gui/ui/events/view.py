@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 import numpy as np
 from PySide6.QtCore import QDate, QDateTime, QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from dacc_gui.events import edits
 from dacc_gui.events.edits import Command
 from dacc_gui.events.model import EventType
+from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.document import EventsDocument
 from dacc_gui.ui.events.model import EventTableModel, to_qdatetime
 from dacc_gui.events.query import COLUMNS, EventFilter
@@ -74,6 +76,7 @@ class EventsView(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.table, 1)
         self.model.counts_changed.connect(self._show_counts)
+        self.model.refused.connect(self._refused)
         document.reloaded.connect(self._on_reloaded)
         document.changed.connect(lambda _c: self._update_actions())
         self._show_counts(self.model.shown, len(document.events))
@@ -300,6 +303,10 @@ class EventsView(QWidget):
     def select_event_ids(self, ids: list[str]) -> int:
         return self.select_source_rows(self.document.store.index_of_ids(ids))
 
+    def _refused(self, text: str) -> None:
+        self.status.emit(text)
+        self.show_message(text)
+
     def show_message(self, text: str) -> None:
         self.message.setText(text)
         self.message.setVisible(True)
@@ -314,37 +321,63 @@ class EventsView(QWidget):
             action.setEnabled(has)
 
     # --- edits --------------------------------------------------------------------------
-    def _apply(self, label: str, build: Callable[[list, list[int]], Command | None], rows: list[int] | None = None) -> None:
+    def _apply(self, label: str, build: Callable[[list, list[int]], Command | None], rows: list[int] | None = None,
+               tries: int = 3) -> None:
         """Build a command over the selected rows (off the UI thread if many) and push it."""
         rows = self.selected_source_rows() if rows is None else rows
         if not rows:
             self.status.emit("Select some events first.")
             return
-        structure = self.document.store.structure_version
+        store = self.document.store
+        version, structure = store.version, store.structure_version
 
         def push(command: Command | None) -> None:
-            if self.document.store.structure_version != structure:
+            if self.document.store is not store or store.structure_version != structure:
+                # Other rows now (a reload, an added or deleted event): the selection meant other events.
                 self.status.emit(f"{label}: the events changed meanwhile; nothing done, please try again.")
+                return
+            if store.version != version:
+                # A value changed meanwhile (an undo, a redo, a save that took the server's values):
+                # what was prepared is out of date, so prepare again from the events as they are.
+                if tries > 1:
+                    self._apply(label, build, rows, tries - 1)
+                else:
+                    self.status.emit(f"{label}: the events kept changing; nothing done, please try again.")
                 return
             if command is None:
                 self.status.emit(f"{label}: nothing to change.")
                 return
             self.document.push(command)
             self.status.emit(command.label)
+            if command.note:
+                self.show_message(command.note)
+
+        def refused(exc: BaseException) -> None:
+            if not isinstance(exc, edits.EditRefused):
+                errors.show_exception(self, f"{label}: the edit could not be prepared", exc,
+                                      "Nothing was changed.")
+                return
+            self._refused(str(exc))
 
         if len(rows) <= BACKGROUND_ROWS:
-            push(build(self.document.events, rows))
+            try:
+                command = build(self.document.events, rows)
+            except edits.EditRefused as exc:
+                refused(exc)
+                return
+            push(command)
             return
         events = list(self.document.events)
-        store = self.document.store
+        # What the worker reads: these events as they were when asked, never the live list.
+        snapshot = SimpleNamespace(events=events, version=version)
 
         def work(_progress, _cancelled):
             command = build(events, rows)
             if hasattr(command, "prepare"):
-                command.prepare(store)  # the UI thread then only writes the values
+                command.prepare(snapshot)  # the UI thread then only writes the values
             return command
 
-        self.runner.run(label, work, on_done=push, cancellable=False)
+        self.runner.run(label, work, on_done=push, on_error=refused, cancellable=False)
 
     def shift_selected(self, amount: int, unit: str) -> None:
         self._apply("Shift", lambda ev, rows: edits.shift_dates(ev, rows, amount, unit))

@@ -13,6 +13,13 @@ setting is on (the default): ``app.run`` calls :meth:`start_with_app`. A port
 already in use never crashes the app: the state line says so and names a
 free port to use instead (``suggested_port``).
 
+Starting, stopping (uvicorn's shutdown takes seconds) and clearing wait on
+sockets, threads and the database: the window asks for them with the
+``*_in_background`` methods, which run on the task runner while the state
+line says what is going on ("Receiver stopping…") and ``busy`` names it;
+``start``, ``stop``, ``restart`` and ``clear`` are the same work, blocking,
+for scripts and tests.
+
 Where the records go: the default file in the user data dir (kept across
 restarts), unless a ``db_path`` is given to the constructor or the setting
 ``receiver_database`` names a file, or ``":memory:"`` for a throwaway store
@@ -31,6 +38,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from dacc_gui.receiver import DEFAULT_HOST, PortInUseError, Receiver, ReceiverError, Record, StoreError
 from dacc_gui.receiver.server import default_db_path
 from dacc_gui.ui.common.settings import Settings
+from dacc_gui.ui.common.tasks import Task, TaskRunner
 
 MEMORY = ":memory:"
 DRAIN_MS = 30  # new records reach the views at most this late
@@ -74,12 +82,16 @@ class ReceiverController(QObject):
     _wake = Signal()  # from the writer thread: records are waiting
 
     def __init__(self, settings: Settings, db_path: str | Path | None | object = _FROM_SETTINGS,
-                 host: str = DEFAULT_HOST, parent: QObject | None = None) -> None:
+                 host: str = DEFAULT_HOST, parent: QObject | None = None, runner: TaskRunner | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.host = host
         self._db_path = db_path
         self._core: Receiver | None = None
+        self._open_lock = threading.Lock()  # the database opens once, whichever thread asks first
+        self._serve_lock = threading.Lock()  # one start or stop at a time, blocking or in the background
+        self._runner = runner
+        self.busy: str | None = None  # "starting", "stopping", "clearing" while that runs in the background
         self._pending: list[Record] = []
         self._pending_lock = threading.Lock()
         self.state = "Receiver stopped"
@@ -125,7 +137,9 @@ class ReceiverController(QObject):
     def core(self) -> Receiver:
         """The core receiver, running or not; opens the database the first time."""
         if self._core is None:
-            self._core = self._open()
+            with self._open_lock:
+                if self._core is None:
+                    self._core = self._open()
         return self._core
 
     @property
@@ -139,38 +153,20 @@ class ReceiverController(QObject):
         return None if self._db_path is None else Path(self._db_path)  # type: ignore[arg-type]
 
     def start(self, port: int | None = None) -> bool:
-        """Listen on ``port`` (default: the setting; 0 picks a free one). False if it could not."""
-        wanted = self.settings.receiver_port if port is None else int(port)
-        core = self.core
-        if core.running:
-            if port is None or wanted in (0, core.port):
+        """Listen on ``port`` (default: the setting; 0 picks a free one). False if it could not.
+
+        Blocks until the server listens; the window uses ``start_in_background``."""
+        wanted = self._wanted(port)
+        if self.core.running:
+            if port is None or wanted in (0, self.core.port):
                 return True
             return self.restart(wanted)
-        core.port = wanted
-        try:
-            core.start()
-        except PortInUseError as exc:
-            self.suggested_port = free_port_near(wanted, self.host)
-            self.error = str(exc)
-            instead = f"; port {self.suggested_port} is free" if self.suggested_port else ""
-            self._set_state(f"Receiver not running: port {wanted} is in use{instead} (Receiver ▸ Port…)")
-            return False
-        except ReceiverError as exc:
-            self.error = str(exc)
-            self.suggested_port = None
-            self._set_state(f"Receiver not running: {exc}")
-            return False
-        self.error = None
-        self.suggested_port = None
-        self._set_state(f"Receiver on {core.url}")
-        return True
+        return self._started(self._start_work(wanted))
 
     def stop(self) -> None:
-        """Stop serving; every record stays."""
-        if self._core is not None and self._core.running:
-            self._core.stop()
-        self._drain()
-        self._set_state("Receiver stopped")
+        """Stop serving; every record stays. Blocks (seconds); see ``stop_in_background``."""
+        self._stop_work()
+        self._stopped()
 
     def restart(self, port: int | None = None) -> bool:
         """Stop, then start on ``port`` (default: the same one)."""
@@ -179,13 +175,113 @@ class ReceiverController(QObject):
         self.stop()
         return self.start(port)
 
+    # --- the same, off the UI thread -------------------------------------------------
+    def start_in_background(self, port: int | None = None) -> Task | None:
+        """``start`` on the task runner; the state line says "starting" meanwhile.
+        None when another start, stop or clear is still running (the state says which)."""
+        wanted = self._wanted(port)
+        if self.running and (port is None or wanted in (0, self.port)):
+            return None
+        if self.running:
+            return self.restart_in_background(wanted)
+        shown = f"port {wanted}" if wanted else "a free port"
+        return self._in_background("starting", f"Receiver starting on {shown}…",
+                                   lambda: self._start_work(wanted), self._started)
+
+    def stop_in_background(self) -> Task | None:
+        """``stop`` on the task runner; the state line says "stopping" meanwhile."""
+        return self._in_background("stopping", "Receiver stopping…", self._stop_work, lambda _r: self._stopped())
+
+    def restart_in_background(self, port: int | None = None) -> Task | None:
+        """Stop, then start on ``port`` (default: the same one), on the task runner."""
+        if port is None:
+            port = self._core.port if self._core is not None and self._core.running else None
+        wanted = self._wanted(port)
+
+        def work():
+            self._stop_work()
+            return self._start_work(wanted)
+
+        return self._in_background("starting", f"Receiver restarting on port {wanted}…", work, self._started)
+
+    def clear_in_background(self) -> Task | None:
+        """``clear`` on the task runner; ``cleared`` is emitted once the records are gone."""
+        was = self.state
+        return self._in_background("clearing", "Clearing the received requests…", self.store.reset,
+                                   lambda _n: (self._cleared(), self._set_state(was)))
+
+    def _in_background(self, what: str, line: str, work, done) -> Task | None:  # noqa: ANN001
+        if self.busy is not None:
+            return None  # one at a time: the state line already says what is running
+        if self._runner is None:
+            self._runner = TaskRunner()
+        self.busy = what
+        self._set_state(line)
+
+        def finish(result) -> None:  # noqa: ANN001
+            self.busy = None
+            done(result)
+
+        def failed(exc: BaseException) -> None:
+            self.busy = None
+            self.error = str(exc)
+            self._set_state(f"Receiver: {what} failed: {exc}")
+
+        return self._runner.run(line.rstrip("…"), lambda _p, _c: work(), on_done=finish, on_error=failed,
+                                cancellable=False, quiet=True)
+
+    # --- the work, and what the UI thread does with its outcome ---------------------
+    def _wanted(self, port: int | None) -> int:
+        return self.settings.receiver_port if port is None else int(port)
+
+    def _start_work(self, wanted: int) -> tuple:
+        """Any thread: start listening; returns what happened (no signal emitted)."""
+        core = self.core
+        with self._serve_lock:
+            if core.running:
+                return ("ok",)
+            core.port = wanted
+            try:
+                core.start()
+            except PortInUseError as exc:
+                return ("in use", str(exc), wanted, free_port_near(wanted, self.host))
+            except ReceiverError as exc:
+                return ("failed", str(exc))
+        return ("ok",)
+
+    def _started(self, outcome: tuple) -> bool:
+        """UI thread: the state after a start."""
+        if outcome[0] == "in use":
+            _kind, self.error, wanted, self.suggested_port = outcome
+            instead = f"; port {self.suggested_port} is free" if self.suggested_port else ""
+            self._set_state(f"Receiver not running: port {wanted} is in use{instead} (Receiver ▸ Port…)")
+            return False
+        if outcome[0] == "failed":
+            self.error, self.suggested_port = outcome[1], None
+            self._set_state(f"Receiver not running: {outcome[1]}")
+            return False
+        self.error = None
+        self.suggested_port = None
+        self._set_state(f"Receiver on {self.core.url}")
+        return True
+
+    def _stop_work(self) -> None:
+        with self._serve_lock:
+            if self._core is not None and self._core.running:
+                self._core.stop()
+
+    def _stopped(self) -> None:
+        self._drain()
+        self._set_state("Receiver stopped")
+
     # --- the app's life cycle --------------------------------------------------------
-    def start_with_app(self) -> bool:
-        """Start if the "start the receiver with the app" setting is on (the default)."""
+    def start_with_app(self) -> Task | None:
+        """Start in the background if the "start the receiver with the app" setting
+        is on (the default): the window shows at once, the state line says "starting"."""
         if not self.settings.receiver_autostart:
             self._set_state("Receiver stopped (Receiver ▸ Start)")
-            return False
-        return self.start()
+            return None
+        return self.start_in_background()
 
     def close(self) -> None:
         """Stop serving and close the database (the app is quitting)."""
@@ -220,12 +316,16 @@ class ReceiverController(QObject):
 
     # --- records ----------------------------------------------------------------------
     def clear(self) -> int:
-        """Forget every record (the caller asked the user first); returns how many went."""
+        """Forget every record (the caller asked the user first); returns how many went.
+        Blocks; the window uses ``clear_in_background``."""
         removed = self.store.reset()
+        self._cleared()
+        return removed
+
+    def _cleared(self) -> None:
         with self._pending_lock:
             self._pending.clear()
         self.cleared.emit()
-        return removed
 
     def export(self) -> dict[str, Any]:
         """The summary and every record, as ``/_receiver/export`` gives them."""

@@ -77,12 +77,16 @@ class ReceiverMenu(QMenu):
 
     def refresh(self) -> None:
         self.toggle_action.setText("Stop" if self.controller.running else "Start")
+        busy = self.controller.busy is not None  # a start, stop or clear is running
+        self.toggle_action.setEnabled(not busy)
+        self.port_action.setEnabled(not busy)
+        self.clear_action.setEnabled(not busy)
 
-    def toggle(self) -> None:
+    def toggle(self):  # noqa: ANN201
+        """Start or stop, off the UI thread (stopping takes seconds)."""
         if self.controller.running:
-            self.controller.stop()
-        else:
-            self.controller.start()
+            return self.controller.stop_in_background()
+        return self.controller.start_in_background()
 
     def ask_port(self) -> None:
         current = self.controller.port
@@ -94,10 +98,12 @@ class ReceiverMenu(QMenu):
         if ok:
             self.use_port(port)
 
-    def use_port(self, port: int) -> bool:
-        """Remember the port and (re)start the receiver on it."""
+    def use_port(self, port: int):  # noqa: ANN201
+        """Remember the port and (re)start the receiver on it, off the UI thread; the task, or None when busy."""
         self.controller.settings.receiver_port = port
-        return self.controller.restart(port)
+        if self.controller.running:
+            return self.controller.restart_in_background(port)
+        return self.controller.start_in_background(port)
 
     def _set_autostart(self, on: bool) -> None:
         self.controller.settings.receiver_autostart = on
@@ -112,7 +118,7 @@ class ReceiverFeature(Feature):
         from dacc_gui.ui.receiver.panel import ReceiverPanel
         from dacc_gui.ui.receiver.send import SendToReceiver
 
-        self.controller = ReceiverController(host.settings, parent=host)
+        self.controller = ReceiverController(host.settings, parent=host, runner=host.runner)
         self.panel = ReceiverPanel(self.controller, host.runner, host.settings)
         self.dacc_view = DaccView(self.controller, host.runner, host.today,
                                   measure_counts=lambda: self.panel.model.summary.by_measure,

@@ -143,6 +143,8 @@ class ReceiverPanel(QWidget):
         running = self.controller.running
         self.state_label.setText(f"<b>{text}</b>" if running else text)
         self.start_button.setText("Stop" if running else "Start")
+        self.start_button.setEnabled(self.controller.busy is None)  # one start, stop or clear at a time
+        self.clear_button.setEnabled(self.controller.busy is None and self.model.total > 0)
         self.copy_url_button.setEnabled(running)
         if running:
             self.port_spin.setValue(self.controller.port)
@@ -163,11 +165,11 @@ class ReceiverPanel(QWidget):
     def toggle(self) -> None:
         """Start on the chosen port (remembered), or stop."""
         if self.controller.running:
-            self.controller.stop()
+            self.controller.stop_in_background()  # seconds: off the UI thread, the state line says so
             return
         port = self.port_spin.value()
         self.settings.receiver_port = port
-        self.controller.start(port)
+        self.controller.start_in_background(port)
 
     def copy_url(self) -> None:
         if self.controller.url:
@@ -232,7 +234,7 @@ class ReceiverPanel(QWidget):
         self.summary_label.setText(self.model.summary.text())
         shown, total = self.model.rowCount(), self.model.total
         self.shown_label.setText(f"{shown:,} of {total:,} shown" if shown != total else f"{total:,} requests")
-        self.clear_button.setEnabled(total > 0)
+        self.clear_button.setEnabled(total > 0 and self.controller.busy is None)
 
     # --- clear and export ------------------------------------------------------------------
     def ask_clear(self) -> bool:
@@ -246,7 +248,7 @@ class ReceiverPanel(QWidget):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        self.controller.clear()
+        self.controller.clear_in_background()
         self.detail.show_record(None)
         return True
 
