@@ -76,7 +76,8 @@ class TaskIndicator(QWidget):
         self.task = task
         self.label.setText(task.label + "…")
         self.bar.setRange(0, 0)  # busy until the first progress report
-        self.cancel_button.setEnabled(task.cancellable)
+        # Work that cannot stop halfway (a save) shows no Cancel rather than a greyed one.
+        self.cancel_button.setVisible(task.cancellable)
         task.progressed.connect(self._progress)
         self.setVisible(True)
 
@@ -224,6 +225,10 @@ class MainWindow(QMainWindow):
         self.open_action = self._menu_action(file_menu, "&Open…", self.ask_open, QKeySequence.StandardKey.Open)
         self.sample_action = self._menu_action(file_menu, "Open the bundled &sample", self.open_sample)
         self.recent_menu = file_menu.addMenu("Open &recent")
+        self.reopen_action = file_menu.addAction("Reopen last file on start")
+        self.reopen_action.setCheckable(True)
+        self.reopen_action.setChecked(self.settings.reopen_last_file)
+        self.reopen_action.toggled.connect(lambda on: setattr(self.settings, "reopen_last_file", on))
         file_menu.addSeparator()
         self.save_action = self._menu_action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._menu_action(file_menu, "Save &as…", self.ask_save_as, "Ctrl+Shift+S")
@@ -418,6 +423,16 @@ class MainWindow(QMainWindow):
             action = self.recent_menu.addAction(f"&{n + 1} {f}" if n < 9 else f)
             action.triggered.connect(lambda _=False, f=f: self.open_recent(f))
         self.recent_menu.setEnabled(bool(files))
+
+    def reopen_last(self) -> Task | None:
+        """On start: open the most recent file when "Reopen last file on start" is on."""
+        files = self.settings.recent_files
+        if not self.settings.reopen_last_file or not files:
+            return None
+        if not Path(files[0]).exists():
+            self.statusBar().showMessage(f"The last file, {files[0]}, does not exist any more", 8000)
+            return None
+        return self.open_file(files[0], confirm=False)
 
     def open_recent(self, path: str) -> None:
         if not Path(path).exists():

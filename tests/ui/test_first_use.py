@@ -1,0 +1,100 @@
+"""The app as a new user meets it: the save's Cancel, reopening the last file,
+the keyboard, messages that say why, the receiver's port, the layout."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from dacc_gui.ui.common.tasks import TaskRunner
+from dacc_gui.ui.main_window import MainWindow
+from tests.ui.conftest import TODAY
+
+
+@pytest.fixture
+def copy_of_golden(tmp_path, golden):
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps(golden, indent=2))
+    return path
+
+
+# --- the running task's Cancel --------------------------------------------------------------
+def _blocked_task(runner: TaskRunner, cancellable: bool):
+    release = threading.Event()
+    task = runner.run("Saving events.json", lambda _p, _c: release.wait(10), cancellable=cancellable)
+    return task, release
+
+
+def test_a_task_that_cannot_stop_shows_no_cancel(qtbot, settings, messages):
+    window = MainWindow(settings, TaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(window)
+    indicator = window.task_indicator
+    task, release = _blocked_task(window.runner, cancellable=False)
+    try:
+        assert indicator.isVisibleTo(window) and indicator.label.text() == "Saving events.json…"
+        assert not indicator.cancel_button.isVisibleTo(window)  # not a greyed button that does nothing
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    task, release = _blocked_task(window.runner, cancellable=True)
+    try:
+        assert indicator.cancel_button.isVisibleTo(window) and indicator.cancel_button.isEnabled()
+        indicator.cancel_button.click()
+        assert task.is_cancelled()
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    window.runner.wait(10_000)
+
+
+def test_the_save_offers_no_cancel(qtbot, settings, messages, copy_of_golden):
+    window = MainWindow(settings, TaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(window)
+    task = window.open_file(copy_of_golden, confirm=False)
+    qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    seen = []
+    window.runner.started.connect(
+        lambda t: seen.append(window.task_indicator.cancel_button.isVisibleTo(window)) if t.label.startswith("Saving") else None)
+    task = window.save()
+    qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    assert seen == [False]
+    window.runner.wait(10_000)
+
+
+# --- Reopen last file on start ----------------------------------------------------------------
+def test_reopen_last_file_on_start_is_a_setting(qtbot, settings, messages, copy_of_golden):
+    from dacc_gui.ui.common.tasks import SyncTaskRunner
+
+    first = MainWindow(settings, SyncTaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(first)
+    first.open_file(copy_of_golden, confirm=False)
+    assert not first.reopen_action.isChecked()  # off unless asked for
+    assert first.reopen_last() is None and first.document.path == copy_of_golden
+
+    second = MainWindow(settings, SyncTaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(second)
+    assert second.reopen_last() is None and second.document.empty
+    second.reopen_action.trigger()  # File ▸ Reopen last file on start
+    assert settings.reopen_last_file
+
+    third = MainWindow(settings, SyncTaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(third)
+    assert third.reopen_action.isChecked()
+    third.reopen_last()
+    assert third.document.path == copy_of_golden and len(third.document.events) == 11
+
+
+def test_reopen_last_file_that_vanished_says_so(qtbot, settings, messages, copy_of_golden):
+    from dacc_gui.ui.common.tasks import SyncTaskRunner
+
+    settings.reopen_last_file = True
+    settings.add_recent_file(copy_of_golden)
+    copy_of_golden.unlink()
+    window = MainWindow(settings, SyncTaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(window)
+    assert window.reopen_last() is None and window.document.empty
+    assert "does not exist" in window.statusBar().currentMessage() and messages == []
