@@ -98,3 +98,41 @@ def test_reopen_last_file_that_vanished_says_so(qtbot, settings, messages, copy_
     qtbot.addWidget(window)
     assert window.reopen_last() is None and window.document.empty
     assert "does not exist" in window.statusBar().currentMessage() and messages == []
+
+
+# --- the demo's HTML report -------------------------------------------------------------------
+def _demo_with(measure: str, avg: float):
+    from tests.ui.test_demo_view import _row, hand_made
+
+    result = hand_made()
+    row = dict(_row(measure, "2021-11-02", "mobile", 6, False, avg=avg), min=0.0, max=1.0)
+    result.aggregates[measure] = [row]
+    return result
+
+
+def test_report_headings_never_print_none(window, tmp_path):
+    import re
+
+    view = window.demo.demo_view()
+    view.set_result(_demo_with("session-duration", 300.0))  # no aggregation period in the DACC's definitions
+    view.export_report(tmp_path / "demo.html")
+    headings = re.findall(r"<h2[^>]*>(.*?)</h2>", (tmp_path / "demo.html").read_text(encoding="utf-8"))
+    assert len(headings) == 4 and not [h for h in headings if "None" in h]
+    assert any("session-duration" in h and "sent each day" in h for h in headings)
+
+
+def test_an_average_under_one_is_drawn_at_its_scale(window):
+    from dacc_gui.ui.demo.charts import all_rows, show_measure
+
+    view = window.demo.demo_view()
+    result = _demo_with("summary-subscription-monthly", 0.73)
+    view.set_result(result)
+    show_measure(view.chart, all_rows(result.aggregates), "summary-subscription-monthly", "avg")
+    axis = view.chart.plot.getAxis("left")
+    assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()
+    low, high = view.chart.plot.getViewBox().viewRange()[1]
+    assert 0.73 <= high < 1.0
+    # the tick labels read as the values: 0.2, 0.4 ... not 200, 400
+    ticks = [float(text) for _spacing, values in axis.tickValues(low, high, 400)
+             for text in axis.tickStrings(values, axis.autoSIPrefixScale, _spacing)]
+    assert ticks and max(ticks) < 1.0

@@ -93,7 +93,10 @@ def style_plot(plot: pg.PlotItem, t: Theme, y_label: str) -> None:
         axis.setPen(pg.mkPen(t.foreground))
         axis.setTextPen(pg.mkPen(t.foreground))
         axis.setTickFont(axis_font())
-    plot.getAxis("left").setLabel(y_label, color=t.foreground, **{"font-size": "11pt"})
+    left = plot.getAxis("left")
+    # Values at their real scale: pyqtgraph would draw 0.73 as 730 under "(x0.001)".
+    left.enableAutoSIPrefix(False)
+    left.setLabel(y_label, color=t.foreground, **{"font-size": "11pt"})
     plot.showGrid(x=False, y=True, alpha=t.grid_alpha)
 
 
