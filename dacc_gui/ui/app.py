@@ -32,6 +32,7 @@ def application(argv: list[str] | None = None) -> QApplication:
 def run(path: Path | None = None, sample: bool = False) -> int:
     """Open the window (on a file or the bundled sample) and run until it closes."""
     app = application()
+    errors.log_to_file()  # tracebacks go there, never into a dialog
     window = MainWindow()
     errors.install_excepthook(lambda: window)
     window.show()

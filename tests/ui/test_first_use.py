@@ -136,3 +136,38 @@ def test_an_average_under_one_is_drawn_at_its_scale(window):
     ticks = [float(text) for _spacing, values in axis.tickValues(low, high, 400)
              for text in axis.tickStrings(values, axis.autoSIPrefixScale, _spacing)]
     assert ticks and max(ticks) < 1.0
+
+
+# --- errors: what the user can act on in the dialog, the traceback in the log ---------------
+def test_show_details_of_a_truncated_file_holds_no_traceback(window, tmp_path, messages, caplog):
+    path = tmp_path / "truncated.json"
+    path.write_text('{"events": [{"type": "NavigationEvent", "eventDate": "2021-12-08T10:00:00.000Z"},')
+    with caplog.at_level("ERROR", logger="dacc_gui"):
+        window.open_file(path, confirm=False)
+    [(title, text, details)] = messages
+    assert "truncated.json" in text and "line 1" in text
+    assert "Traceback" not in details and ".py" not in details
+    assert "log" in details  # where the technical details went
+    logged = [r for r in caplog.records if r.exc_info]
+    assert logged and "Traceback" in caplog.text and "truncated.json" in caplog.text
+
+
+def test_an_unexpected_error_names_its_kind_and_logs_the_traceback(window, messages, caplog, tmp_path):
+    from dacc_gui.ui.common import errors
+
+    log_path = errors.log_to_file(tmp_path / "logs" / "dacc-gui.log")
+    try:
+        def work(_progress, _cancelled):
+            return {}["missing"]
+
+        with caplog.at_level("ERROR", logger="dacc_gui"):
+            window.runner.run("Something", work,
+                              on_error=lambda exc: errors.show_exception(window, "It failed", exc))
+        [(_title, text, details)] = messages
+        assert "KeyError" in text and "Traceback" not in details and "line " not in details
+        assert str(log_path) in details
+        for handler in errors.log.handlers:
+            handler.flush()
+        assert "Traceback" in log_path.read_text(encoding="utf-8") and "return {}[\"missing\"]" in caplog.text
+    finally:
+        errors.close_log_file()
