@@ -128,9 +128,12 @@ def from_json(
         extra = _placeholder(top, key)
         return _from_documents(top[key], Shape.ACH, key, None, extra, progress, cancelled, name)
     keys = ", ".join(list(top)[:5]) or "none"
+    # An expected key holding something else than a list is the likely mistake: name it.
+    wrong = [f"'{k}' is {_kind(top[k])}" for k in ("events", "rows", "docs", doctype) if k in top]
+    why = f"; {', '.join(wrong)}, not a list" if wrong else ""
     raise LoadError(
         f"{name}: no events found: expected a list, or an object with 'events', 'rows', 'docs' "
-        f"or '{doctype}' (keys found: {keys})"
+        f"or '{doctype}' (keys found: {keys}){why}"
     )
 
 

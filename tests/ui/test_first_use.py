@@ -171,3 +171,39 @@ def test_an_unexpected_error_names_its_kind_and_logs_the_traceback(window, messa
         assert "Traceback" in log_path.read_text(encoding="utf-8") and "return {}[\"missing\"]" in caplog.text
     finally:
         errors.close_log_file()
+
+
+# --- messages that say why -----------------------------------------------------------------------
+def _open_events(window, tmp_path, events):
+    path = tmp_path / "few.json"
+    path.write_text(json.dumps({"events": events}))
+    window.open_file(path, confirm=False)
+    assert len(window.document.events) == len(events)
+
+
+def test_nothing_to_move_says_the_date_cannot_be_read(window, tmp_path):
+    _open_events(window, tmp_path, [
+        {"_id": "a", "type": "NavigationEvent", "eventDate": "2021-12-11T13h57", "target": "consumption"},
+        {"_id": "b", "type": "NavigationEvent", "eventDate": "2021-12-08T10:00:00.000Z", "target": "consumption"},
+        {"_id": "c", "type": "NavigationEvent", "eventDate": "soon", "target": "consumption"},
+    ])
+    view = window.events_view
+    view.select_source_rows([0])
+    view.move_selected_to_yesterday()
+    message = window.statusBar().currentMessage()
+    assert message == ("Move to yesterday: nothing to change: the selected event's eventDate "
+                       "'2021-12-11T13h57' cannot be read.")
+    view.select_source_rows([0, 1, 2])  # the readable one is on yesterday (2021-12-08) already
+    view.move_selected_to_yesterday()
+    message = window.statusBar().currentMessage()
+    assert "2 of the 3 selected events have an eventDate that cannot be read" in message
+    assert "1 is already on 2021-12-08" in message
+    assert window.document.undo_stack.count() == 0
+
+
+def test_a_document_of_the_wrong_shape_names_the_key_that_is_not_a_list(window, tmp_path, messages):
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({"foo": 1, "rows": "[{...}]", "count": 3}))
+    window.open_file(path, confirm=False)
+    [(_title, text, _details)] = messages
+    assert "keys found: foo, rows, count" in text and "'rows' is a string, not a list" in text

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from dacc_gui.events import edits
 from dacc_gui.events.edits import Command
-from dacc_gui.events.model import EventType
+from dacc_gui.events.model import EventType, parse_event_date
 from dacc_gui.ui.common.document import EventsDocument
 from dacc_gui.ui.events.model import EventTableModel, to_qdatetime
 from dacc_gui.events.query import COLUMNS, EventFilter
@@ -314,8 +314,11 @@ class EventsView(QWidget):
             action.setEnabled(has)
 
     # --- edits --------------------------------------------------------------------------
-    def _apply(self, label: str, build: Callable[[list, list[int]], Command | None], rows: list[int] | None = None) -> None:
-        """Build a command over the selected rows (off the UI thread if many) and push it."""
+    def _apply(self, label: str, build: Callable[[list, list[int]], Command | None], rows: list[int] | None = None,
+               day: date | None = None) -> None:
+        """Build a command over the selected rows (off the UI thread if many) and push it.
+
+        ``day``: the day a move goes to, to say why nothing moved."""
         rows = self.selected_source_rows() if rows is None else rows
         if not rows:
             self.status.emit("Select some events first.")
@@ -327,7 +330,7 @@ class EventsView(QWidget):
                 self.status.emit(f"{label}: the events changed meanwhile; nothing done, please try again.")
                 return
             if command is None:
-                self.status.emit(f"{label}: nothing to change.")
+                self.status.emit(f"{label}: nothing to change{self._why_unchanged(rows, day)}.")
                 return
             self.document.push(command)
             self.status.emit(command.label)
@@ -346,15 +349,40 @@ class EventsView(QWidget):
 
         self.runner.run(label, work, on_done=push, cancellable=False)
 
+    def _why_unchanged(self, rows: list[int], day: date | None) -> str:
+        """Why an edit of these events changed nothing: dates that cannot be read, or already on the day."""
+        events = self.document.events
+        unreadable: list[object] = []
+        on_day = 0
+        for row in rows:
+            text = events[row].eventDate
+            moment = parse_event_date(text)
+            if moment is None:
+                unreadable.append(text)
+            elif day is not None and moment.date() == day:
+                on_day += 1
+        parts = []
+        if unreadable:
+            if len(rows) == 1:
+                parts.append(f"the selected event's eventDate {unreadable[0]!r} cannot be read")
+            else:
+                verb = "has an eventDate" if len(unreadable) == 1 else "have an eventDate"
+                parts.append(f"{len(unreadable):,} of the {len(rows):,} selected events {verb} that cannot be read "
+                             f"(such as {unreadable[0]!r})")
+        if on_day:
+            parts.append(f"{on_day:,} {'is' if on_day == 1 else 'are'} already on {day.isoformat()}")
+        return ": " + "; ".join(parts) if parts else ""
+
     def shift_selected(self, amount: int, unit: str) -> None:
         self._apply("Shift", lambda ev, rows: edits.shift_dates(ev, rows, amount, unit))
 
     def move_selected_to_day(self, day: date) -> None:
-        self._apply("Move", lambda ev, rows: edits.move_to_day(ev, rows, day))
+        self._apply("Move", lambda ev, rows: edits.move_to_day(ev, rows, day), day=day)
 
     def move_selected_to_yesterday(self) -> None:
         today = self.today()
-        self._apply("Move to yesterday", lambda ev, rows: edits.move_to_yesterday(ev, rows, today))
+        self._apply("Move to yesterday", lambda ev, rows: edits.move_to_yesterday(ev, rows, today),
+                    day=today - timedelta(days=1))
 
     def toggle_selected(self) -> None:
         self._apply("Toggle aggregated", edits.toggle_aggregated)
