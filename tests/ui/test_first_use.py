@@ -207,3 +207,58 @@ def test_a_document_of_the_wrong_shape_names_the_key_that_is_not_a_list(window, 
     window.open_file(path, confirm=False)
     [(_title, text, _details)] = messages
     assert "keys found: foo, rows, count" in text and "'rows' is a string, not a list" in text
+
+
+# --- the receiver's port, and Compare whatever the receiver's state ------------------------------
+@pytest.fixture
+def busy_port():
+    """A port another program listens on."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+def _preview_payloads(window):
+    from tests.ui.conftest import GOLDEN, open_golden
+
+    open_golden(window, GOLDEN / "01-one-day.json")
+    window.indicators_view.recompute()
+    return [row.indicator.payload() for row in window.indicators_view.preview.rows]
+
+
+def test_a_port_in_use_keeps_the_running_receiver(receiving_window, busy_port):
+    from tests.ui.compare_support import post
+
+    window = receiving_window
+    ctl = window.receiver.controller
+    url, port = ctl.url, ctl.port
+    window.settings.receiver_port = port
+    assert window.receiver.menu.use_port(busy_port) is False
+    assert ctl.running and ctl.url == url  # still serving where it was
+    assert f"port {busy_port} is in use" in window.receiver.status.text() and url in window.receiver.status.text()
+    assert window.settings.receiver_port == port  # the port that works is the one remembered
+    payloads = _preview_payloads(window)
+    assert post(url, *payloads) == [201] * len(payloads)
+    # A free port: it moves there.
+    from dacc_gui.ui.receiver.controller import free_port_near
+
+    free = free_port_near(port)
+    assert window.receiver.menu.use_port(free) and ctl.port == free == window.settings.receiver_port
+
+
+def test_compare_reads_the_stored_records_while_the_receiver_is_stopped(receiving_window):
+    from tests.ui.compare_support import post
+
+    window = receiving_window
+    payloads = _preview_payloads(window)
+    ctl = window.receiver.controller
+    assert post(ctl.url, *payloads) == [201] * len(payloads)
+    ctl.stop()
+    view = window.compare.view
+    view.refresh()
+    assert view.comparison.ok and view.comparison.counts()["matched"] == len(payloads)
+    assert "not running" in view.receiver_label.text() and "stored" in view.receiver_label.text()

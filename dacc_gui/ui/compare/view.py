@@ -218,6 +218,15 @@ class CompareView(QWidget):
         controller = self.controller()
         return getattr(controller, "receiver", None) if controller is not None else None
 
+    def received_store(self) -> Any:
+        """Where the received records are: the controller's store, open whether it serves or not."""
+        controller = self.controller()
+        store = getattr(controller, "store", None) if controller is not None else None
+        if store is None:
+            receiver = self.receiver()
+            store = receiver.store if receiver is not None else None
+        return store
+
     # --- received: since when ------------------------------------------------------------
     @property
     def since(self) -> datetime | None:
@@ -295,12 +304,18 @@ class CompareView(QWidget):
         received_from = self.describe_received(receiver)
         self._generation += 1
         generation = self._generation
-        if receiver is None:
+        # The records stay stored while the receiver is stopped (or moving to another port): compare with them.
+        store = self.received_store()
+        if store is None:
             self.receiver_label.setText("The receiver is not running: start it to receive what the service sends.")
             self.set_comparison(compare(expected, [], expected_from, "nothing: the receiver is not running"))
             return
-        self.receiver_label.setText(f"Receiver on {receiver.url}")
-        store = receiver.store
+        if receiver is None:
+            self.receiver_label.setText("The receiver is not running: comparing with what it stored; start it to "
+                                        "receive more.")
+            received_from += " by the receiver (stopped)"
+        else:
+            self.receiver_label.setText(f"Receiver on {receiver.url}")
 
         def work(_progress, _cancelled):
             records = store.records(kind="measure", since=since)

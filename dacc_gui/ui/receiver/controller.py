@@ -47,6 +47,19 @@ def database_for(setting: str) -> Path | None:
     return Path(text).expanduser()
 
 
+def port_is_free(port: int, host: str = DEFAULT_HOST) -> bool:
+    """Whether nobody listens on ``port`` (binding as the receiver binds, then letting go)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
 def free_port_near(port: int, host: str = DEFAULT_HOST, tries: int = 20) -> int:
     """A port nobody listens on: the next ones after ``port`` first, else any free one."""
     candidates = [p for p in range(port + 1, port + 1 + tries) if 0 < p < 65536] if port else []
@@ -172,11 +185,29 @@ class ReceiverController(QObject):
         self._set_state("Receiver stopped")
 
     def restart(self, port: int | None = None) -> bool:
-        """Stop, then start on ``port`` (default: the same one)."""
+        """Stop, then start on ``port`` (default: the same one).
+
+        Moving a running receiver to another port keeps it serving where it is
+        until the new port is free: a port in use leaves it running, and says so.
+        """
+        running = self._core is not None and self._core.running
+        old = self._core.port if running else None
         if port is None:
-            port = self._core.port if self._core is not None and self._core.running else None
+            port = old
+        if running and port not in (0, old) and not port_is_free(port, self.host):
+            self.suggested_port = free_port_near(port, self.host)
+            self.error = f"port {port} on {self.host} is already in use"
+            instead = f"; port {self.suggested_port} is free" if self.suggested_port else ""
+            self._set_state(f"Receiver on {self._core.url} (port {port} is in use{instead})")
+            return False
         self.stop()
-        return self.start(port)
+        if self.start(port):
+            return True
+        if old is not None and self.start(old):  # taken meanwhile: back where it was
+            error = self.error
+            self._set_state(f"Receiver on {self._core.url} (port {port}: {error})")
+            return False
+        return False
 
     # --- the app's life cycle --------------------------------------------------------
     def start_with_app(self) -> bool:

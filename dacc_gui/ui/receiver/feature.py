@@ -86,9 +86,13 @@ class ReceiverMenu(QMenu):
             self.use_port(port)
 
     def use_port(self, port: int) -> bool:
-        """Remember the port and (re)start the receiver on it."""
-        self.controller.settings.receiver_port = port
-        return self.controller.restart(port)
+        """(Re)start the receiver on ``port``, remembered once it listens there."""
+        if not self.controller.running:
+            self.controller.settings.receiver_port = port  # the port to try next time
+        moved = self.controller.restart(port)
+        if moved:
+            self.controller.settings.receiver_port = port
+        return moved
 
     def _set_autostart(self, on: bool) -> None:
         self.controller.settings.receiver_autostart = on
