@@ -262,3 +262,24 @@ def test_compare_reads_the_stored_records_while_the_receiver_is_stopped(receivin
     view.refresh()
     assert view.comparison.ok and view.comparison.counts()["matched"] == len(payloads)
     assert "not running" in view.receiver_label.text() and "stored" in view.receiver_label.text()
+
+
+# --- the receiver panel keeps its list pane ----------------------------------------------------
+def test_selecting_a_request_does_not_shrink_the_list(receiving_window, qtbot):
+    from tests.ui.compare_support import post
+
+    window = receiving_window
+    window.resize(1280, 800)
+    window.show()
+    window.show_tab("receiver")
+    panel = window.receiver.panel
+    payloads = _preview_payloads(window)
+    post(window.receiver.controller.url, *payloads[:3])
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=10_000)
+    qtbot.wait(50)
+    before = panel.table.width()
+    assert before > 500
+    panel.select_row(0)
+    qtbot.wait(50)
+    assert "service posts it" in panel.detail.title.text()
+    assert panel.table.width() >= before - 2
