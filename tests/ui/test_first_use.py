@@ -283,3 +283,36 @@ def test_selecting_a_request_does_not_shrink_the_list(receiving_window, qtbot):
     qtbot.wait(50)
     assert "service posts it" in panel.detail.title.text()
     assert panel.table.width() >= before - 2
+
+
+# --- typing a date ----------------------------------------------------------------------------------
+def _click_into(edit, character: int):
+    """Click between two characters of a date field's text, as a user does."""
+    from PySide6.QtCore import QPoint
+
+    line = edit.lineEdit()
+    line.setCursorPosition(character)
+    x = line.cursorRect().center().x()
+    QTest.mouseClick(line, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(x, line.height() // 2))
+    assert line.cursorPosition() == character and not line.hasSelectedText()
+
+
+def test_digits_typed_into_the_run_date_are_taken(window, qtbot):
+    from PySide6.QtCore import QDate
+
+    window.show()
+    window.show_tab("indicators")
+    run_date = window.indicators_view.run_date
+    run_date.setDate(QDate(2026, 12, 3))
+    _click_into(run_date, 2)  # inside "2026"
+    QTest.keyClicks(run_date, "2021")
+    assert run_date.date() == QDate(2021, 12, 3)
+    _click_into(run_date, 9)  # inside the day, "03"
+    QTest.keyClicks(run_date, "05")
+    assert run_date.date() == QDate(2021, 12, 5)
+    assert window.indicators_view.first_night().isoformat() == "2021-12-05"
+    # From the start of the field, a whole date typed in one go.
+    _click_into(run_date, 0)
+    QTest.keyClicks(run_date, "20211108")
+    assert run_date.date() == QDate(2021, 11, 8)

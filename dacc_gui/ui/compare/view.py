@@ -23,13 +23,14 @@ from typing import Any
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDateEdit, QDateTimeEdit, QFileDialog, QHBoxLayout, QLabel, QPushButton,
+    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
     QTextEdit, QVBoxLayout, QWidget,
 )
 
 from dacc_gui.compare.comparison import CATEGORY_HELP, ORDER, Category, Comparison, Row, compare, expected_from_results, \
     received_from_records
 from dacc_gui.compare.report import highlighted_lines, pretty, provenance, write_report
+from dacc_gui.ui.common.date_edit import DateEdit, DateTimeEdit
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.compare.model import CategoryFilter, CompareTableModel
 from dacc_gui.ui.common.settings import Settings
@@ -94,9 +95,9 @@ class CompareView(QWidget):
     # --- layout -------------------------------------------------------------------------
     def _build(self) -> None:
         iv = self.indicators_view
-        self.run_date = QDateEdit(iv.run_date.date())
+        self.run_date = DateEdit(iv.run_date.date())
         self.range_check = QCheckBox("nights up to")
-        self.range_end = QDateEdit(iv.range_end.date())
+        self.range_end = DateEdit(iv.range_end.date())
         for edit in (self.run_date, self.range_end):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
@@ -111,7 +112,7 @@ class CompareView(QWidget):
 
         self.received_mode = QComboBox()
         self.received_mode.addItems(["Everything received", "Received since"])
-        self.since_edit = QDateTimeEdit(QDateTime.currentDateTime())
+        self.since_edit = DateTimeEdit(QDateTime.currentDateTime())
         self.since_edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
         self.since_edit.setCalendarPopup(True)
         self.since_edit.setToolTip("Local time; set to when “Run Ecolyo's service” last started")

@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QDate, QDateTime, QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QDateTimeEdit, QDialog, QDialogButtonBox,
+    QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
     QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QStyledItemDelegate,
     QTableView, QToolBar, QVBoxLayout, QWidget,
 )
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from dacc_gui.events import edits
 from dacc_gui.events.edits import Command
 from dacc_gui.events.model import EventType, parse_event_date
+from dacc_gui.ui.common.date_edit import DateEdit, DateTimeEdit
 from dacc_gui.ui.common.document import EventsDocument
 from dacc_gui.ui.events.model import EventTableModel, to_qdatetime
 from dacc_gui.events.query import COLUMNS, EventFilter
@@ -34,7 +35,7 @@ class DateTimeDelegate(QStyledItemDelegate):
     """Edits ``eventDate`` with a date-time editor."""
 
     def createEditor(self, parent, option, index):  # noqa: N802, ANN001
-        editor = QDateTimeEdit(parent)
+        editor = DateTimeEdit(parent=parent)
         editor.setDisplayFormat("yyyy-MM-dd HH:mm:ss.zzz")
         editor.setCalendarPopup(True)
         return editor
@@ -86,8 +87,8 @@ class EventsView(QWidget):
         self.type_filter.addItems([ALL_TYPES, FLAGGED, *(t.value for t in EventType)])
         self.type_filter.setToolTip("Show only events of this type")
         self.type_filter.setMaximumWidth(210)
-        self.from_check, self.from_date = QCheckBox("From"), QDateEdit()
-        self.to_check, self.to_date = QCheckBox("to"), QDateEdit()
+        self.from_check, self.from_date = QCheckBox("From"), DateEdit()
+        self.to_check, self.to_date = QCheckBox("to"), DateEdit()
         for check, edit in ((self.from_check, self.from_date), (self.to_check, self.to_date)):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
@@ -453,7 +454,7 @@ class DayDialog(QDialog):
     def __init__(self, parent: QWidget | None, default: date) -> None:
         super().__init__(parent)
         self.setWindowTitle("Move events to a day")
-        self.edit = QDateEdit(QDate(default.year, default.month, default.day))
+        self.edit = DateEdit(QDate(default.year, default.month, default.day))
         self.edit.setCalendarPopup(True)
         self.edit.setDisplayFormat("yyyy-MM-dd")
         form = QFormLayout(self)
@@ -475,7 +476,7 @@ class AddEventDialog(QDialog):
         self.type_box.setEditable(True)
         self.type_box.addItems([t.value for t in EventType])
         self.type_box.setCurrentText(EventType.NAVIGATION.value)
-        self.date_edit = QDateTimeEdit(to_qdatetime(default))
+        self.date_edit = DateTimeEdit(to_qdatetime(default))
         self.date_edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
         self.date_edit.setCalendarPopup(True)
         self.edits = {name: QLineEdit() for name in ("target", "context", "result", "startDate")}

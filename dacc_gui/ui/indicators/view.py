@@ -17,11 +17,12 @@ from pathlib import Path
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QDateEdit, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
+    QAbstractItemView, QCheckBox, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
     QTableView, QVBoxLayout, QWidget,
 )
 
 from dacc_gui.events import edits
+from dacc_gui.ui.common.date_edit import DateEdit
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.document import EventsDocument
 from dacc_gui.ui.indicators.models import IndicatorTableModel, SkippedTableModel
@@ -76,7 +77,7 @@ class IndicatorsView(QWidget):
     # --- layout ---------------------------------------------------------------------
     def _build(self) -> None:
         today = self.today()
-        self.run_date = QDateEdit(_qdate(today))
+        self.run_date = DateEdit(_qdate(today))
         self.run_date.setCalendarPopup(True)
         self.run_date.setDisplayFormat("yyyy-MM-dd")
         self.run_date.setToolTip("The night of the run (the service runs at 01:00): it takes events of earlier days")
@@ -85,7 +86,7 @@ class IndicatorsView(QWidget):
         self.ignore_monthly.setChecked(self.settings.ignore_monthly_protection)
         self.range_check = QCheckBox("Simulate nights up to")
         self.range_check.setChecked(self.settings.simulate_range)
-        self.range_end = QDateEdit(_qdate(today + timedelta(days=max(0, self.settings.range_nights - 1))))
+        self.range_end = DateEdit(_qdate(today + timedelta(days=max(0, self.settings.range_nights - 1))))
         self.range_end.setCalendarPopup(True)
         self.range_end.setDisplayFormat("yyyy-MM-dd")
         self.range_end.setEnabled(self.range_check.isChecked())

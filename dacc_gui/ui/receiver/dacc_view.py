@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
     QTableView, QVBoxLayout, QWidget,
 )
 
@@ -25,6 +25,7 @@ from dacc_gui.dacc.measures import MeasureDefinition, load_catalog
 from dacc_gui.receiver import AggregateQueryError
 from dacc_gui.dacc.aggregate import timestamp
 from dacc_gui.rules.series import hidden_label
+from dacc_gui.ui.common.date_edit import DateEdit
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.aggregate_chart import AggregateChart
 from dacc_gui.ui.common.chart_style import HIDDEN_GREY
@@ -133,8 +134,8 @@ class DaccView(QWidget):
         for name in self.catalog.names():
             self.measure_combo.addItem(name, name)
         today = self.today()
-        self.start_date = QDateEdit(_qdate(today - timedelta(days=30)))
-        self.end_date = QDateEdit(_qdate(today))
+        self.start_date = DateEdit(_qdate(today - timedelta(days=30)))
+        self.end_date = DateEdit(_qdate(today))
         for edit in (self.start_date, self.end_date):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
