@@ -41,6 +41,7 @@ from dacc_gui.ui.service.feature import ServiceFeature
 from dacc_gui.events.sample import load_sample
 from dacc_gui.ui.common.settings import Settings
 from dacc_gui.ui.common.tasks import Task, TaskRunner
+from dacc_gui.ui.common.undo_keys import UndoKeys
 
 APP_NAME = "DACC Inspector"
 FILE_FILTERS = "JSON exports (*.json *.jsonl *.ndjson);;All files (*)"
@@ -251,6 +252,7 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        self.undo_keys = UndoKeys(self)  # the keys reach them from date fields and spin boxes too
         edit_menu.addSeparator()
         for action in self.events_view.edit_actions:
             edit_menu.addAction(action)

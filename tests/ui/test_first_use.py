@@ -316,3 +316,67 @@ def test_digits_typed_into_the_run_date_are_taken(window, qtbot):
     _click_into(run_date, 0)
     QTest.keyClicks(run_date, "20211108")
     assert run_date.date() == QDate(2021, 11, 8)
+
+
+# --- Ctrl+Z / Ctrl+Shift+Z from every view ---------------------------------------------------------
+UNDO = Qt.KeyboardModifier.ControlModifier
+REDO = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
+def _focus_widgets(view):
+    from PySide6.QtWidgets import QWidget
+
+    return [w for w in view.findChildren(QWidget)
+            if w.isVisible() and w.isEnabled() and w.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and not w.objectName() == "qt_spinbox_lineedit"]
+
+
+def test_undo_and_redo_keys_work_from_each_views_focus_widgets(window, golden_path, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from tests.ui.conftest import open_golden
+
+    window.resize(1280, 800)
+    window.show()
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    open_golden(window, golden_path)
+    stack = window.document.undo_stack
+    events = window.events_view
+    tried = {}
+    for key, view in window.views.items():
+        window.show_tab(key)
+        widgets = _focus_widgets(view)
+        tried[key] = len(widgets)
+        for widget in widgets:
+            events.select_source_rows([0])
+            events.shift_selected(-1, "days")
+            window.show_tab(key)
+            widget.setFocus()
+            focused = QApplication.focusWidget()
+            assert focused is not None, f"{type(widget).__name__} in {key} took no focus"
+            done = stack.index()
+            QTest.keyClick(focused, Qt.Key.Key_Z, UNDO)
+            assert stack.index() == done - 1, f"Ctrl+Z did nothing from {type(widget).__name__} in {key}"
+            QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, REDO)
+            assert stack.index() == done, f"Ctrl+Shift+Z did nothing from {type(widget).__name__} in {key}"
+    assert tried["events"] and tried["indicators"] and tried["receiver"] and tried["compare"]
+
+
+def test_a_filter_being_typed_keeps_its_own_undo(window, golden_path, qtbot):
+    from tests.ui.conftest import open_golden
+
+    window.show()
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    open_golden(window, golden_path)
+    events = window.events_view
+    events.select_source_rows([0])
+    events.shift_selected(-1, "days")
+    done = window.document.undo_stack.index()
+    events.text_filter.setFocus()
+    QTest.keyClicks(events.text_filter, "nav")
+    QTest.keyClick(events.text_filter, Qt.Key.Key_Z, UNDO)
+    assert events.text_filter.text() == "" and window.document.undo_stack.index() == done
+    QTest.keyClick(events.text_filter, Qt.Key.Key_Z, UNDO)  # nothing of its own left: the document's
+    assert window.document.undo_stack.index() == done - 1
