@@ -28,6 +28,7 @@ from dacc_gui.events.eventset import EventSet, Shape
 from dacc_gui.events.loader import load_file
 from dacc_gui.events.saver import save_file
 from dacc_gui.ui.common import errors
+from dacc_gui.ui.common.compact import ElidedLabel
 from dacc_gui.ui.common.feature import Feature, Tab
 from dacc_gui.ui.compare.feature import CompareFeature
 from dacc_gui.ui.events.context_editor import ContextEditor
@@ -54,9 +55,10 @@ class TaskIndicator(QWidget):
 
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.label = QLabel()
+        self.label = ElidedLabel(min_chars=14)
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(180)
+        self.bar.setMinimumWidth(60)
         self.bar.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
         layout = QHBoxLayout(self)
@@ -206,7 +208,7 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(panel)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(320)
+        scroll.setMinimumWidth(270)
         self.source_dock = QDockWidget("Source and user context", self)
         self.source_dock.setObjectName("dock-source")
         self.source_dock.setWidget(scroll)
@@ -281,9 +283,10 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.source_status = QLabel()
-        self.count_status = QLabel()
-        self.dirty_status = QLabel()
+        # Cut with "…" rather than widen the window (a long file name).
+        self.source_status = ElidedLabel(min_chars=16)
+        self.count_status = ElidedLabel(min_chars=14)
+        self.dirty_status = ElidedLabel(min_chars=14)
         self.task_indicator = TaskIndicator(self.runner)
         bar.addWidget(self.source_status)
         bar.addWidget(self.count_status)

@@ -380,3 +380,72 @@ def test_a_filter_being_typed_keeps_its_own_undo(window, golden_path, qtbot):
     assert events.text_filter.text() == "" and window.document.undo_stack.index() == done
     QTest.keyClick(events.text_filter, Qt.Key.Key_Z, UNDO)  # nothing of its own left: the document's
     assert window.document.undo_stack.index() == done - 1
+
+
+# --- a 1280×800 screen (and 1024×768) ---------------------------------------------------------------
+MAX_MIN_WIDTH = 1000
+
+
+def test_the_window_and_every_view_fit_a_small_screen(receiving_window, qtbot, tmp_path):
+    window = receiving_window
+    window.open_sample()
+    window.indicators_view.recompute()
+    window.demo.demo_view()  # the demo's tab, made on first use
+    long_name = tmp_path / ("usage-events-exported-from-a-cozy-instance-on-a-long-afternoon-" * 2 + ".json")
+    long_name.write_text("[]")
+    window.settings.add_recent_file(long_name)
+    window.source_status.setText(str(long_name))  # what a long file name shows there
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    dock = window.source_dock.minimumSizeHint().width()
+    for key, view in window.views.items():
+        window.show_tab(key)
+        qtbot.wait(10)
+        hint = view.minimumSizeHint()
+        assert dock + hint.width() <= MAX_MIN_WIDTH, f"the {key} tab needs {hint.width()} px beside the dock"
+        assert hint.height() <= 768 - 120, f"the {key} tab needs {hint.height()} px of height"
+        assert window.size().width() == 1280, f"showing the {key} tab widened the window"
+    assert window.minimumSizeHint().width() <= MAX_MIN_WIDTH
+    assert window.statusBar().minimumSizeHint().width() <= MAX_MIN_WIDTH
+    window.resize(1024, 768)
+    for key in window.views:
+        window.show_tab(key)
+        qtbot.wait(10)
+        assert (window.width(), window.height()) == (1024, 768), f"the {key} tab does not fit 1024×768"
+
+
+def test_a_long_status_text_is_cut_not_widening(window, qtbot):
+    window.resize(1000, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    text = "/home/someone/" + "a-very-long-folder-name/" * 8 + "events.json"
+    window.source_status.setText(text)
+    qtbot.wait(10)
+    assert window.width() == 1000
+    assert window.source_status.toolTip() == text  # the whole of it is one hover away
+    shown = window.source_status.shown_text()
+    assert "…" in shown and shown.endswith("events.json")
+
+
+def test_a_long_task_in_the_status_bar_still_fits(qtbot, settings, messages):
+    window = MainWindow(settings, TaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    name = "usage-events-exported-from-a-cozy-instance-on-a-long-afternoon-" * 2 + ".json"
+    task, release = _blocked_task(window.runner, cancellable=True)
+    try:
+        task.label = "Opening " + name
+        window.task_indicator._started(task)  # as the runner announces it
+        qtbot.wait(10)
+        assert window.task_indicator.cancel_button.isVisibleTo(window)
+        assert window.minimumSizeHint().width() <= MAX_MIN_WIDTH and window.width() == 1280
+        bar = window.statusBar()
+        cancel = window.task_indicator.cancel_button
+        assert cancel.mapTo(window, cancel.rect().topRight()).x() <= window.width()  # Cancel is on screen
+        assert bar.geometry().contains(cancel.mapTo(window, cancel.rect().center()))
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    window.runner.wait(10_000)

@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from dacc_gui.dacc.measures import load_catalog
 from dacc_gui.rules.series import AggregateBar, aggregate_bars, aggregate_measures, hidden_label
 from dacc_gui.ui.common.chart_hover import HoverFinder, HoverTarget
+from dacc_gui.ui.common.compact import compact_combo
 from dacc_gui.ui.common.chart_style import (
     BAR_SPAN,
     HIDDEN_GREY,
@@ -48,7 +49,7 @@ class AggregateChart(QtWidgets.QWidget):
         self.items: dict[str, pg.BarGraphItem] = {}  # group label (or hidden label) -> bars
 
         self.measure_combo = QtWidgets.QComboBox()
-        self.measure_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        compact_combo(self.measure_combo, 24)
         self.statistic_combo = QtWidgets.QComboBox()
         for text, key in STATISTICS:
             self.statistic_combo.addItem(text, key)
@@ -69,11 +70,13 @@ class AggregateChart(QtWidgets.QWidget):
         self.empty_label = QtWidgets.QLabel(EMPTY_MESSAGE)
         self.empty_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setStyleSheet("font-size: 15pt; color: palette(mid); padding: 40px;")
+        self.empty_label.setWordWrap(True)
         self.stack = QtWidgets.QStackedWidget()
         self.stack.addWidget(self.empty_label)
         self.stack.addWidget(self.graphics)
         self.readout = QtWidgets.QLabel(HOVER_HINT)
         self.readout.setStyleSheet("font-size: 11pt; padding: 4px;")
+        self.readout.setWordWrap(True)
 
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(QtWidgets.QLabel("Measure:"))

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from dacc_gui.events import edits
 from dacc_gui.events.edits import Command
 from dacc_gui.events.model import EventType, parse_event_date
+from dacc_gui.ui.common.compact import compact_combo
 from dacc_gui.ui.common.date_edit import DateEdit, DateTimeEdit
 from dacc_gui.ui.common.document import EventsDocument
 from dacc_gui.ui.events.model import EventTableModel, to_qdatetime
@@ -86,6 +87,7 @@ class EventsView(QWidget):
         self.type_filter = QComboBox()
         self.type_filter.addItems([ALL_TYPES, FLAGGED, *(t.value for t in EventType)])
         self.type_filter.setToolTip("Show only events of this type")
+        compact_combo(self.type_filter, 14)
         self.type_filter.setMaximumWidth(210)
         self.from_check, self.from_date = QCheckBox("From"), DateEdit()
         self.to_check, self.to_date = QCheckBox("to"), DateEdit()
@@ -97,6 +99,7 @@ class EventsView(QWidget):
             check.toggled.connect(edit.setEnabled)
         self.aggregated_filter = QComboBox()
         self.aggregated_filter.addItems(["Aggregated or not", "Not aggregated", "Aggregated"])
+        compact_combo(self.aggregated_filter, 12)
         self.text_filter = QLineEdit()
         self.text_filter.setPlaceholderText("Find in id, type, date, target, context, result (Ctrl+F)")
         self.text_filter.setClearButtonEnabled(True)
@@ -104,7 +107,7 @@ class EventsView(QWidget):
         self.clear_filter_button = QPushButton("Show all")
         self.clear_filter_button.setToolTip("Clear the filter")
         self.count_label = QLabel()
-        self.count_label.setMinimumWidth(140)
+        self.count_label.setMinimumWidth(110)
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         # Two rows, so that the window still fits a laptop screen.
         first, second = QHBoxLayout(), QHBoxLayout()
@@ -112,9 +115,9 @@ class EventsView(QWidget):
                   self.to_date):
             first.addWidget(w)
         first.addStretch(1)
-        first.addWidget(self.count_label)
         second.addWidget(self.text_filter, 1)
         second.addWidget(self.clear_filter_button)
+        second.addWidget(self.count_label)
         bar.addLayout(first)
         bar.addLayout(second)
         # Typing waits for a pause before filtering a million rows.

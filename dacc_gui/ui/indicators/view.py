@@ -93,15 +93,20 @@ class IndicatorsView(QWidget):
         self.range_check.toggled.connect(self.range_end.setEnabled)
         self.recompute_button = QPushButton("Recompute")
         self.state_label = QLabel()
-        options = QHBoxLayout()
-        options.addWidget(QLabel("Run date"))
-        options.addWidget(self.run_date)
-        options.addWidget(self.ignore_monthly)
-        options.addWidget(self.range_check)
-        options.addWidget(self.range_end)
-        options.addWidget(self.recompute_button)
-        options.addStretch(1)
-        options.addWidget(self.state_label)
+        # Two rows, so that the tab fits beside the source panel on a 1280-pixel screen.
+        options = QVBoxLayout()
+        first, second = QHBoxLayout(), QHBoxLayout()
+        first.addWidget(QLabel("Run date"))
+        first.addWidget(self.run_date)
+        first.addWidget(self.range_check)
+        first.addWidget(self.range_end)
+        first.addWidget(self.recompute_button)
+        first.addStretch(1)
+        second.addWidget(self.ignore_monthly)
+        second.addStretch(1)
+        second.addWidget(self.state_label)
+        options.addLayout(first)
+        options.addLayout(second)
         for signal in (self.run_date.dateChanged, self.range_end.dateChanged, self.ignore_monthly.toggled,
                        self.range_check.toggled):
             signal.connect(self._options_changed)
@@ -170,8 +175,9 @@ class IndicatorsView(QWidget):
         sl.addWidget(self.skipped_table)
         sl.addWidget(self.notes_label)
 
-        self.apply_flags_button = QPushButton("Apply the run's aggregated flags to the events")
-        self.apply_flags_button.setToolTip("Mark aggregated the events the previewed nights take (undoable). "
+        self.apply_flags_button = QPushButton("Apply aggregated flags")
+        self.apply_flags_button.setToolTip("Apply the run's aggregated flags to the events: mark aggregated the "
+                                           "events the previewed nights take (undoable). "
                                            "The preview itself never changes the events.")
         self.apply_flags_button.clicked.connect(self.apply_aggregated_flags)
         self.export_json_button = QPushButton("Export JSON…")

@@ -25,6 +25,7 @@ from dacc_gui.dacc.measures import MeasureDefinition, load_catalog
 from dacc_gui.receiver import AggregateQueryError
 from dacc_gui.dacc.aggregate import timestamp
 from dacc_gui.rules.series import hidden_label
+from dacc_gui.ui.common.compact import compact_combo
 from dacc_gui.ui.common.date_edit import DateEdit
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.aggregate_chart import AggregateChart
@@ -144,16 +145,22 @@ class DaccView(QWidget):
         self.fit_button = QPushButton("Fit to received")
         self.fit_button.setToolTip("The period from the first to the last startDate received for this measure")
         self.refresh_button = QPushButton("Refresh")
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Measure"))
-        bar.addWidget(self.measure_combo)
-        bar.addWidget(QLabel("startDate from"))
-        bar.addWidget(self.start_date)
-        bar.addWidget(QLabel("to"))
-        bar.addWidget(self.end_date)
-        bar.addWidget(self.fit_button)
-        bar.addWidget(self.refresh_button)
-        bar.addStretch(1)
+        compact_combo(self.measure_combo, 20)
+        # Two rows: the measure, then the period (one row was 800 pixels wide).
+        bar = QVBoxLayout()
+        first, second = QHBoxLayout(), QHBoxLayout()
+        first.addWidget(QLabel("Measure"))
+        first.addWidget(self.measure_combo)
+        first.addStretch(1)
+        second.addWidget(QLabel("startDate from"))
+        second.addWidget(self.start_date)
+        second.addWidget(QLabel("to"))
+        second.addWidget(self.end_date)
+        second.addWidget(self.fit_button)
+        second.addWidget(self.refresh_button)
+        second.addStretch(1)
+        bar.addLayout(first)
+        bar.addLayout(second)
         self.caption = QLabel()
         self.caption.setWordWrap(True)
 
