@@ -16,13 +16,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from dacc_gui import DEFAULT_DOCTYPE
-from dacc_gui.common.cancel import Cancelled
+from dacc_gui.common import json_pieces
+from dacc_gui.common.cancel import Cancelled, release
 from dacc_gui.events.context import ContextError, UserContext
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.events.eventset import EventSet, RejectedDocument, Shape
 
 Progress = Callable[[int, int], None]  # (done, total)
-CHUNK = 20_000
+CHUNK = 2_000  # events built between two looks at Cancel (a few milliseconds)
 
 
 class LoadError(Exception):
@@ -70,7 +71,15 @@ def parse_events(
     name: str = "input",
 ) -> EventSet:
     """Read events from the text of an export."""
-    if isinstance(data, bytes):
+    if isinstance(data, (bytes, bytearray)):
+        # A piece at a time, Cancel looked at in between: decoding, then parsing, a big file in
+        # one call each held the app for seconds. Other shapes and broken files: as below.
+        try:
+            top = json_pieces.loads_utf8(data, cancelled)
+        except json_pieces.NotInPieces:
+            pass
+        else:
+            return from_json(top, doctype, progress, cancelled, name)
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -78,7 +87,7 @@ def parse_events(
     if not data.strip():
         raise LoadError(f"{name}: the file is empty")
     try:
-        top = json.loads(data)
+        top = json_pieces.loads(data, cancelled)  # json.loads, by pieces: the same value, the same errors
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and "\n" in data.strip():
             return _from_documents(_json_lines(data, name), Shape.JSONL, doctype, None, {}, progress, cancelled, name)
@@ -196,6 +205,7 @@ def _from_documents(
     build = UsageEvent.from_document
     for start in range(0, total, CHUNK):
         if cancelled is not None and cancelled():
+            release(result.events, result.rejected, docs)  # what was read goes, without holding the app
             raise Cancelled()
         for index in range(start, min(start + CHUNK, total)):
             doc = docs[index]

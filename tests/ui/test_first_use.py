@@ -449,3 +449,62 @@ def test_a_long_task_in_the_status_bar_still_fits(qtbot, settings, messages):
         release.set()
     qtbot.waitUntil(lambda: not task.running, timeout=10_000)
     window.runner.wait(10_000)
+
+
+# --- Cancel while a big file loads -------------------------------------------------------------------
+def test_cancel_while_a_file_loads_stops_it_between_pieces(qtbot, settings, messages, tmp_path, monkeypatch):
+    import dacc_gui.ui.main_window as main_window
+    from dacc_gui.events import loader
+
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps([{"_id": f"e{i}", "type": "NavigationEvent", "target": "consumption",
+                                 "eventDate": "2021-12-08T10:00:00.000Z"} for i in range(40_000)]))
+    clicked = threading.Event()
+    asked = []
+
+    def load_file(p, progress=None, cancelled=None):
+        def ask():
+            asked.append(1)
+            if len(asked) == 3:  # in the middle of the file: the user presses Cancel now
+                clicked.wait(10)
+            return cancelled()
+        return loader.load_file(p, progress=progress, cancelled=ask)
+
+    monkeypatch.setattr(main_window, "load_file", load_file)
+    window = MainWindow(settings, TaskRunner(), today=lambda: TODAY)
+    qtbot.addWidget(window)
+    task = window.open_file(path, confirm=False)
+    qtbot.waitUntil(lambda: len(asked) >= 3, timeout=10_000)
+    window.task_indicator.cancel_button.click()
+    clicked.set()
+    qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    assert len(asked) == 3  # the look at Cancel during which it was pressed stopped it: nothing more read
+    assert window.document.empty and messages == []
+    assert window.statusBar().currentMessage() == "Opening big.json cancelled"
+    window.runner.wait(10_000)
+
+
+def test_the_window_hears_of_a_cancel_before_the_work_has_let_go(qtbot):
+    """Freeing what a cancelled load built takes a while: the window is told first."""
+    from dacc_gui.common.cancel import Cancelled
+
+    runner = TaskRunner()
+    let_go, finished = threading.Event(), threading.Event()
+    heard = []
+
+    def work(progress, cancelled):
+        try:
+            while not cancelled():
+                threading.Event().wait(0.002)
+            let_go.wait(10)  # still busy freeing what it built
+            raise Cancelled()
+        finally:
+            finished.set()
+
+    task = runner.run("Opening", work, on_cancel=lambda: heard.append(not finished.is_set()))
+    task.cancel()
+    qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    assert heard == [True]
+    let_go.set()
+    runner.wait(10_000)
+    assert heard == [True]  # told once

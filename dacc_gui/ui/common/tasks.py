@@ -52,6 +52,8 @@ class Task(QObject):
         self.label = label
         self.cancellable = cancellable
         self._cancel = threading.Event()
+        self._ended_lock = threading.Lock()
+        self._ending_sent = False  # the worker told the UI thread how it ended (once)
         self.details = ""
         self.running = True
         self.quiet = False
@@ -69,23 +71,41 @@ class Task(QObject):
         return self._cancel.is_set()
 
     # --- on the worker thread ----------------------------------------------
+    def _first_ending(self) -> bool:
+        """True for the first way the work ended that the worker reports (the others are dropped)."""
+        with self._ended_lock:
+            first, self._ending_sent = not self._ending_sent, True
+        return first
+
+    def _cancel_seen(self) -> bool:
+        """What work asks ("was Cancel pressed?"). The UI thread hears of the cancel as soon as the
+        work sees it, not once the work has let go of all it built, which can take a while."""
+        if not self._cancel.is_set():
+            return False
+        if self._first_ending():
+            self._w_cancelled.emit()
+        return True
+
     def _run(self, work: Work) -> None:
         try:
-            result = work(self._w_progress.emit, self.is_cancelled)
+            result = work(self._w_progress.emit, self._cancel_seen)
         except Cancelled:
-            self._w_cancelled.emit()
+            if self._first_ending():
+                self._w_cancelled.emit()
         except BaseException as exc:  # noqa: BLE001 - every failure goes to the UI as a message
             self.details = traceback.format_exc()
             try:
                 exc.details = self.details  # type: ignore[attr-defined]
             except AttributeError:
                 pass
-            self._w_failed.emit(exc)
+            if self._first_ending():
+                self._w_failed.emit(exc)
         else:
-            if self.is_cancelled():
-                self._w_cancelled.emit()
-            else:
-                self._w_done.emit(result)
+            if self._first_ending():
+                if self.is_cancelled():
+                    self._w_cancelled.emit()
+                else:
+                    self._w_done.emit(result)
 
     # --- on the UI thread ------------------------------------------------------
     @Slot(int, int)
