@@ -92,8 +92,8 @@ class AggregateChart(QtWidgets.QWidget):
         self.drawn: list[tuple[AggregateBar, float]] = []  # each bar and the height drawn
         self._legend_entries: list[tuple[Any, str]] = []  # (item, name): what the legend would show
         self._bar_labels: list[pg.TextItem] = []
-        self._x_range = (-0.6, 0.6)  # the x range drawn, before any zoom
-        self._room_for_labels = 0  # how many more times the x range may widen to fit the edge labels
+        self._periods_x = (-0.6, 0.6)  # the x range of the periods' slots
+        self._x_range = (-0.6, 0.6)  # the x range set (the periods', widened for the edge labels)
         self.hidden_summarised = False  # hidden groups drawn as one bar per period
         self.tick_font: QtGui.QFont | None = None  # None: the charts' usual size
         self.legend_plan: LegendPlan | None = None
@@ -309,8 +309,7 @@ class AggregateChart(QtWidgets.QWidget):
         heights = [h for _, h in self.drawn] + [0.0]
         # room above the tallest bar for the "hidden" labels
         self.plot.setYRange(min(heights), max(heights) * 1.15 or 1.0, padding=0.02)
-        self._x_range = (-0.6, max(len(periods) - 1, 0) + 0.6)
-        self._room_for_labels = 3 if self._bar_labels else 0
+        self._periods_x = self._x_range = (-0.6, max(len(periods) - 1, 0) + 0.6)
         self.plot.setXRange(*self._x_range, padding=0)
         self._fit_legend()
         self._texts_timer.start()  # the labels once the new ranges are laid out
@@ -332,21 +331,31 @@ class AggregateChart(QtWidgets.QWidget):
         view = box.sceneBoundingRect().adjusted(-1, -1, 1, 1)
         rects = [label.sceneBoundingRect() for label in labels]
         (left, right), _ = box.viewRange()
-        if self._room_for_labels and (left, right) == self._x_range and right > left:
-            # At the chart's own range (not zoomed), a few times per drawing: room at the edges
-            # for the first and the last label.
-            self._room_for_labels -= 1
-            px = view.width() / (right - left)
-            more_left = max(0.0, max(view.left() - r.left() for r in rects)) / px
-            more_right = max(0.0, max(r.right() - view.right() for r in rects)) / px
-            if more_left or more_right:
-                self._x_range = (left - more_left * 1.5, right + more_right * 1.5)
-                self.plot.setXRange(*self._x_range, padding=0)
+        if (left, right) == self._x_range:  # the chart's own range, not one the user zoomed to
+            wanted = self._room_for(labels, rects, view.width())
+            if wanted != self._x_range:
+                self._x_range = wanted
+                self.plot.setXRange(*wanted, padding=0)
                 return  # placed again once the new range is laid out
         # All or none: a few labels among many unlabelled bars would read as the only hidden ones.
         fits = not overlap(rects) and all(view.contains(r) for r in rects)
         for label in labels:
             label.setVisible(fits)
+
+    def _room_for(self, labels: list[pg.TextItem], rects: list[QtCore.QRectF], width: float) -> tuple[float, float]:
+        """The x range that leaves room at the edges for half a label beyond the outer bars:
+        the periods' range, widened by as many units as half a label takes at this width."""
+        low, high = self._periods_x
+        label_px = max(r.width() for r in rects)
+        if not 0 < label_px < width / 3:
+            return low, high  # labels this wide will not fit anyway
+        xs = [label.pos().x() for label in labels]
+        first, last = min(xs), max(xs)
+        before = after = 0.0
+        for _ in range(6):  # the wider the range, the more units half a label takes: a few rounds settle it
+            half = label_px / 2 * (high + after - low + before) / width
+            before, after = max(0.0, half - (first - low)), max(0.0, last + half - high)
+        return low - before, high + after
 
     def texts_laid_out(self) -> bool:
         """False while a layout of the texts waits for the sizes and ranges to settle."""
