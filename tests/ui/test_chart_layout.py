@@ -206,3 +206,23 @@ def test_legend_plan_fills_columns_then_counts_what_does_not_fit():
     many = [f"series {n}" for n in range(50)]
     plan = legend_plan(many, lambda t: 100.0, 320, 3)
     assert plan.columns == 2 and len(plan.shown) == 5 and plan.more == 45
+
+
+def test_a_report_chart_is_laid_out_before_its_picture_is_taken(qtbot):
+    """The HTML report draws its charts off screen, with no event loop in between."""
+    from dacc_gui.ui.demo.charts import report_chart
+
+    rows = navigation_actions() + [
+        aggregate_row("navigation-action-daily", "2021-11-02", {"page": "a", "feature": "b", "params": "c"},
+                      1.0, 2, True)]
+    chart = report_chart(rows, "navigation-action-daily")
+    qtbot.addWidget(chart)
+    assert chart.texts_laid_out()
+    shown = chart.bar_labels_shown()
+    assert shown and not overlap([label.sceneBoundingRect() for label in shown])
+    assert chart.graphics.sceneRect().contains(chart.legend.sceneBoundingRect())
+    dense = [aggregate_row("connection-count-daily", "2021-11-02", {"device": d}, 1.0, 2, True)
+             for d in ("desktop", "laptop", "mobile", "tablet", "tv", "watch")]
+    chart = report_chart(dense, "connection-count-daily", size=(300, 400))
+    qtbot.addWidget(chart)
+    assert chart.bar_labels_shown() == []  # six labels side by side on 300 px: none rather than a smear

@@ -302,6 +302,9 @@ class AggregateChart(QtWidgets.QWidget):
             self.items[hidden_text] = item
             for x, h, text in zip(hidden_x, hidden_h, hidden_texts):
                 label_item = pg.TextItem(text, color="#707070", anchor=(0.5, 1.0))
+                # Not drawn until the layout knows that none of them overlap; transparent rather than
+                # hidden, since a hidden item does not follow the view and could not be measured.
+                label_item.setOpacity(0.0)
                 label_item.setPos(x, h)
                 self.plot.addItem(label_item)
                 self._bar_labels.append(label_item)
@@ -340,7 +343,7 @@ class AggregateChart(QtWidgets.QWidget):
         # All or none: a few labels among many unlabelled bars would read as the only hidden ones.
         fits = not overlap(rects) and all(view.contains(r) for r in rects)
         for label in labels:
-            label.setVisible(fits)
+            label.setOpacity(1.0 if fits else 0.0)
 
     def _room_for(self, labels: list[pg.TextItem], rects: list[QtCore.QRectF], width: float) -> tuple[float, float]:
         """The x range that leaves room at the edges for half a label beyond the outer bars:
@@ -357,12 +360,20 @@ class AggregateChart(QtWidgets.QWidget):
             before, after = max(0.0, half - (first - low)), max(0.0, last + half - high)
         return low - before, high + after
 
+    def lay_out_now(self) -> None:
+        """The texts laid out at once, for a chart drawn off screen (a report's picture): a few
+        passes, each once the scene has taken the new sizes and ranges (grab() lays it out)."""
+        for _ in range(3):
+            self.grab()
+            self._lay_out_texts()
+        self._texts_timer.stop()
+
     def texts_laid_out(self) -> bool:
         """False while a layout of the texts waits for the sizes and ranges to settle."""
         return not self._texts_timer.isActive()
 
     def bar_labels_shown(self) -> list[pg.TextItem]:
-        return [label for label in self._bar_labels if label.isVisible()]
+        return [label for label in self._bar_labels if label.isVisible() and label.opacity() > 0]
 
     def _fit_legend(self) -> None:
         wrap_title(self.title, self.graphics.width() - 40)

@@ -62,13 +62,20 @@ def show_measure(chart: AggregateChart, rows: Sequence[dict[str, Any]], measure:
     return statistic
 
 
+def report_chart(rows: Sequence[dict[str, Any]], measure: str, size: tuple[int, int] = (1100, 560)) -> AggregateChart:
+    """One measure's aggregate chart alone, drawn off screen and laid out (UI thread only)."""
+    chart = AggregateChart(light=True)
+    strip_controls(chart)
+    chart.resize(*size)
+    show_measure(chart, rows, measure)
+    chart.lay_out_now()  # no event loop runs before the picture is taken: the labels and legend now
+    return chart
+
+
 def chart_png(rows: Sequence[dict[str, Any]], measure: str, size: tuple[int, int] = (1100, 560)) -> bytes:
     """One measure's aggregate chart as PNG bytes, drawn off screen (UI thread only)."""
-    chart = AggregateChart(light=True)
+    chart = report_chart(rows, measure, size)
     try:
-        strip_controls(chart)
-        chart.resize(*size)
-        show_measure(chart, rows, measure)
         return widget_png(chart, size)
     finally:
         chart.deleteLater()
@@ -78,4 +85,4 @@ def all_rows(aggregates: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]
     return [r for rows in aggregates.values() for r in rows]
 
 
-__all__ = ["STATISTIC_WORDS", "all_rows", "chart_png", "default_statistic", "enlarge", "show_measure", "strip_controls"]
+__all__ = ["STATISTIC_WORDS", "all_rows", "chart_png", "report_chart", "default_statistic", "enlarge", "show_measure", "strip_controls"]
