@@ -400,9 +400,10 @@ class MainWindow(QMainWindow):
             self._loading = None
             self.statusBar().showMessage(f"Opening {path.name} cancelled", 5000)
 
+        # A cancelled load keeps nothing: the window goes on while it frees what it had read.
         self._loading = self.runner.run(
             f"Opening {path.name}", lambda progress, cancelled_: load_file(path, progress=progress, cancelled=cancelled_),
-            on_done=done, on_error=failed, on_cancel=cancelled)
+            on_done=done, on_error=failed, on_cancel=cancelled, quick_cancel=True)
         return self._loading
 
     def open_sample(self) -> None:

@@ -501,10 +501,18 @@ def test_the_window_hears_of_a_cancel_before_the_work_has_let_go(qtbot):
         finally:
             finished.set()
 
-    task = runner.run("Opening", work, on_cancel=lambda: heard.append(not finished.is_set()))
+    task = runner.run("Opening", work, on_cancel=lambda: heard.append(not finished.is_set()), quick_cancel=True)
     task.cancel()
     qtbot.waitUntil(lambda: not task.running, timeout=10_000)
     assert heard == [True]
     let_go.set()
     runner.wait(10_000)
     assert heard == [True]  # told once
+    # Work that records what it did after seeing Cancel (a push) is heard of once it has ended.
+    finished.clear()
+    let_go.set()
+    task = runner.run("Pushing", work, on_cancel=lambda: heard.append(not finished.is_set()))
+    task.cancel()
+    qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    assert heard == [True, False]
+    runner.wait(10_000)

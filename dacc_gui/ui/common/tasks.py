@@ -47,10 +47,11 @@ class Task(QObject):
     _w_failed = Signal(object)
     _w_cancelled = Signal()
 
-    def __init__(self, label: str, cancellable: bool = True) -> None:
+    def __init__(self, label: str, cancellable: bool = True, quick_cancel: bool = False) -> None:
         super().__init__()
         self.label = label
         self.cancellable = cancellable
+        self.quick_cancel = quick_cancel
         self._cancel = threading.Event()
         self._ended_lock = threading.Lock()
         self._ending_sent = False  # the worker told the UI thread how it ended (once)
@@ -78,11 +79,12 @@ class Task(QObject):
         return first
 
     def _cancel_seen(self) -> bool:
-        """What work asks ("was Cancel pressed?"). The UI thread hears of the cancel as soon as the
-        work sees it, not once the work has let go of all it built, which can take a while."""
+        """What work asks ("was Cancel pressed?"). With ``quick_cancel`` the UI thread hears of the
+        cancel as soon as the work sees it, not once the work has let go of all it built, which can
+        take a while (a big load); other work may still record what it did before it ends."""
         if not self._cancel.is_set():
             return False
-        if self._first_ending():
+        if self.quick_cancel and self._first_ending():
             self._w_cancelled.emit()
         return True
 
@@ -163,12 +165,14 @@ class TaskRunner(QObject):
         on_cancel: Callable[[], None] | None = None,
         cancellable: bool = True,
         quiet: bool = False,
+        quick_cancel: bool = False,
     ) -> Task:
         """Run ``work`` in the background; callbacks come back on the UI thread.
 
-        ``quiet`` tasks (a debounced recompute) do not show in the status bar.
+        ``quiet`` tasks (a debounced recompute) do not show in the status bar. ``quick_cancel``:
+        the work keeps nothing once it sees Cancel, so the window may go on at once (see Task).
         """
-        task = Task(label, cancellable)
+        task = Task(label, cancellable, quick_cancel)
         task.quiet = quiet
         if on_done is not None:
             task.done.connect(on_done)
