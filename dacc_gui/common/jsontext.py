@@ -24,6 +24,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from dacc_gui.common import json_pieces
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # A JSON string (skipped whole, so that digits inside it are not taken for a
 # number); a number: its integer part, and a fraction or an exponent, which
@@ -40,8 +42,8 @@ class JSONTextError(ValueError):
         super().__init__(f"invalid JSON{where}: {reason}")
 
 
-class _NotFinite(Exception):
-    pass
+class _NotFinite(ValueError):
+    """A NaN, an Infinity, or a number too large for a float, met by the finite decoder."""
 
 
 def _constant(token: str) -> Any:
@@ -55,11 +57,18 @@ def _finite_float(token: str) -> float:
     return value
 
 
-def loads(text: str, *, finite: bool = False) -> Any:
-    """``json.loads(text)``, raising only ``JSONTextError``."""
-    hooks = {"parse_constant": _constant, "parse_float": _finite_float} if finite else {}
+PLAIN = json.JSONDecoder()
+FINITE = json.JSONDecoder(parse_constant=_constant, parse_float=_finite_float)
+
+
+def loads(text: str, *, finite: bool = False, cancelled: Callable[[], bool] | None = None) -> Any:
+    """``json.loads(text)``, raising only ``JSONTextError`` (and ``Cancelled``: with ``cancelled``,
+    the text is read by pieces, see ``json_pieces``, and ``cancelled()`` asked in between)."""
+    decoder = FINITE if finite else PLAIN
     try:
-        return json.loads(text, **hooks)
+        if cancelled is None:
+            return decoder.decode(text)
+        return json_pieces.loads(text, cancelled, decoder=decoder)
     except json.JSONDecodeError as exc:
         raise JSONTextError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:

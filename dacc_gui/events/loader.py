@@ -15,15 +15,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from dacc_gui import DEFAULT_DOCTYPE
-from dacc_gui.common import jsontext
-from dacc_gui.common.cancel import Cancelled
+from dacc_gui.common import json_pieces, jsontext
+from dacc_gui.common.cancel import Cancelled, release
 from dacc_gui.common.jsontext import JSONTextError
 from dacc_gui.events.context import ContextError, UserContext
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.events.eventset import EventSet, RejectedDocument, Shape
 
 Progress = Callable[[int, int], None]  # (done, total)
-CHUNK = 20_000
+CHUNK = 2_000  # events built between two looks at Cancel (a few milliseconds)
 
 
 class LoadError(Exception):
@@ -71,7 +71,15 @@ def parse_events(
     name: str = "input",
 ) -> EventSet:
     """Read events from the text of an export."""
-    if isinstance(data, bytes):
+    if isinstance(data, (bytes, bytearray)):
+        # A piece at a time, Cancel looked at in between: decoding, then parsing, a big file in
+        # one call each held the app for seconds. Other shapes and broken files: as below.
+        try:
+            top = json_pieces.loads_utf8(data, cancelled, decoder=jsontext.FINITE)
+        except json_pieces.NotInPieces:
+            pass
+        else:
+            return from_json(top, doctype, progress, cancelled, name)
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -79,7 +87,8 @@ def parse_events(
     if not data.strip():
         raise LoadError(f"{name}: the file is empty")
     try:
-        top = jsontext.loads(data, finite=True)
+        # by pieces, Cancel asked in between; every failure a JSONTextError saying where
+        top = jsontext.loads(data, finite=True, cancelled=cancelled)
     except JSONTextError as exc:
         if exc.reason == "Extra data" and "\n" in data.strip():
             return _from_documents(_json_lines(data, name), Shape.JSONL, doctype, None, {}, progress, cancelled, name)
@@ -130,9 +139,12 @@ def from_json(
         extra = _placeholder(top, key)
         return _from_documents(top[key], Shape.ACH, key, None, extra, progress, cancelled, name)
     keys = ", ".join(list(top)[:5]) or "none"
+    # An expected key holding something else than a list is the likely mistake: name it.
+    wrong = [f"'{k}' is {_kind(top[k])}" for k in ("events", "rows", "docs", doctype) if k in top]
+    why = f"; {', '.join(wrong)}, not a list" if wrong else ""
     raise LoadError(
         f"{name}: no events found: expected a list, or an object with 'events', 'rows', 'docs' "
-        f"or '{doctype}' (keys found: {keys})"
+        f"or '{doctype}' (keys found: {keys}){why}"
     )
 
 
@@ -204,6 +216,7 @@ def _from_documents(
     build = UsageEvent.from_document
     for start in range(0, total, CHUNK):
         if cancelled is not None and cancelled():
+            release(result.events, result.rejected, docs)  # what was read goes, without holding the app
             raise Cancelled()
         for index in range(start, min(start + CHUNK, total)):
             doc = docs[index]

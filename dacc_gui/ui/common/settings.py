@@ -63,6 +63,7 @@ class Settings:
     # Files.
     recent_files = Option("files/recent", list, [])
     last_directory = Option("files/lastDirectory", str, "")
+    reopen_last_file = Option("files/reopenLastOnStart", bool, False)
     # Run options of the indicators preview.
     ignore_monthly_protection = Option("run/ignoreMonthlyDateProtection", bool, False)
     simulate_range = Option("run/simulateRange", bool, False)

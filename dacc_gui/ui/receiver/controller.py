@@ -29,6 +29,7 @@ restarts), unless a ``db_path`` is given to the constructor or the setting
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 import threading
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,19 @@ def database_for(setting: str) -> Path | None:
     if text == MEMORY:
         return None
     return Path(text).expanduser()
+
+
+def port_is_free(port: int, host: str = DEFAULT_HOST) -> bool:
+    """Whether nobody listens on ``port`` (binding as the receiver binds, then letting go)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
 
 
 def free_port_near(port: int, host: str = DEFAULT_HOST, tries: int = 20) -> int:
@@ -169,11 +183,33 @@ class ReceiverController(QObject):
         self._stopped()
 
     def restart(self, port: int | None = None) -> bool:
-        """Stop, then start on ``port`` (default: the same one)."""
-        if port is None:
-            port = self._core.port if self._core is not None and self._core.running else None
+        """Stop, then start on ``port`` (default: the same one).
+
+        Moving a running receiver to another port keeps it serving where it is
+        until the new port is free: a port in use leaves it running, and says so.
+        """
+        old = self._core.port if self.running else None
+        port = old if port is None else port
+        if self._port_taken(port):
+            return False
         self.stop()
-        return self.start(port)
+        if self.start(port):
+            return True
+        if old is not None and self.start(old):  # taken meanwhile: back where it was
+            error = self.error
+            self._set_state(f"Receiver on {self._core.url} (port {port}: {error})")
+            return False
+        return False
+
+    def _port_taken(self, port: int | None) -> bool:
+        """A running receiver asked to move to a port in use stays where it is, and says so."""
+        if not self.running or port in (0, None, self._core.port) or port_is_free(port, self.host):
+            return False
+        self.suggested_port = free_port_near(port, self.host)
+        self.error = f"port {port} on {self.host} is already in use"
+        instead = f"; port {self.suggested_port} is free" if self.suggested_port else ""
+        self._set_state(f"Receiver on {self._core.url} (port {port} is in use{instead})")
+        return True
 
     # --- the same, off the UI thread -------------------------------------------------
     def start_in_background(self, port: int | None = None) -> Task | None:
@@ -192,17 +228,33 @@ class ReceiverController(QObject):
         """``stop`` on the task runner; the state line says "stopping" meanwhile."""
         return self._in_background("stopping", "Receiver stopping…", self._stop_work, lambda _r: self._stopped())
 
-    def restart_in_background(self, port: int | None = None) -> Task | None:
-        """Stop, then start on ``port`` (default: the same one), on the task runner."""
-        if port is None:
-            port = self._core.port if self._core is not None and self._core.running else None
-        wanted = self._wanted(port)
+    def restart_in_background(self, port: int | None = None,
+                              then: Callable[[bool], object] = lambda _ok: None) -> Task | None:
+        """Stop, then start on ``port`` (default: the same one), on the task runner; ``then(ok)`` after.
+
+        As ``restart``: a port in use leaves it serving where it is (None, the state says so),
+        and a port taken meanwhile sends it back where it was."""
+        old = self._core.port if self.running else None
+        wanted = self._wanted(old if port is None else port)
+        if self._port_taken(wanted):
+            return None
 
         def work():
             self._stop_work()
-            return self._start_work(wanted)
+            outcome = self._start_work(wanted)
+            if outcome[0] != "ok" and old is not None and self._start_work(old)[0] == "ok":
+                return ("back", outcome[1], wanted)
+            return outcome
 
-        return self._in_background("starting", f"Receiver restarting on port {wanted}…", work, self._started)
+        def done(outcome: tuple) -> None:
+            if outcome[0] == "back":
+                self.error = outcome[1]
+                self._set_state(f"Receiver on {self._core.url} (port {outcome[2]}: {outcome[1]})")
+                then(False)
+            else:
+                then(self._started(outcome))
+
+        return self._in_background("starting", f"Receiver restarting on port {wanted}…", work, done)
 
     def clear_in_background(self) -> Task | None:
         """``clear`` on the task runner; ``cleared`` is emitted once the records are gone."""

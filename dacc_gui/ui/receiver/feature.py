@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtWidgets import QInputDialog, QLabel, QMenu, QWidget
+from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
 
+from dacc_gui.ui.common.compact import ElidedLabel
 from dacc_gui.ui.common.feature import Feature, Host, Tab
 
 from dacc_gui.ui.receiver.controller import ReceiverController
@@ -22,11 +23,11 @@ STOPPED_STYLE = "QLabel { color: #8a5a00; }"
 RUNNING_STYLE = "QLabel { color: #1b6e2a; }"
 
 
-class ReceiverStatus(QLabel):
+class ReceiverStatus(ElidedLabel):
     """The receiver's state in the status bar; a click shows the Receiver tab."""
 
     def __init__(self, controller: ReceiverController, on_click=None) -> None:
-        super().__init__()
+        super().__init__(min_chars=24)
         self.controller = controller
         self.on_click = on_click
         controller.state_changed.connect(self.show_state)
@@ -36,7 +37,7 @@ class ReceiverStatus(QLabel):
         self.setText(text)
         self.setStyleSheet(RUNNING_STYLE if self.controller.running else STOPPED_STYLE)
         tip = self.controller.error or "Click to see what it received"
-        self.setToolTip(tip)
+        self.setToolTip(f"{text}\n{tip}")
 
     def mousePressEvent(self, event) -> None:  # noqa: N802, ANN001
         if self.on_click is not None:
@@ -99,11 +100,19 @@ class ReceiverMenu(QMenu):
             self.use_port(port)
 
     def use_port(self, port: int):  # noqa: ANN201
-        """Remember the port and (re)start the receiver on it, off the UI thread; the task, or None when busy."""
-        self.controller.settings.receiver_port = port
-        if self.controller.running:
-            return self.controller.restart_in_background(port)
-        return self.controller.start_in_background(port)
+        """(Re)start the receiver on ``port`` off the UI thread, remembered once it listens there.
+
+        The task; False when the receiver keeps serving where it is (the port is in use) or is busy."""
+        controller = self.controller
+
+        def remember(ok: bool) -> None:
+            if ok:
+                controller.settings.receiver_port = port
+
+        if not controller.running:
+            controller.settings.receiver_port = port  # the port to try next time
+            return controller.start_in_background(port) or False
+        return controller.restart_in_background(port, then=remember) or False
 
     def _set_autostart(self, on: bool) -> None:
         self.controller.settings.receiver_autostart = on
