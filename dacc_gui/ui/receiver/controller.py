@@ -28,6 +28,7 @@ restarts), unless a ``db_path`` is given to the constructor or the setting
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable
 import threading
@@ -37,11 +38,13 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
 from dacc_gui.receiver import DEFAULT_HOST, PortInUseError, Receiver, ReceiverError, Record, StoreError
+from dacc_gui.receiver.remote import RemoteError, RemoteReceiver
 from dacc_gui.receiver.server import default_db_path
 from dacc_gui.ui.common.settings import Settings
 from dacc_gui.ui.common.tasks import Task, TaskRunner
 
 MEMORY = ":memory:"
+TOKEN_ENV = "DACC_RECEIVER_TOKEN"  # the shared receiver's token, when none is typed in
 DRAIN_MS = 30  # new records reach the views at most this late
 _FROM_SETTINGS = object()
 
@@ -93,6 +96,7 @@ class ReceiverController(QObject):
     records_received = Signal(list)  # the same records, one list per burst (for models)
     cleared = Signal()  # every record was removed (Clear)
     mode_changed = Signal(bool)  # clear errors on (True) or production's answers (False)
+    switched = Signal()  # now showing another receiver (a shared one, or the built-in one again)
     _wake = Signal()  # from the writer thread: records are waiting
 
     def __init__(self, settings: Settings, db_path: str | Path | None | object = _FROM_SETTINGS,
@@ -112,6 +116,7 @@ class ReceiverController(QObject):
         self.error: str | None = None  # why the last start failed
         self.suggested_port: int | None = None  # a free port when the wanted one is taken
         self.database_note: str | None = None  # when the database file could not be used
+        self.poll_seconds = 1.0  # how often a shared receiver is asked for new records
         # Records wait up to DRAIN_MS and go together: at a thousand requests a second,
         # one wake of the UI thread per writer batch would keep it busy.
         self._drain_timer = QTimer(self)
@@ -292,6 +297,12 @@ class ReceiverController(QObject):
         with self._serve_lock:
             if core.running:
                 return ("ok",)
+            if self.shared:
+                try:
+                    core.start()  # reach it and follow its records; it serves on its own port
+                except RemoteError as exc:
+                    return ("failed", str(exc))
+                return ("ok",)
             core.port = wanted
             try:
                 core.start()
@@ -314,7 +325,7 @@ class ReceiverController(QObject):
             return False
         self.error = None
         self.suggested_port = None
-        self._set_state(f"Receiver on {self.core.url}")
+        self._set_state(f"Shared receiver at {self.core.url}" if self.shared else f"Receiver on {self.core.url}")
         return True
 
     def _stop_work(self) -> None:
@@ -330,6 +341,8 @@ class ReceiverController(QObject):
     def start_with_app(self) -> Task | None:
         """Start in the background if the "start the receiver with the app" setting
         is on (the default): the window shows at once, the state line says "starting"."""
+        if self.settings.receiver_shared_url:  # the team's receiver, as the last session ended
+            return self.use_shared(self.settings.receiver_shared_url)
         if not self.settings.receiver_autostart:
             self._set_state("Receiver stopped (Receiver ▸ Start)")
             return None
@@ -347,6 +360,29 @@ class ReceiverController(QObject):
             pass  # quitting: nothing more to do with it
         self._drain()
         self._set_state("Receiver stopped")
+
+    # --- a shared receiver instead of the built-in one ------------------------------------
+    @property
+    def shared(self) -> bool:
+        """True while the views show a receiver someone else runs (see ``use_shared``)."""
+        return isinstance(self._core, RemoteReceiver)
+
+    def use_shared(self, url: str, token: str | None = None) -> Task | None:
+        """Show a team's receiver (``dacc-gui serve`` elsewhere) through its control API, instead of the
+        built-in one, which stops; its records stay in its database. The token is kept in memory only."""
+        self.close()
+        self._core = RemoteReceiver(url, token or os.environ.get(TOKEN_ENV) or None, self.poll_seconds)
+        self._core.add_listener(self._on_record)
+        self.settings.receiver_shared_url = self._core.url
+        self.switched.emit()  # the lists now show another receiver's records
+        return self.start_in_background()
+
+    def use_built_in(self) -> Task | None:
+        """Back to the built-in receiver (the shared one keeps serving for the others)."""
+        self.close()
+        self.settings.receiver_shared_url = ""
+        self.switched.emit()
+        return self.start_in_background()
 
     # --- how it answers ------------------------------------------------------------------
     @property

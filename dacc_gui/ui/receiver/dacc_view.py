@@ -74,6 +74,7 @@ class DaccView(QWidget):
         self._timer.timeout.connect(self._refresh_if_shown)
         controller.records_received.connect(lambda _b: self._changed())
         controller.cleared.connect(self._changed)
+        controller.switched.connect(self._changed)
 
     def _build(self) -> None:
         self.measure_combo = QComboBox()

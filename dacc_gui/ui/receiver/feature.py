@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMenu, QWidget
 
 from dacc_gui.ui.common.compact import ElidedLabel
 from dacc_gui.ui.common.feature import Feature, Host, Tab
@@ -61,6 +61,11 @@ class ReceiverMenu(QMenu):
         self.clear_action = self.addAction("Clear…")
         self.export_action = self.addAction("Export (JSON)…")
         self.addSeparator()
+        self.shared_action = self.addAction("Use a shared receiver…", self.ask_shared)
+        self.shared_action.setToolTip("Show a team's receiver (dacc-gui serve on another machine, or on "
+                                      "PostgreSQL) instead of the built-in one: its list, aggregates and faults")
+        self.built_in_action = self.addAction("Use the built-in receiver", controller.use_built_in)
+        self.addSeparator()
         self.clear_errors_action = self.addAction("Answer with clear errors (not as production)")
         self.clear_errors_action.setCheckable(True)
         self.clear_errors_action.setChecked(controller.clear_errors)
@@ -78,6 +83,9 @@ class ReceiverMenu(QMenu):
 
     def refresh(self) -> None:
         self.toggle_action.setText("Stop" if self.controller.running else "Start")
+        shared = self.controller.shared
+        self.built_in_action.setEnabled(shared)
+        self.port_action.setEnabled(not shared)  # a shared receiver's port is its own
         busy = self.controller.busy is not None  # a start, stop or clear is running
         self.toggle_action.setEnabled(not busy)
         self.port_action.setEnabled(not busy)
@@ -98,6 +106,18 @@ class ReceiverMenu(QMenu):
             suggested, 1, 65535)
         if ok:
             self.use_port(port)
+
+    def ask_shared(self) -> None:
+        url, ok = QInputDialog.getText(self.window_, "Shared receiver",
+                                       "Address of the team's receiver (its dacc-gui serve):",
+                                       text=self.controller.settings.receiver_shared_url or "http://")
+        if not ok or not url.strip():
+            return
+        token, ok = QInputDialog.getText(self.window_, "Shared receiver",
+                                         "Its token (from whoever runs it; kept in memory only, or set "
+                                         "DACC_RECEIVER_TOKEN); empty if it has none:", QLineEdit.EchoMode.Password)
+        if ok:
+            self.controller.use_shared(url.strip(), token.strip() or None)
 
     def use_port(self, port: int):  # noqa: ANN201
         """(Re)start the receiver on ``port`` off the UI thread, remembered once it listens there.

@@ -49,6 +49,7 @@ class ReceiverPanel(QWidget):
         controller.records_received.connect(self.model.add)
         controller.state_changed.connect(self._state_changed)
         controller.cleared.connect(self.model.clear)
+        controller.switched.connect(lambda: (self.model.clear(), self.reload()))
         self.model.counts_changed.connect(self._update_summary)
         self.model.rowsInserted.connect(self._follow)
         self._state_changed(controller.state)
