@@ -13,6 +13,14 @@ document cannot hold and which writing it back would fail on.
 A ``"\\ud800"`` escape reads as a lone surrogate, which has no UTF-8 form:
 ``dumps`` writes it back as that escape (the same JSON value), so that the
 text can always be encoded.
+
+Reading goes through msgspec first, two to three times faster than ``json``
+on large exports: it reads standard JSON only (no ``NaN``, ``Infinity``,
+float overflow or lone surrogate escapes) and gives the same values as
+``json.loads`` where it succeeds. Whatever it refuses is read again by the
+standard library, so the values and the messages are those of ``json``. (It
+also reaches three levels deeper before Python's recursion limit: text
+nested within a few levels of that limit loads rather than being refused.)
 """
 
 from __future__ import annotations
@@ -24,7 +32,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_decode = msgspec.json.Decoder().decode
 # A JSON string (skipped whole, so that digits inside it are not taken for a
 # number); a number: its integer part, and a fraction or an exponent, which
 # make it a float (read whatever its length); or a constant Python adds.
@@ -55,8 +66,30 @@ def _finite_float(token: str) -> float:
     return value
 
 
-def loads(text: str, *, finite: bool = False) -> Any:
-    """``json.loads(text)``, raising only ``JSONTextError``."""
+UNREAD = object()  # what ``read_standard`` gives for text it cannot read
+
+
+def read_standard(text: str | bytes | memoryview) -> Any:
+    """The value of standard JSON text (a str, or UTF-8 bytes), or ``UNREAD``
+    when it is not that: ``loads`` then says why, or reads what Python adds
+    to JSON. Every number read is finite."""
+    try:
+        return _decode(text)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        # ValueError: a str holding a lone surrogate has no UTF-8 form to read.
+        return UNREAD
+
+
+def loads(text: str | bytes, *, finite: bool = False) -> Any:
+    """``json.loads(text)``, raising only ``JSONTextError``; bytes must be UTF-8."""
+    value = read_standard(text)
+    if value is not UNREAD:
+        return value
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JSONTextError(f"not UTF-8 text (byte {exc.start})") from None
     hooks = {"parse_constant": _constant, "parse_float": _finite_float} if finite else {}
     try:
         return json.loads(text, **hooks)

@@ -6,6 +6,7 @@ and where); documents that are not events are reported and kept aside.
 
 from __future__ import annotations
 
+import codecs
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from dacc_gui.events.eventset import EventSet, RejectedDocument, Shape
 
 Progress = Callable[[int, int], None]  # (done, total)
 CHUNK = 20_000
+_BOM = codecs.BOM_UTF8
 
 
 class LoadError(Exception):
@@ -72,6 +74,11 @@ def parse_events(
 ) -> EventSet:
     """Read events from the text of an export."""
     if isinstance(data, bytes):
+        # Standard JSON in UTF-8, the common case, is read from the bytes as
+        # they are (no copy as text); anything else goes the way below.
+        top = jsontext.read_standard(memoryview(data)[3:] if data[:3] == _BOM else data)
+        if top is not jsontext.UNREAD:
+            return from_json(top, doctype, progress, cancelled, name)
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
