@@ -150,3 +150,29 @@ def test_events_built_without_validation_are_what_pydantic_builds(doc):
     assert fast.model_fields_set == set()  # the fields assigned since reading: none yet
     assert fast.to_document() == doc and list(fast.to_document()) == list(doc)
     assert fast.copy_with(aggregated=True).to_document() == {**doc, "aggregated": True}
+
+
+@SETTINGS
+@given(st.lists(event_like, max_size=8))
+def test_a_reader_builds_what_from_document_builds(docs):
+    from pydantic import ValidationError
+
+    from dacc_gui.events.model import Reader, UsageEvent
+
+    reader = Reader()  # one reader for all: shapes learnt on one document serve the next
+    for doc in docs + docs:
+        try:
+            expected = UsageEvent.from_document(doc)
+        except ValidationError as exc:
+            try:
+                reader.event(doc)
+            except ValidationError as again:
+                assert again.errors() == exc.errors()
+            else:
+                raise AssertionError("the reader built an event pydantic refuses")
+            continue
+        built = reader.event(doc)
+        assert built == expected and dict(vars(built)) == dict(vars(expected))
+        assert [type(v) for v in vars(built).values()] == [type(v) for v in vars(expected).values()]
+        assert built.to_document() == doc and list(built.to_document()) == list(doc)
+        assert built.model_fields_set == set()

@@ -20,7 +20,7 @@ from dacc_gui.common import jsontext
 from dacc_gui.common.cancel import Cancelled
 from dacc_gui.common.jsontext import JSONTextError
 from dacc_gui.events.context import ContextError, UserContext
-from dacc_gui.events.model import UsageEvent
+from dacc_gui.events.model import Reader
 from dacc_gui.events.eventset import EventSet, RejectedDocument, Shape
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -208,7 +208,7 @@ def _from_documents(
     result = EventSet(context=context, shape=shape, doctype=doctype, extra=extra, source=name)
     events = result.events
     total = len(docs)
-    build = UsageEvent.from_document
+    build = Reader().event
     for start in range(0, total, CHUNK):
         if cancelled is not None and cancelled():
             raise Cancelled()
