@@ -19,8 +19,10 @@ on large exports: it reads standard JSON only (no ``NaN``, ``Infinity``,
 float overflow or lone surrogate escapes) and gives the same values as
 ``json.loads`` where it succeeds. Whatever it refuses is read again by the
 standard library, so the values and the messages are those of ``json``. (It
-also reaches three levels deeper before Python's recursion limit: text
-nested within a few levels of that limit loads rather than being refused.)
+also reaches two or three levels deeper before Python's recursion limit:
+text nested within a few levels of that limit loads rather than being refused.)
+``read_outline`` and ``read_part`` read a large text a part at a time, the
+way the loader reads its documents.
 """
 
 from __future__ import annotations
@@ -30,12 +32,17 @@ import math
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Union
 
 import msgspec
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _decode = msgspec.json.Decoder().decode
+# A value not read yet: its bytes, found (and their JSON structure checked, not
+# their numbers or UTF-8) by skipping over them.
+Part = msgspec.Raw
+_outline = msgspec.json.Decoder(Union[list[Part], dict[str, Part]]).decode
+_parts = msgspec.json.Decoder(list[Part]).decode
 # A JSON string (skipped whole, so that digits inside it are not taken for a
 # number); a number: its integer part, and a fraction or an exponent, which
 # make it a float (read whatever its length); or a constant Python adds.
@@ -78,6 +85,55 @@ def read_standard(text: str | bytes | memoryview) -> Any:
     except (msgspec.DecodeError, ValueError, RecursionError):
         # ValueError: a str holding a lone surrogate has no UTF-8 form to read.
         return UNREAD
+
+
+def read_outline(text: str | bytes | memoryview) -> Any:
+    """Standard JSON text whose top is an array or an object, one level read:
+    a list of ``Part``, or a dict of them; ``UNREAD`` otherwise. Each part
+    is then read by ``read_part``, which checks what the outline did not:
+    text read this way is standard JSON once every part has been read."""
+    try:
+        return _outline(text)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return UNREAD
+
+
+def read_part(part: Part, *, parts: bool = False) -> Any:
+    """The value of a part (with ``parts``: a list of parts, for an array), or
+    ``UNREAD``, also for a part nested half as deep as Python's recursion
+    limit allows: read alone, it could reach levels deeper than the whole
+    text read at once does, where the standard library stops."""
+    try:
+        value = _parts(part) if parts else _decode(part)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return UNREAD
+    # Each level opens with a bracket and takes two bytes at least: most
+    # parts are not even counted. (An array read as parts is one level.)
+    if not parts and len(part) >= 2 * _DEEP and _brackets(part) >= _DEEP and _depth(value) >= _DEEP:
+        return UNREAD
+    return value
+
+
+_DEEP = sys.getrecursionlimit() // 2
+
+
+def _brackets(part: Part) -> int:
+    data = bytes(part)
+    return data.count(b"[") + data.count(b"{")
+
+
+def _depth(value: Any) -> int:
+    """How deep arrays and objects nest in a value (iteratively: it may be deep)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        deepest = max(deepest, depth)
+        todo.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+    return deepest
 
 
 def loads(text: str | bytes, *, finite: bool = False) -> Any:
