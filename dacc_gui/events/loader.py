@@ -7,16 +7,14 @@ and where); documents that are not events are reported and kept aside.
 from __future__ import annotations
 
 import codecs
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from dacc_gui import DEFAULT_DOCTYPE
-from dacc_gui.common import jsontext
+from dacc_gui.common import collector, jsontext
 from dacc_gui.common.cancel import Cancelled
 from dacc_gui.common.jsontext import JSONTextError
 from dacc_gui.events.context import ContextError, UserContext
@@ -49,22 +47,7 @@ def load_file(
     return result
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading creates millions of objects and no garbage cycles: the cyclic
-    collector, which runs again and again as objects pile up, is paused
-    (a third of the load time of a large file). Used as a decorator; nested
-    uses leave the collector paused until the outermost one ends."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-@_gc_paused()
+@collector.paused()
 def parse_events(
     data: bytes | str,
     doctype: str = DEFAULT_DOCTYPE,
@@ -100,7 +83,7 @@ def parse_events(
     return from_json(top, doctype, progress, cancelled, name)
 
 
-@_gc_paused()
+@collector.paused()
 def from_json(
     top: Any,
     doctype: str = DEFAULT_DOCTYPE,

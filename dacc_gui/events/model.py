@@ -18,7 +18,6 @@ of the pydantic model the event was before, which the rest of the code reads.
 
 from __future__ import annotations
 
-import gc
 import re
 from datetime import date, datetime
 from enum import StrEnum
@@ -28,6 +27,8 @@ from typing import Any, ClassVar
 
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field
+
+from dacc_gui.common import collector
 
 
 class EventType(StrEnum):
@@ -321,11 +322,7 @@ _raw_set = write_field = msgspec.Struct.__setattr__
 def fields_sets_lacking(events: list[UsageEvent], name: str) -> list[set[str]]:
     """The fields sets of the events that lack ``name`` (made for events that have none yet)."""
     out = []
-    # Sets are made by the hundred thousand here, and no garbage cycles: the
-    # cyclic collector, which would run again and again, is paused (10x).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():  # sets made by the hundred thousand: 10x
         for event in events:
             fields_set = event._set
             if fields_set is None:
@@ -334,9 +331,6 @@ def fields_sets_lacking(events: list[UsageEvent], name: str) -> list[set[str]]:
             elif name in fields_set:
                 continue
             out.append(fields_set)
-    finally:
-        if was_enabled:
-            gc.enable()
     return out
 
 
