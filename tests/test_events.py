@@ -81,3 +81,16 @@ def test_an_event_survives_pickling_with_what_was_assigned():
     again = pickle.loads(pickle.dumps(event))
     assert again == event and again.model_fields_set == {"aggregated"}
     assert again.to_document() == {"_id": "a", "type": "NavigationEvent", "cozyMetadata": {"x": 1}, "aggregated": True}
+
+
+def test_extra_fields_changed_after_reading_are_written_as_they_are_now():
+    # As a field someone else added on the server comes into the event.
+    doc = {"_id": "a", "cozyMetadata": {"v": 1}, "type": "NavigationEvent", "userId": "u"}
+    added, swapped = UsageEvent.from_document(doc), UsageEvent.from_document(doc)
+    added.__pydantic_extra__["note"] = "new"
+    assert added.to_document() == {**doc, "note": "new"} and list(added.to_document())[-1] == "note"
+    del swapped.__pydantic_extra__["userId"]
+    swapped.__pydantic_extra__["other"] = 2
+    assert list(swapped.to_document().items()) == [
+        ("_id", "a"), ("cozyMetadata", {"v": 1}), ("type", "NavigationEvent"), ("other", 2)]
+    assert UsageEvent.from_document(doc).to_document() == doc
