@@ -23,7 +23,6 @@ import asyncio
 import hmac
 import json
 import logging
-import math
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -38,6 +37,7 @@ from starlette.routing import Route
 from dacc_gui.compare.comparison import json_type
 from dacc_gui.dacc.measures import MeasureCatalog, MeasureDefinition, load_catalog
 from dacc_gui.dacc import aggregate as agg
+from dacc_gui.receiver import jsontext
 from dacc_gui.receiver.faults import FaultError, Faults
 from dacc_gui.receiver.records import BODY_KEEP_LIMIT, Kind, Record, Shape, now_iso, redact_headers
 from dacc_gui.receiver.store import Store, StoreError
@@ -78,19 +78,9 @@ ROUTES_HELP = [
 ]
 
 
-def jsonable(value: Any) -> Any:
-    """JSON has no NaN or Infinity (Python's parser accepts them): write them as text."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [jsonable(v) for v in value]
-    return value
-
-
 def dump(value: Any) -> str:
-    return json.dumps(jsonable(value), ensure_ascii=False)
+    """JSON text of any parsed body: NaN as "nan", lone surrogates escaped, any depth."""
+    return jsontext.dumps(value)
 
 
 def json_response(value: Any, status: int = 200, headers: dict | None = None) -> Response:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dacc_gui.dacc.aggregate import storage_columns
+from dacc_gui.receiver import jsontext
 from dacc_gui.receiver.records import Kind, Record
 from dacc_gui.dacc.validation import duplicate_key
 
@@ -267,7 +268,7 @@ class Store:
 
     def _commit(self, batch: list[tuple]) -> None:
         error: BaseException | None = None
-        rows = [_row(record) for _, record, _ in batch]
+        rows = [_clean(_row(record)) for _, record, _ in batch]
         try:
             with self._write_lock:
                 cur = self._write.cursor()
@@ -456,10 +457,13 @@ def _since_text(since: str | datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _clean(row: tuple) -> tuple:
+    """The row with every text encodable as UTF-8 (a lone surrogate as a \\udXXX escape)."""
+    return tuple(jsontext.encodable(v) if type(v) is str else v for v in row)
+
+
 def _row(record: Record) -> tuple:
-    measure_json = (
-        json.dumps(record.measure, ensure_ascii=False, allow_nan=True) if record.has_measure else None
-    )
+    measure_json = jsontext.dumps(record.measure, keep_nan=True) if record.has_measure else None
     columns = (
         storage_columns(record.measure)
         if record.accepted and isinstance(record.measure, dict)
@@ -509,7 +513,7 @@ def _record(row: tuple) -> Record:
         headers=json.loads(headers),
         body=bytes(body),
         has_measure=bool(has_measure),
-        measure=json.loads(measure) if measure is not None else None,
+        measure=jsontext.loads(measure) if measure is not None else None,
         status=status,
         response=response,
         error=error,

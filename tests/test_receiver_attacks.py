@@ -1,0 +1,152 @@
+"""What an attack on the receiver found, each case replayed against a live server.
+
+Odd bodies (lone surrogates, deep nesting) never touch other requests' records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sqlite3
+import struct
+import time
+
+import httpx
+import pytest
+from tests.receiver_support import (
+    file_hash, live_receiver, measure, raw_exchange, raw_request, wait_for_records, wrapped,
+)
+
+from dacc_gui.cli.main import main
+from dacc_gui.receiver import Receiver, Store, StoreError
+
+
+def _status_line(answer: bytes) -> str:
+    return answer.split(b"\r\n", 1)[0].decode()
+
+
+# -- lone surrogates ---------------------------------------------------------------------
+SURROGATE_BODIES = [
+    b'{"measureName": "\\ud800"}',  # the JSON escape
+    b'{"measureName": "\xed\xa0\x80"}',  # the raw bytes (Python's parser takes them)
+]
+
+
+@pytest.mark.parametrize("body", SURROGATE_BODIES, ids=["escaped", "raw-bytes"])
+def test_a_lone_surrogate_is_answered_recorded_and_exported(body):
+    with live_receiver() as (receiver, client):
+        response = client.post("/measure", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400
+        assert response.json() == {"error": "No measure definition found for: \ud800"}
+        record = receiver.store.records()[-1]
+        assert record.status == 400 and record.body == body
+        assert record.measure == {"measureName": "\ud800"}  # read back as it was parsed
+        exported = client.get("/_receiver/export")
+        assert exported.status_code == 200
+        assert exported.json()["records"][-1]["measure"] == {"measureName": "\ud800"}
+        wrapped_body = json.dumps({"data": body.decode("utf-8", "surrogatepass")}).encode()
+        assert client.post("/", content=wrapped_body, headers={"content-type": "application/json"}).status_code == 400
+
+
+def test_lone_surrogates_among_many_senders_spoil_no_valid_measure():
+    """2 senders of surrogates among 20 senders of valid measures: every valid one is stored."""
+    with live_receiver() as (receiver, _):
+        valid = [measure(value=n, startDate=f"2021-12-{1 + n % 28:02d}", group1={"device": f"d{n}"})
+                 for n in range(400)]
+
+        async def send_all() -> tuple[list[int], list[int]]:
+            async with httpx.AsyncClient(base_url=receiver.url, timeout=20) as client:
+                async def good(k: int) -> list[int]:
+                    return [(await client.post("/measure", json=m)).status_code for m in valid[k::20]]
+
+                async def bad(k: int) -> list[int]:
+                    codes = []
+                    for _ in range(20):
+                        r = await client.post("/measure", content=SURROGATE_BODIES[k],
+                                              headers={"content-type": "application/json"})
+                        codes.append(r.status_code)
+                    return codes
+
+                results = await asyncio.gather(*(good(k) for k in range(20)), bad(0), bad(1))
+            return [c for r in results[:20] for c in r], [c for r in results[20:] for c in r]
+
+        good_codes, bad_codes = asyncio.run(send_all())
+        assert good_codes == [201] * 400
+        assert bad_codes == [400] * 40
+        summary = receiver.store.summary()
+        assert summary["accepted"] == 400 and summary["total"] == 440
+        # resent, the valid ones are duplicates of what was stored, and only that
+        again = httpx.post(receiver.url + "/measure", json=valid[0])
+        assert again.status_code == 201
+        assert receiver.store.records()[-1].warnings[-1].startswith("duplicate")
+
+
+# -- deep nesting ------------------------------------------------------------------------------
+@pytest.mark.parametrize("depth", [500, 900])
+def test_a_deeply_nested_body_does_not_break_the_export_or_the_list(depth):
+    with live_receiver() as (receiver, client):
+        nested = "[" * depth + "]" * depth
+        body = ('{"measureName": "connection-count-daily", "value": ' + nested + "}").encode()
+        response = client.post("/measure", content=body, headers={"content-type": "application/json"})
+        assert response.status_code in (400, 500)
+        client.post("/measure", json=measure())
+        for path in ("/_receiver/export", "/_receiver/measures"):
+            answer = client.get(path)
+            assert answer.status_code == 200, answer.text[:200]
+            records = answer.json()["records"]
+            assert len(records) == 2
+        value = receiver.store.records()[0].measure["value"]
+        levels = 0
+        while value:
+            value, levels = value[0], levels + 1
+        assert levels == depth - 1  # the innermost list is empty
+        # and it keeps working afterwards (it used to fail until a reset)
+        assert client.get("/_receiver/measures").status_code == 200
+
+
+# -- records agree with answers ------------------------------------------------------------
+
+
+def _refuse_inserts(db, when: str) -> None:
+    """Make SQLite refuse some inserts, as a full disk or a broken file would."""
+    conn = sqlite3.connect(db)
+    conn.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON records WHEN {when} "
+                 "BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END")
+    conn.commit()
+    conn.close()
+
+
+# -- database files refused before anything is written ------------------------------------
+def _receiver_db(path) -> None:
+    with live_receiver(path) as (_, client):
+        for n in range(300):
+            client.post("/measure", json=measure(value=n, group1={"device": f"device-{n}" * 5}))
+
+
+def _garbage_in_the_middle(path) -> None:
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 3000] = bytes((n * 37 + 11) % 256 for n in range(3000))
+    path.write_bytes(bytes(data))
+
+
+def _newer_schema(path) -> None:
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+
+
+def _foreign(path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.execute("INSERT INTO notes VALUES (1)")
+    conn.commit()
+    conn.close()
+
+
+def _not_sqlite(path) -> None:
+    path.write_bytes(b"this is not sqlite at all\n" * 200)
+
+
