@@ -1,6 +1,8 @@
 """What an attack on the receiver found, each case replayed against a live server.
 
-Odd bodies (lone surrogates, deep nesting) never touch other requests' records.
+Odd bodies (lone surrogates, deep nesting) never touch other requests' records;
+a request the store could not keep is recorded as the 503 it got; an unusable
+database file is refused before anything is written to it.
 """
 
 from __future__ import annotations
@@ -105,7 +107,7 @@ def test_a_deeply_nested_body_does_not_break_the_export_or_the_list(depth):
         assert client.get("/_receiver/measures").status_code == 200
 
 
-# -- records agree with answers ------------------------------------------------------------
+# -- what the store could not keep ---------------------------------------------------------
 
 
 def _refuse_inserts(db, when: str) -> None:
@@ -115,6 +117,23 @@ def _refuse_inserts(db, when: str) -> None:
                  "BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END")
     conn.commit()
     conn.close()
+
+
+def test_a_request_the_store_could_not_keep_is_recorded_as_the_503_it_got(tmp_path):
+    db = tmp_path / "r.sqlite3"
+    with live_receiver(db) as (receiver, client):
+        _refuse_inserts(db, "NEW.status = 201")
+        response = client.post("/measure", json=measure())
+        assert response.status_code == 503
+        assert "disk I/O error (simulated)" in response.json()["error"]
+        [record] = receiver.store.records()
+        assert record.status == 503 and record.response == response.text
+        assert receiver.store.summary()["accepted"] == 0
+        # the measure was not stored: sent again once the store works, it is no duplicate
+        sqlite3.connect(db).execute("DROP TRIGGER refuse").connection.commit()
+        again = client.post("/measure", json=measure())
+        assert again.status_code == 201
+        assert receiver.store.records()[-1].warnings == []
 
 
 # -- database files refused before anything is written ------------------------------------
@@ -150,3 +169,32 @@ def _not_sqlite(path) -> None:
     path.write_bytes(b"this is not sqlite at all\n" * 200)
 
 
+@pytest.mark.parametrize("spoil, message", [
+    (lambda p: (_receiver_db(p), _garbage_in_the_middle(p)), "is damaged"),
+    (_newer_schema, "written by a newer dacc-gui"),
+    (_foreign, "not a receiver database"),
+    (_not_sqlite, "not a receiver database"),
+], ids=["garbage-in-the-middle", "newer-schema", "foreign-sqlite", "not-sqlite"])
+def test_an_unusable_database_file_is_refused_and_left_untouched(tmp_path, capsys, spoil, message):
+    db = tmp_path / "spoilt.sqlite3"
+    spoil(db)
+    before, files = file_hash(db), sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(StoreError, match=message) as refused:
+        Store(db)
+    assert file_hash(db) == before
+    assert "left untouched" in str(refused.value)
+    assert main(["serve", "--db", str(db), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and "DatabaseError" not in err
+    with pytest.raises(StoreError):
+        Receiver(db, port=0)
+    assert file_hash(db) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == files  # no -wal or -shm made beside it
+
+
+def test_a_good_database_still_opens_after_the_checks(tmp_path):
+    db = tmp_path / "good.sqlite3"
+    _receiver_db(db)
+    with live_receiver(db) as (receiver, client):
+        assert client.get("/_receiver/summary").json()["total"] == 300
+        assert client.post("/", json=wrapped(measure(value=999))).status_code == 201

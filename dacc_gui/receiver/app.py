@@ -15,6 +15,9 @@ Measures are checked by the core's validator (``dacc_gui.dacc.validation``), so 
 receiver answers what the real DACC answers: 201 ``{"ok": true}`` or 400
 ``{"error": ...}``. Anything a client sends gets a 4xx at worst, never a 5xx
 (except an injected fault, or a store that cannot write).
+
+A request is answered once its record is committed (so an answered request is
+stored); one the store could not keep is answered 503, and recorded as such.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import asyncio
 import hmac
 import json
 import logging
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -40,7 +44,7 @@ from dacc_gui.dacc import aggregate as agg
 from dacc_gui.receiver import jsontext
 from dacc_gui.receiver.faults import FaultError, Faults
 from dacc_gui.receiver.records import BODY_KEEP_LIMIT, Kind, Record, Shape, now_iso, redact_headers
-from dacc_gui.receiver.store import Store, StoreError
+from dacc_gui.receiver.store import WAIT, Store, StoreError, stored_failure
 from dacc_gui.dacc.validation import Validation, validate_measure
 
 log = logging.getLogger(__name__)
@@ -112,7 +116,11 @@ class _Endpoint:
         self.handler = handler
 
     async def __call__(self, scope, receive, send) -> None:
-        response = await self.handler(Request(scope, receive))
+        try:
+            response = await self.handler(Request(scope, receive))
+        except (StoreError, sqlite3.Error) as exc:  # the control API reading a failing database
+            log.error("receiver: %s %s: the database failed: %s", scope["method"], scope["path"], exc)
+            response = json_response({"error": f"the receiver's database failed: {exc}"}, 503)
         await response(scope, receive, send)
 
 
@@ -157,9 +165,11 @@ class ReceiverApp:
         self.token = token or None
         self.catalog = _IndexedCatalog.of(catalog or load_catalog())
         self.definitions = self.catalog.by_name()
-        self._settled: deque = deque()  # (future, error) from the writer thread
+        self._settled: deque = deque()  # (future, error, record) from the writer thread
         self._settle_lock = threading.Lock()
         self._settle_scheduled = False
+        self._waiting: deque = deque()  # (deadline, ticket, future): commits nobody waits on forever
+        self._watching = False
         dacc = [
             Route("/measure", _Endpoint(self._measure)),
             Route("/", _Endpoint(self._wrapped)),
@@ -207,8 +217,8 @@ class ReceiverApp:
             record.error = _error_of(reply.text)
         try:
             await self._commit(record)
-        except StoreError as exc:
-            return json_response({"error": f"the receiver could not store this request: {exc}"}, 503)
+        except StoreError as exc:  # its record says this 503 too (when it could be kept)
+            return json_response({"error": str(exc)}, 503)
         return reply.response()
 
     async def _decide(self, request, record, body, size, decide, methods, needs_token) -> _Reply:
@@ -235,6 +245,8 @@ class ReceiverApp:
                 return unauthorized
         if size > MAX_BODY:
             return _Reply(413, {"error": f"the body is larger than 1 MiB ({size} bytes)"})
+        if record.kind == Kind.QUERY:  # they read the database: off the event loop
+            return await _off_loop(decide, record, body)
         return decide(record, body)
 
     async def _read_body(self, request: Request) -> tuple[bytes, int]:
@@ -266,33 +278,61 @@ class ReceiverApp:
         return _Reply(401, UNAUTHORIZED_BODY, html=True, headers=UNAUTHORIZED_HEADERS)
 
     async def _commit(self, record: Record) -> None:
-        """Hand the record to the store and wait until it is committed."""
+        """Hand the record to the store and wait until it is committed (at most ``WAIT`` s).
+
+        Raises StoreError when it could not be stored as it is: the request is then
+        answered 503 with ``record.response``, which its record says too.
+        """
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
         def done(_: Record, error: BaseException | None) -> None:
             # Called in the writer thread: queue the outcome, wake the loop once per batch.
-            self._settled.append((future, error))
+            self._settled.append((future, error, record))
             with self._settle_lock:
                 if self._settle_scheduled:
                     return
                 self._settle_scheduled = True
-            loop.call_soon_threadsafe(self._settle)
+            try:
+                loop.call_soon_threadsafe(self._settle)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
 
-        self.store.submit(record, done)
+        ticket = self.store.submit(record, done)
+        self._waiting.append((loop.time() + WAIT, ticket, future))
+        if not self._watching:
+            self._watching = True
+            loop.call_later(1.0, self._watch, loop)
         await future
+
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Once a second while commits are awaited: answer 503 to those older than WAIT."""
+        now = loop.time()
+        waiting = self._waiting
+        while waiting and (waiting[0][2].done() or waiting[0][0] <= now):
+            _, ticket, future = waiting.popleft()
+            if future.done():
+                continue
+            answer = stored_failure(f"the store did not answer within {WAIT:g} s")
+            if self.store.abandon(ticket, answer):  # else its outcome is on its way
+                log.error("receiver: %s %s answered 503: %s", ticket.record.method, ticket.record.path, answer)
+                future.set_exception(StoreError(answer))
+        if waiting:
+            loop.call_later(1.0, self._watch, loop)
+        else:
+            self._watching = False
 
     def _settle(self) -> None:
         with self._settle_lock:
             self._settle_scheduled = False
         while self._settled:
-            future, error = self._settled.popleft()
-            if future.done():
+            future, error, record = self._settled.popleft()
+            if future.done():  # answered 503 by the watch: the store keeps the record as such
                 continue
             if error is None:
                 future.set_result(None)
-            else:
-                future.set_exception(StoreError(str(error)))
+            else:  # the writer wrote the 503 into the record; the answer says the same
+                future.set_exception(StoreError(record.error if record.status == 503 else stored_failure(error)))
 
     # -- measures ---------------------------------------------------------------
     async def _measure(self, request: Request) -> Response:
@@ -426,8 +466,11 @@ class ReceiverApp:
             after = int(q["after"]) if q.get("after") else None
             if limit < 0 or offset < 0:
                 raise ValueError("limit and offset must not be negative")
-            records = await _off_loop(
-                self.store.records,
+        except ValueError as exc:
+            return json_response({"error": str(exc)}, 400)
+
+        def listed() -> str:
+            records = self.store.records(
                 status=q.get("status"),
                 measure=q.get("measureName") or q.get("measure"),
                 since=q.get("since"),
@@ -436,9 +479,13 @@ class ReceiverApp:
                 limit=limit,
                 offset=offset,
             )
+            return dump({"count": len(records), "records": [r.to_json() for r in records]})
+
+        try:
+            text = await _off_loop(listed)  # the query and the text of thousands of records
         except ValueError as exc:
             return json_response({"error": str(exc)}, 400)
-        return json_response({"count": len(records), "records": [r.to_json() for r in records]})
+        return Response(text, 200, media_type="application/json")
 
     async def _control_reset(self, request: Request) -> Response:
         if request.method != "POST":
@@ -449,7 +496,8 @@ class ReceiverApp:
     async def _control_export(self, request: Request) -> Response:
         if request.method != "GET":
             return _not_allowed(request, "GET")
-        return json_response(await _off_loop(self.store.export))
+        text = await _off_loop(lambda: dump(self.store.export()))
+        return Response(text, 200, media_type="application/json")
 
     async def _control_faults(self, request: Request) -> Response:
         if request.method == "GET":
