@@ -1,8 +1,9 @@
 """What an attack on the receiver found, each case replayed against a live server.
 
 Odd bodies (lone surrogates, deep nesting) never touch other requests' records;
-a request the store could not keep is recorded as the 503 it got; an unusable
-database file is refused before anything is written to it.
+every request that reaches the app is recorded with what was really answered;
+what the HTTP layer refuses first is counted; an unusable database file is
+refused before anything is written to it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.receiver_support import (
 
 from dacc_gui.cli.main import main
 from dacc_gui.receiver import Receiver, Store, StoreError
+from dacc_gui.receiver.app import NOT_DELIVERED, UNFINISHED
 
 
 def _status_line(answer: bytes) -> str:
@@ -107,7 +109,96 @@ def test_a_deeply_nested_body_does_not_break_the_export_or_the_list(depth):
         assert client.get("/_receiver/measures").status_code == 200
 
 
-# -- what the store could not keep ---------------------------------------------------------
+# -- records agree with answers ------------------------------------------------------------
+def test_a_body_uvicorn_cannot_parse_is_recorded_as_its_400_not_as_a_500():
+    with live_receiver() as (receiver, _):
+        head = (f"POST /measure HTTP/1.1\r\nHost: 127.0.0.1:{receiver.port}\r\n"
+                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+        answer = raw_exchange(receiver.port, head + b"zz\r\n{}\r\n")
+        assert _status_line(answer) == "HTTP/1.1 400 Bad Request"
+        [record] = wait_for_records(receiver.store, 1)
+        assert record.status == 400
+        assert "by the HTTP layer" in record.error and "ClientDisconnect" not in record.error
+
+
+def test_a_client_leaving_mid_body_is_recorded_as_unanswered():
+    with live_receiver() as (receiver, _):
+        data = raw_request(receiver.port, body=json.dumps(measure()).encode())
+        sock = socket.create_connection(("127.0.0.1", receiver.port))
+        sock.sendall(data[:-10])
+        time.sleep(0.2)
+        sock.close()
+        [record] = wait_for_records(receiver.store, 1)
+        assert record.status == 0 and record.error == UNFINISHED
+        assert record.body == data[data.index(b"\r\n\r\n") + 4:-10]  # what did arrive
+        assert receiver.store.summary()["accepted"] == 0
+
+
+def test_options_star_is_recorded():
+    with live_receiver() as (receiver, _):
+        answer = raw_exchange(receiver.port, f"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1:{receiver.port}\r\n"
+                                             "Connection: close\r\n\r\n".encode())
+        assert _status_line(answer) == "HTTP/1.1 404 Not Found"
+        receiver.store.flush()
+        [record] = receiver.store.records()
+        assert (record.method, record.path, record.status) == ("OPTIONS", "*", 404)
+
+
+def test_a_complete_post_whose_client_half_closed_is_answered_as_recorded():
+    with live_receiver() as (receiver, _):
+        data = raw_request(receiver.port, body=json.dumps(measure()).encode())
+        answer = raw_exchange(receiver.port, data, half_close=True)
+        assert _status_line(answer) == "HTTP/1.1 201 Created"
+        assert answer.endswith(b'{"ok": true}')
+        receiver.store.flush()
+        [record] = receiver.store.records()
+        assert record.status == 201 and record.error is None
+
+
+def test_an_answer_the_client_never_got_is_noted_in_its_record():
+    with live_receiver() as (receiver, _):
+        receiver.faults.inject("delay", 1, delay=0.5)
+        sock = socket.create_connection(("127.0.0.1", receiver.port))
+        sock.sendall(raw_request(receiver.port, body=json.dumps(measure()).encode()))
+        time.sleep(0.1)  # the request is in the app, waiting out its delay
+        # A reset, not a close: after a close (FIN) the client may still read, and is answered.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        [record] = wait_for_records(receiver.store, 1)
+        assert record.status == 201  # stored, as production stores before answering
+        assert NOT_DELIVERED in record.error
+
+
+def test_a_stalled_body_gets_408_and_is_recorded():
+    with live_receiver(read_timeout=0.4) as (receiver, _):
+        data = raw_request(receiver.port, body=json.dumps(measure()).encode())
+        started = time.monotonic()
+        answer = raw_exchange(receiver.port, data[:-5], timeout=5)
+        assert time.monotonic() - started < 3
+        assert _status_line(answer) == "HTTP/1.1 408 Request Timeout"
+        [record] = wait_for_records(receiver.store, 1)
+        assert record.status == 408 and "did not arrive within 0.4 s" in record.error
+
+
+def test_what_the_http_layer_refuses_first_is_counted_in_the_summary(tmp_path):
+    db = tmp_path / "r.sqlite3"
+    with live_receiver(db, read_timeout=0.4) as (receiver, client):
+        heard = []
+        receiver.add_refusal_listener(lambda status, reason: heard.append(status))
+        assert _status_line(raw_exchange(receiver.port, b"GARBAGE\r\n\r\n")) == "HTTP/1.1 400 Bad Request"
+        stalled = raw_exchange(receiver.port, b"POST /measure HTTP/1.1\r\nHost: 127", timeout=5)
+        assert _status_line(stalled) == "HTTP/1.1 408 Request Timeout"
+        receiver.store.flush()
+        summary = client.get("/_receiver/summary").json()
+        assert summary["httpRefused"] == 2 and summary["requests"] == 0
+        assert set(summary["httpRefusedWhy"]) == {
+            "400 Invalid HTTP request received.", "408 the request's headers did not arrive within 0.4 s",
+        }
+        assert heard == [400, 408]
+    with live_receiver(db) as (receiver, client):  # kept with the records
+        assert client.get("/_receiver/summary").json()["httpRefused"] == 2
+        client.post("/_receiver/reset")
+        assert client.get("/_receiver/summary").json()["httpRefused"] == 0
 
 
 def _refuse_inserts(db, when: str) -> None:

@@ -1,7 +1,8 @@
 """``dacc-gui serve``: the built-in DACC receiver, headless, one log line per request.
 
-Stops cleanly on Ctrl-C or SIGTERM (what was acknowledged is committed), and
-exits 2 with a message when the port is taken or the database unusable.
+Stops cleanly on Ctrl-C or SIGTERM: the requests in flight are answered and
+recorded first. Exits 2 with a message when the port is taken or the database
+unusable.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import threading
 
 from dacc_gui.cli.main import UsageError
+from dacc_gui.receiver.httplayer import DEFAULT_READ_TIMEOUT
 from dacc_gui.receiver import (
     DEFAULT_CAP,
     DEFAULT_HOST,
@@ -45,6 +47,9 @@ def register(subparsers) -> None:
     where.add_argument("--db", metavar="PATH", help=f"SQLite file for the records (default {default_db_path()})")
     where.add_argument("--memory", action="store_true", help="keep the records in memory only (lost on exit)")
     parser.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' as the real DACC does")
+    parser.add_argument("--read-timeout", type=float, default=DEFAULT_READ_TIMEOUT, metavar="SECONDS",
+                        help=f"a request's headers or body that take longer get 408 (default "
+                             f"{DEFAULT_READ_TIMEOUT:g})")
     parser.add_argument(
         "--cap", type=int, default=DEFAULT_CAP, help=f"records kept, oldest dropped first (default {DEFAULT_CAP})"
     )
@@ -56,12 +61,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port} is not a port number (0-65535)")
     if args.cap < 1:
         raise UsageError("--cap must be at least 1")
+    if not args.read_timeout > 0:
+        raise UsageError("--read-timeout must be a positive number of seconds")
     db_path = None if args.memory else (args.db or default_db_path())
     try:
-        receiver = Receiver(db_path, host=args.host, port=args.port, token=args.token, cap=args.cap)
+        receiver = Receiver(db_path, host=args.host, port=args.port, token=args.token, cap=args.cap,
+                            read_timeout=args.read_timeout)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
     receiver.add_listener(lambda record: print(record.log_line(), flush=True))
+    receiver.add_refusal_listener(
+        lambda status, reason: print(f"{status} refused by the HTTP layer before the receiver: {reason}", flush=True)
+    )
     try:
         receiver.start()
     except ReceiverError as exc:
@@ -78,22 +89,32 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
     stopping = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def on_signal(*_: object) -> None:
+        if stopping.is_set():  # a second Ctrl-C while the requests in flight are answered
+            print("dacc-gui serve: still answering the requests in flight, then stopping", file=sys.stderr,
+                  flush=True)
+        stopping.set()
+
+    # Kept until the end: a second Ctrl-C must not interrupt the stop half-way.
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         while not stopping.wait(0.5):
             if not receiver.running:
                 print("dacc-gui serve: the server stopped unexpectedly", file=sys.stderr)
                 return 1
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         receiver.stop()
         summary = receiver.store.summary()
+    finally:
         receiver.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    refused = f", {summary['httpRefused']} refused by the HTTP layer" if summary.get("httpRefused") else ""
     print(
         "DACC receiver stopped: {total} measure requests kept, {accepted} accepted, {rejected} rejected, "
-        "{warnings} with warnings".format(**summary),
+        "{warnings} with warnings".format(**summary) + refused,
         file=sys.stderr,
         flush=True,
     )
     return 0
+

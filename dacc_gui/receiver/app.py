@@ -16,8 +16,10 @@ receiver answers what the real DACC answers: 201 ``{"ok": true}`` or 400
 ``{"error": ...}``. Anything a client sends gets a 4xx at worst, never a 5xx
 (except an injected fault, or a store that cannot write).
 
-A request is answered once its record is committed (so an answered request is
-stored); one the store could not keep is answered 503, and recorded as such.
+Every request that reaches the app is recorded with what was really answered:
+the record is committed before the answer goes (so an answered request is
+stored), a request whose client left or that the HTTP layer answered itself
+(``httplayer``) says so, and a store failure is recorded as the 503 it got.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import Any
 
 from pydantic import PrivateAttr
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -43,6 +45,7 @@ from dacc_gui.dacc.measures import MeasureCatalog, MeasureDefinition, load_catal
 from dacc_gui.dacc import aggregate as agg
 from dacc_gui.receiver import jsontext
 from dacc_gui.receiver.faults import FaultError, Faults
+from dacc_gui.receiver.httplayer import WIRE
 from dacc_gui.receiver.records import BODY_KEEP_LIMIT, Kind, Record, Shape, now_iso, redact_headers
 from dacc_gui.receiver.store import WAIT, Store, StoreError, stored_failure
 from dacc_gui.dacc.validation import Validation, validate_measure
@@ -67,6 +70,9 @@ STACK_502 = (
     "\"the content-type for the response is not authorized\" (the DACC's 401 is HTML)"
 )
 INJECTED_500 = {"error": "Injected fault: internal server error"}
+RECORD = "dacc_gui.record"  # the scope key of a request's record, for the check after sending
+NOT_DELIVERED = "the client had closed the connection: it never got this answer"
+UNFINISHED = "the client closed the connection before its request was complete: nothing was answered"
 
 ROUTES_HELP = [
     "POST /measure",
@@ -110,10 +116,16 @@ class _IndexedCatalog(MeasureCatalog):
 
 
 class _Endpoint:
-    """An ASGI endpoint taking every method (function endpoints default to GET only)."""
+    """An ASGI endpoint taking every method (function endpoints default to GET only).
 
-    def __init__(self, handler: Callable[[Request], Awaitable[Response]]):
+    A handler answering None sends nothing (its client is gone). After sending,
+    ``sent(scope)`` checks that the answer of a recorded request got out.
+    """
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response | None]],
+                 sent: Callable[[dict], None] | None = None):
         self.handler = handler
+        self.sent = sent
 
     async def __call__(self, scope, receive, send) -> None:
         try:
@@ -121,7 +133,10 @@ class _Endpoint:
         except (StoreError, sqlite3.Error) as exc:  # the control API reading a failing database
             log.error("receiver: %s %s: the database failed: %s", scope["method"], scope["path"], exc)
             response = json_response({"error": f"the receiver's database failed: {exc}"}, 503)
-        await response(scope, receive, send)
+        if response is not None:
+            await response(scope, receive, send)
+        if self.sent is not None:
+            self.sent(scope)
 
 
 class _Reply:
@@ -170,6 +185,7 @@ class ReceiverApp:
         self._settle_scheduled = False
         self._waiting: deque = deque()  # (deadline, ticket, future): commits nobody waits on forever
         self._watching = False
+        self._stopping = asyncio.Event()  # set when the server stops: injected delays end
         dacc = [
             Route("/measure", _Endpoint(self._measure)),
             Route("/", _Endpoint(self._wrapped)),
@@ -184,8 +200,34 @@ class ReceiverApp:
             Route("/_receiver/export", _Endpoint(self._control_export)),
             Route("/_receiver/faults", _Endpoint(self._control_faults)),
         ]
-        unknown = [Route("/{path:path}", _Endpoint(self._unknown))]
-        self.app = Starlette(routes=dacc + control + unknown)
+        unknown = [Route("/{path:path}", _Endpoint(self._unknown, self._sent))]
+        self._router = Starlette(routes=dacc + control + unknown)
+        self._other = unknown[0].endpoint
+        for route in dacc:
+            route.endpoint.sent = self._sent
+        self.app = self._asgi
+
+    async def _asgi(self, scope, receive, send) -> None:
+        """The routes; what has no path is an unknown path too (recorded)."""
+        if scope["type"] == "http" and not scope["path"].startswith("/"):  # OPTIONS *, and whatever else has no path
+            return await self._other(scope, receive, send)
+        await self._router(scope, receive, send)
+
+    # -- the server's life ----------------------------------------------------------
+    def serving(self) -> None:
+        """The server starts (again): injected delays run their course."""
+        self._stopping = asyncio.Event()
+
+    def begin_stop(self) -> None:
+        """The server is stopping (called on its loop): requests in flight are answered now."""
+        self._stopping.set()
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, unless the server stops meanwhile."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            pass
 
     # -- the common path of every DACC request ---------------------------------
     async def _handle(
@@ -195,7 +237,7 @@ class ReceiverApp:
         decide: Callable[[Record, bytes], _Reply],
         methods: tuple[str, ...],
         needs_token: bool,
-    ) -> Response:
+    ) -> Response | None:
         record = Record(
             received_at=now_iso(),
             method=request.method,
@@ -203,9 +245,13 @@ class ReceiverApp:
             headers=redact_headers([(k, v) for k, v in request.headers.items()]),
             kind=kind,
         )
+        request.scope[RECORD] = record
+        wire = request.scope.get(WIRE)
         try:
-            body, size = await self._read_body(request)
+            body, size, whole = await self._read_body(request)
             record.body = body if size <= MAX_BODY else body[:BODY_KEEP_LIMIT]
+            if not whole:
+                return await self._unfinished(record, wire)
             reply = await self._decide(request, record, body, size, decide, methods, needs_token)
         except Exception as exc:  # a bug of ours: still recorded, still answered
             log.exception("receiver: internal error on %s %s", request.method, request.url.path)
@@ -215,18 +261,45 @@ class ReceiverApp:
         record.response = reply.text
         if record.error is None and reply.status >= 400:
             record.error = _error_of(reply.text)
+        if wire is not None and wire.client_gone:  # it left while we decided: nobody to answer
+            record.error = _joined(record.error, NOT_DELIVERED)
         try:
             await self._commit(record)
         except StoreError as exc:  # its record says this 503 too (when it could be kept)
             return json_response({"error": str(exc)}, 503)
         return reply.response()
 
+    async def _unfinished(self, record: Record, wire) -> None:
+        """A request whose body never arrived whole: recorded with what its client got."""
+        if wire is not None and wire.answered is not None:
+            status, reason = wire.answered
+            record.status, record.response = status, reason
+            record.error = f"answered {status} by the HTTP layer before the receiver could: {reason}"
+        else:
+            record.error = UNFINISHED
+        try:
+            await self._commit(record)
+        except StoreError:
+            pass  # logged by the store; the client is gone anyway
+        return None
+
+    def _sent(self, scope) -> None:
+        """After sending: a recorded answer that did not get out is noted in its record."""
+        record, wire = scope.get(RECORD), scope.get(WIRE)
+        if record is None or wire is None or record.id is None or wire.delivered:
+            return
+        if record.status == 0 or wire.answered is not None:
+            return  # recorded as unanswered, or as what the HTTP layer answered
+        if record.error and NOT_DELIVERED in record.error:
+            return  # known before the commit
+        self.store.annotate(record.id, _joined(record.error, NOT_DELIVERED))
+
     async def _decide(self, request, record, body, size, decide, methods, needs_token) -> _Reply:
         fault = self.faults.take() if kind_takes_faults(record.kind) else None
         if fault is not None:
             record.fault = fault.kind
             if fault.delay:
-                await asyncio.sleep(fault.delay)
+                await self._pause(fault.delay)
             if fault.kind == "500":
                 record.error = "injected fault: 500"
                 return _Reply(500, INJECTED_500)
@@ -249,20 +322,25 @@ class ReceiverApp:
             return await _off_loop(decide, record, body)
         return decide(record, body)
 
-    async def _read_body(self, request: Request) -> tuple[bytes, int]:
-        """The body (up to 1 MiB kept in full) and its size; a huge body is not read to its end."""
+    async def _read_body(self, request: Request) -> tuple[bytes, int, bool]:
+        """The body (up to 1 MiB kept in full), its size, and whether it arrived whole.
+
+        A huge body is not read to its end (the connection closes).
+        """
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > DRAIN_LIMIT:
-            return b"", int(declared)
+            return b"", int(declared), True
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size <= MAX_BODY:
-                chunks.append(chunk)
-            elif size > DRAIN_LIMIT:
-                break
-        body = b"".join(chunks)
-        return body, size
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size <= MAX_BODY:
+                    chunks.append(chunk)
+                elif size > DRAIN_LIMIT:
+                    break
+        except ClientDisconnect:
+            return b"".join(chunks), size, False
+        return b"".join(chunks), size, True
 
     def _check_token(self, request: Request, record: Record) -> _Reply | None:
         header = request.headers.get("authorization", "")
@@ -445,7 +523,7 @@ class ReceiverApp:
 
     async def _unknown(self, request: Request) -> Response:
         def decide(record: Record, body: bytes) -> _Reply:
-            return _Reply(404, {"error": f"unknown path {request.url.path}", "routes": ROUTES_HELP})
+            return _Reply(404, {"error": f"unknown path {request.scope['path']}", "routes": ROUTES_HELP})
 
         methods = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
         return await self._handle(request, Kind.OTHER, decide, (request.method, *methods), False)
@@ -558,6 +636,10 @@ def _query_params(path: str) -> dict[str, str]:
 
     _, _, query = path.partition("?")
     return dict(parse_qsl(query, keep_blank_values=True))
+
+
+def _joined(first: str | None, then: str) -> str:
+    return f"{first}; {then}" if first else then
 
 
 def _error_of(text: str) -> str:

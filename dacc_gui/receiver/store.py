@@ -17,7 +17,8 @@ left exactly as it was.
 
 Also kept: the keys of accepted measures, to flag one received twice (they
 survive a restart; ``reset`` clears them; a key counts once its record is
-committed), and how many old records were dropped under the cap.
+committed), how many old records were dropped under the cap, and how many
+requests the HTTP layer refused before they reached the receiver.
 ``PRAGMA user_version`` holds the schema version.
 """
 
@@ -177,6 +178,7 @@ class Store:
                      or (0,))[0]),
             )
             self._dropped = int(self._meta("dropped") or 0)
+            self._refused: Counter = Counter(json.loads(self._meta("http_refused") or "{}"))
             committed = {row[0] for row in self._write.execute("SELECT key FROM duplicate_keys")}
         except (sqlite3.Error, ValueError) as exc:
             self._close_connections()
@@ -255,6 +257,11 @@ class Store:
                 return False
             ticket.abandoned = answer
             return True
+
+    def count_refused(self, status: int, reason: str) -> None:
+        """Count a request the HTTP layer refused before the receiver saw it (kept with the records)."""
+        if not self._closed:
+            self._queue.put(("refused", f"{status} {reason}"))
 
     def annotate(self, record_id: int, error: str, status: int | None = None, response: str | None = None) -> None:
         """Say after the fact what happened to an answer (the client had gone, it came too late)."""
@@ -343,7 +350,7 @@ class Store:
                 while True:  # everything queued meanwhile goes in one transaction
                     if kind == "add":
                         tickets.append(payload)
-                    elif kind == "note":
+                    elif kind in ("refused", "note"):
                         extras.append((kind, payload))
                     else:
                         barrier = (kind, payload)
@@ -427,7 +434,7 @@ class Store:
 
     def _transaction(self, rows: list[tuple[Ticket, tuple]], extras: list[tuple[str, Any]]) -> None:
         """One transaction: the rows, their duplicate keys, the counters; all or nothing."""
-        next_id, count, dropped = self._next_id, self._count, self._dropped
+        next_id, count, dropped, refused = self._next_id, self._count, self._dropped, Counter(self._refused)
         with self._write_lock:
             cur = self._write.cursor()
             cur.execute("BEGIN")
@@ -449,19 +456,26 @@ class Store:
                 ]
                 if keys:
                     cur.executemany("INSERT OR IGNORE INTO duplicate_keys (key) VALUES (?)", keys)
-                for _, (record_id, error, status, response) in extras:  # notes
-                    cur.execute(
-                        "UPDATE records SET error = ?, status = coalesce(?, status), "
-                        "response = coalesce(?, response) WHERE id = ?",
-                        (jsontext.encodable(error), status,
-                         None if response is None else jsontext.encodable(response), record_id),
-                    )
+                for kind, payload in extras:
+                    if kind == "refused":
+                        self._refused[payload] += 1
+                    else:
+                        record_id, error, status, response = payload
+                        cur.execute(
+                            "UPDATE records SET error = ?, status = coalesce(?, status), "
+                            "response = coalesce(?, response) WHERE id = ?",
+                            (jsontext.encodable(error), status,
+                             None if response is None else jsontext.encodable(response), record_id),
+                        )
+                if self._refused != refused:
+                    cur.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('http_refused', ?)",
+                                (json.dumps(self._refused, ensure_ascii=False),))
                 self._count += len(rows)
                 if self._count > self.cap:
                     self._drop_oldest(cur)
                 cur.execute("COMMIT")
             except BaseException:
-                self._next_id, self._count, self._dropped = next_id, count, dropped
+                self._next_id, self._count, self._dropped, self._refused = next_id, count, dropped, refused
                 for ticket, _ in rows:
                     ticket.record.id = None
                 try:
@@ -549,13 +563,14 @@ class Store:
                 cur.execute("DELETE FROM records")
                 removed = cur.rowcount
                 cur.execute("DELETE FROM duplicate_keys")
-                cur.execute("DELETE FROM meta WHERE name = 'dropped'")
+                cur.execute("DELETE FROM meta WHERE name IN ('dropped', 'http_refused')")
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
             self._count = 0
             self._dropped = 0
+            self._refused = Counter()
             self._unrecorded = 0
         with self._seen_lock:
             self._seen.clear()
@@ -574,6 +589,7 @@ class Store:
             (Kind.MEASURE,),
         )[0]
         requests = self._query("SELECT count(*) FROM records")[0][0]
+        refused = dict(self._refused)
         out: dict[str, Any] = {
             "total": total,
             "accepted": accepted,
@@ -582,6 +598,9 @@ class Store:
             "requests": requests,
             "cap": self.cap,
             "dropped": self._dropped,
+            # Answered by the HTTP layer before the receiver saw them (not records).
+            "httpRefused": sum(refused.values()),
+            "httpRefusedWhy": refused,
         }
         if self._unrecorded:
             out["unrecorded"] = self._unrecorded
