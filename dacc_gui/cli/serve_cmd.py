@@ -2,15 +2,18 @@
 
 Stops cleanly on Ctrl-C or SIGTERM: the requests in flight are answered and
 recorded first. Exits 2 with a message when the port is taken or the database
-unusable.
+unusable. The token comes from ``--token-file F`` or ``DACC_GUI_RECEIVER_TOKEN``
+(which process listings do not show), or ``--token T``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from dacc_gui.cli.main import UsageError
 from dacc_gui.receiver.httplayer import DEFAULT_READ_TIMEOUT
@@ -24,6 +27,8 @@ from dacc_gui.receiver import (
     default_db_path,
     is_loopback,
 )
+
+TOKEN_ENV = "DACC_GUI_RECEIVER_TOKEN"
 
 
 def register(subparsers) -> None:
@@ -46,7 +51,13 @@ def register(subparsers) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--db", metavar="PATH", help=f"SQLite file for the records (default {default_db_path()})")
     where.add_argument("--memory", action="store_true", help="keep the records in memory only (lost on exit)")
-    parser.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' as the real DACC does")
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--token-file", metavar="F",
+                     help="require 'Authorization: Bearer <token>' as the real DACC does, the token being "
+                          f"the first line of F (or set {TOKEN_ENV}); the control API then needs it too")
+    how.add_argument("--token", metavar="T",
+                     help=f"the same with the token given here (every process listing shows it: prefer "
+                          f"--token-file or {TOKEN_ENV})")
     parser.add_argument("--read-timeout", type=float, default=DEFAULT_READ_TIMEOUT, metavar="SECONDS",
                         help=f"a request's headers or body that take longer get 408 (default "
                              f"{DEFAULT_READ_TIMEOUT:g})")
@@ -63,9 +74,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--cap must be at least 1")
     if not args.read_timeout > 0:
         raise UsageError("--read-timeout must be a positive number of seconds")
+    token = _token(args)
     db_path = None if args.memory else (args.db or default_db_path())
     try:
-        receiver = Receiver(db_path, host=args.host, port=args.port, token=args.token, cap=args.cap,
+        receiver = Receiver(db_path, host=args.host, port=args.port, token=token, cap=args.cap,
                             read_timeout=args.read_timeout)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
@@ -118,3 +130,20 @@ def run(args: argparse.Namespace) -> int:
     )
     return 0
 
+
+def _token(args: argparse.Namespace) -> str | None:
+    """The token from --token-file, --token or the environment (in that order), or None."""
+    if args.token_file:
+        try:
+            text = Path(args.token_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            raise UsageError(f"--token-file {args.token_file}: cannot read it ({why})") from None
+        if not text:
+            raise UsageError(f"--token-file {args.token_file}: the file is empty")
+        return text.splitlines()[0].strip()
+    if args.token is not None:
+        if not args.token.strip():
+            raise UsageError("--token is empty")
+        return args.token
+    return os.environ.get(TOKEN_ENV, "").strip() or None

@@ -8,8 +8,9 @@ DACC routes (every request recorded):
                                  as Ecolyo posts through the Cozy stack
   GET|POST /aggregate            the DACC's aggregates over what was accepted
   GET /status                    the DACC's status document
-Control API (not recorded, no token): ``/_receiver/summary``, ``/_receiver/measures``,
-``/_receiver/reset``, ``/_receiver/export``, ``/_receiver/faults``.
+Control API (not recorded): ``/_receiver/summary``, ``/_receiver/measures``,
+``/_receiver/reset``, ``/_receiver/export``, ``/_receiver/faults``; with a token
+set it needs the token too, and it never answers other web origins (``guard``).
 
 Measures are checked by the core's validator (``dacc_gui.dacc.validation``), so the
 receiver answers what the real DACC answers: 201 ``{"ok": true}`` or 400
@@ -45,6 +46,7 @@ from dacc_gui.dacc.measures import MeasureCatalog, MeasureDefinition, load_catal
 from dacc_gui.dacc import aggregate as agg
 from dacc_gui.receiver import jsontext
 from dacc_gui.receiver.faults import FaultError, Faults
+from dacc_gui.receiver.guard import Guard, Refusal
 from dacc_gui.receiver.httplayer import WIRE
 from dacc_gui.receiver.records import BODY_KEEP_LIMIT, Kind, Record, Shape, now_iso, redact_headers
 from dacc_gui.receiver.store import WAIT, Store, StoreError, stored_failure
@@ -174,10 +176,12 @@ class ReceiverApp:
         faults: Faults | None = None,
         token: str | None = None,
         catalog: MeasureCatalog | None = None,
+        host: str = "127.0.0.1",
     ):
         self.store = store
         self.faults = faults or Faults()
         self.token = token or None
+        self.guard = Guard(self.token, host)
         self.catalog = _IndexedCatalog.of(catalog or load_catalog())
         self.definitions = self.catalog.by_name()
         self._settled: deque = deque()  # (future, error, record) from the writer thread
@@ -208,8 +212,19 @@ class ReceiverApp:
         self.app = self._asgi
 
     async def _asgi(self, scope, receive, send) -> None:
-        """The routes; what has no path is an unknown path too (recorded)."""
-        if scope["type"] == "http" and not scope["path"].startswith("/"):  # OPTIONS *, and whatever else has no path
+        """Host check, control API guard, then the route (see ``guard``)."""
+        if scope["type"] != "http":
+            return await self._router(scope, receive, send)
+        path = scope["path"]
+        refusal = self.guard.host_refusal(scope)
+        if path == "/_receiver" or path.startswith("/_receiver/"):
+            refusal = refusal or self.guard.control_refusal(scope)
+            if refusal is not None:  # not recorded, like everything of the control API
+                return await refusal.response()(scope, receive, send)
+            return await self._router(scope, receive, send)
+        if refusal is not None:
+            return await _Endpoint(lambda request: self._refused(request, refusal), self._sent)(scope, receive, send)
+        if not path.startswith("/"):  # OPTIONS *, and whatever else has no path
             return await self._other(scope, receive, send)
         await self._router(scope, receive, send)
 
@@ -282,6 +297,14 @@ class ReceiverApp:
         except StoreError:
             pass  # logged by the store; the client is gone anyway
         return None
+
+    async def _refused(self, request: Request, refusal: Refusal) -> Response | None:
+        """A DACC route under a foreign Host: recorded, and refused."""
+        def decide(record: Record, body: bytes) -> _Reply:
+            return _Reply(refusal.status, {"error": refusal.error}, headers=refusal.headers)
+
+        methods = (request.method,)
+        return await self._handle(request, Kind.OTHER, decide, methods, False)
 
     def _sent(self, scope) -> None:
         """After sending: a recorded answer that did not get out is noted in its record."""

@@ -22,7 +22,6 @@ server close.
 from __future__ import annotations
 
 import errno
-import ipaddress
 import logging
 import socket
 import threading
@@ -38,6 +37,7 @@ from dacc_gui.dacc.measures import MeasureCatalog, load_catalog
 from dacc_gui.dacc import aggregate as agg
 from dacc_gui.receiver.app import ReceiverApp
 from dacc_gui.receiver.faults import Faults
+from dacc_gui.receiver.guard import is_loopback  # noqa: F401  (part of this module's interface)
 from dacc_gui.receiver.httplayer import DEFAULT_READ_TIMEOUT, Hooks, ReceiverProtocol, ReceiverServer
 from dacc_gui.receiver.store import DEFAULT_CAP, WAIT, Listener, Store
 
@@ -91,7 +91,7 @@ class Receiver:
         self.read_timeout = read_timeout
         self.store = Store(self.db_path, cap=cap)
         self.faults = Faults()
-        self.http = ReceiverApp(self.store, self.faults, token, self.catalog)
+        self.http = ReceiverApp(self.store, self.faults, token, self.catalog, host=host)
         self._refusal_listeners: list[Callable[[int, str], None]] = []
         self._server: ReceiverServer | None = None
         self._thread: threading.Thread | None = None
@@ -224,15 +224,6 @@ class Receiver:
         query = agg.parse_query(params, definitions)
         rows = self.store.aggregation_rows(query)
         return agg.aggregate_rows(rows, definitions[measure], include_hidden=include_hidden)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _bind(host: str, port: int) -> socket.socket:
