@@ -301,3 +301,20 @@ def test_a_request_waiting_on_a_stuck_writer_gets_503_and_its_record_says_so(mon
         [record] = receiver.store.records()
         assert record.status == 503 and record.response == response.text
         assert receiver.store.summary()["accepted"] == 0
+
+
+@pytest.mark.parametrize("path", ["/status", "/aggregate?measureName=connection-count-daily"
+                                  "&startDate=2021-12-01&endDate=2022-01-01", "/_receiver/summary"])
+def test_a_slow_query_does_not_hold_up_other_requests(tmp_path, path):
+    """/aggregate, /status and the summary read in a worker thread, never on the event loop."""
+    with live_receiver(tmp_path / "r.sqlite3") as (receiver, client):
+        slow: list[httpx.Response] = []
+        with receiver.store._read_lock:  # a long query holds the reading connection
+            reader = threading.Thread(target=lambda: slow.append(httpx.get(receiver.url + path, timeout=10)))
+            reader.start()
+            time.sleep(0.2)
+            assert client.post("/measure", json=measure(), timeout=2).status_code == 201
+            assert client.get("/_receiver/faults", timeout=2).status_code == 200
+            assert not slow  # still waiting for the database
+        reader.join(10)
+        assert slow[0].status_code == 200
