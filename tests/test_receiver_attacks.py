@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import signal
 import socket
 import sqlite3
 import struct
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -24,6 +30,8 @@ from tests.receiver_support import (
 from dacc_gui.cli.main import main
 from dacc_gui.receiver import Receiver, Store, StoreError
 from dacc_gui.receiver.app import NOT_DELIVERED, UNFINISHED
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _status_line(answer: bytes) -> str:
@@ -84,6 +92,23 @@ def test_lone_surrogates_among_many_senders_spoil_no_valid_measure():
         again = httpx.post(receiver.url + "/measure", json=valid[0])
         assert again.status_code == 201
         assert receiver.store.records()[-1].warnings[-1].startswith("duplicate")
+
+
+def test_serve_logs_a_lone_surrogate_without_a_traceback():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dacc_gui", "serve", "--memory", "--port", "0"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+", proc.stderr.readline()).group(0)
+        answer = httpx.post(url + "/measure", content=SURROGATE_BODIES[0], headers={"content-type": "application/json"})
+        assert answer.status_code == 400
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert out.splitlines()[0] == "400 No measure definition found for: \\ud800"
+    assert "Traceback" not in err
 
 
 # -- deep nesting ------------------------------------------------------------------------------

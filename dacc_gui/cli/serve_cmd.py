@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from dacc_gui.cli.main import UsageError
+from dacc_gui.receiver import jsontext
 from dacc_gui.receiver.httplayer import DEFAULT_READ_TIMEOUT
 from dacc_gui.receiver import (
     DEFAULT_CAP,
@@ -81,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
                             read_timeout=args.read_timeout)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
-    receiver.add_listener(lambda record: print(record.log_line(), flush=True))
+    # encodable: a body's lone surrogate would make print() fail
+    receiver.add_listener(lambda record: print(jsontext.encodable(record.log_line()), flush=True))
     receiver.add_refusal_listener(
         lambda status, reason: print(f"{status} refused by the HTTP layer before the receiver: {reason}", flush=True)
     )
