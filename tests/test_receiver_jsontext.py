@@ -48,3 +48,10 @@ def test_lone_surrogates_become_escapes_that_read_back():
 def test_the_flat_decoder_refuses_what_is_not_json(bad):
     with pytest.raises(ValueError):
         jsontext._loads_flat(bad)
+
+
+def test_a_circular_value_is_an_error_not_an_endless_loop():
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="ircular"):
+        jsontext.dumps(loop)

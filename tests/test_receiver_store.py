@@ -318,3 +318,13 @@ def test_a_slow_query_does_not_hold_up_other_requests(tmp_path, path):
             assert not slow  # still waiting for the database
         reader.join(10)
         assert slow[0].status_code == 200
+
+
+def test_after_a_restart_a_stuck_writer_still_ends_in_503(monkeypatch):
+    monkeypatch.setattr("dacc_gui.receiver.app.WAIT", 0.3)
+    with live_receiver() as (receiver, client):
+        assert client.post("/measure", json=measure()).status_code == 201
+        receiver.restart(port=0)  # a new event loop: the watch on commits must follow
+        with receiver.store._write_lock:
+            response = httpx.post(receiver.url + "/measure", json=measure(value=2), timeout=5)
+        assert response.status_code == 503

@@ -230,8 +230,10 @@ class ReceiverApp:
 
     # -- the server's life ----------------------------------------------------------
     def serving(self) -> None:
-        """The server starts (again): injected delays run their course."""
+        """The server starts (again, on a new event loop): injected delays run their course."""
         self._stopping = asyncio.Event()
+        self._waiting.clear()  # futures of the last loop, all settled before it stopped
+        self._watching = False
 
     def begin_stop(self) -> None:
         """The server is stopping (called on its loop): requests in flight are answered now."""

@@ -29,8 +29,12 @@ def dumps(value: Any, *, keep_nan: bool = False) -> str:
     """
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=keep_nan)
-    except (ValueError, RecursionError):  # NaN with keep_nan False, or nested too deeply
+    except RecursionError:  # nested too deeply for the C encoder
         text = _dumps_flat(value, keep_nan)
+    except ValueError as exc:
+        if "ircular" in str(exc):  # no JSON for it at all (never a parsed body)
+            raise
+        text = _dumps_flat(value, keep_nan)  # NaN or Infinity, written as text
     return encodable(text)
 
 

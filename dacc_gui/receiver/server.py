@@ -39,7 +39,7 @@ from dacc_gui.receiver.app import ReceiverApp
 from dacc_gui.receiver.faults import Faults
 from dacc_gui.receiver.guard import is_loopback  # noqa: F401  (part of this module's interface)
 from dacc_gui.receiver.httplayer import DEFAULT_READ_TIMEOUT, Hooks, ReceiverProtocol, ReceiverServer
-from dacc_gui.receiver.store import DEFAULT_CAP, WAIT, Listener, Store
+from dacc_gui.receiver.store import DEFAULT_CAP, WAIT, Listener, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,10 @@ class Receiver:
             if self._socket is not None:
                 self._socket.close()
             self._server = self._thread = self._socket = None
-        self.store.flush()
+        try:
+            self.store.flush()
+        except StoreError as exc:  # the records stay queued; closing waits for them again
+            log.error("receiver: %s", exc)
 
     def restart(self, port: int | None = None, host: str | None = None) -> Receiver:
         """Stop, then start again (on another port or host if given)."""
