@@ -314,3 +314,22 @@ def test_a_good_database_still_opens_after_the_checks(tmp_path):
     with live_receiver(db) as (receiver, client):
         assert client.get("/_receiver/summary").json()["total"] == 300
         assert client.post("/", json=wrapped(measure(value=999))).status_code == 201
+
+
+def test_with_a_token_the_authorization_value_reaches_the_app_as_sent():
+    """uvicorn strips trailing whitespace from header values; the real DACC refuses "Bearer <token> "."""
+    from dacc_gui.receiver.httplayer import RAW_AUTHORIZATION
+
+    seen = []
+    with live_receiver(token="tok") as (receiver, _):
+        app = receiver.http.app
+
+        async def spy(scope, receive, send):
+            seen.append(scope.get(RAW_AUTHORIZATION))
+            await app(scope, receive, send)
+
+        receiver.http.app = spy
+        receiver.restart(port=0)
+        raw_exchange(receiver.port, f"GET /status HTTP/1.1\r\nHost: 127.0.0.1:{receiver.port}\r\n"
+                                    "Authorization: Bearer tok \r\nConnection: close\r\n\r\n".encode())
+    assert seen == [b"Bearer tok "]

@@ -37,7 +37,7 @@ from typing import Any
 
 from pydantic import PrivateAttr
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -49,7 +49,7 @@ from dacc_gui.receiver.faults import FaultError, Faults
 from dacc_gui.receiver.guard import Guard, Refusal
 from dacc_gui.receiver.httplayer import WIRE
 from dacc_gui.receiver.records import BODY_KEEP_LIMIT, Kind, Record, Shape, now_iso, redact_headers
-from dacc_gui.receiver.store import WAIT, Store, StoreError, stored_failure
+from dacc_gui.receiver.store import WAIT, Store, StoreError, Ticket, stored_failure
 from dacc_gui.dacc.validation import Validation, validate_measure
 
 log = logging.getLogger(__name__)
@@ -141,18 +141,41 @@ class _Endpoint:
             self.sent(scope)
 
 
+_OK = {"ok": True}
+_OK_TEXT = dump(_OK)
+_JSON = (b"content-type", b"application/json")
+_HTML = (b"content-type", b"text/html; charset=utf-8")
+
+
 class _Reply:
     """What a DACC route decided: the answer and what to record with it."""
 
     def __init__(self, status: int, body: Any, *, html: bool = False, headers: dict | None = None):
         self.status = status
-        self.text = body if isinstance(body, str) else dump(body)
+        self.text = body if isinstance(body, str) else _OK_TEXT if body == _OK else dump(body)
         self.html = html
         self.headers = headers
 
-    def response(self) -> Response:
-        media = "text/html; charset=utf-8" if self.html else "application/json"
-        return Response(self.text, self.status, self.headers, media_type=media)
+    def response(self) -> _Answer:
+        body = jsontext.encodable(self.text).encode("utf-8")
+        return _Answer(self.status, body, _HTML if self.html else _JSON, self.headers)
+
+
+class _Answer:
+    """An answer sent as two ASGI messages (Starlette's Response builds more than needed here)."""
+
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, status: int, body: bytes, kind: tuple[bytes, bytes], headers: dict | None = None):
+        self.status = status
+        self.body = body
+        self.headers = [(b"content-length", str(len(body)).encode()), kind]
+        if headers:
+            self.headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 def _parse_json(body: bytes) -> tuple[bool, Any, str | None]:
@@ -189,6 +212,7 @@ class ReceiverApp:
         self._settle_scheduled = False
         self._waiting: deque = deque()  # (deadline, ticket, future): commits nobody waits on forever
         self._watching = False
+        self._outbox: list[tuple[Ticket, asyncio.Future]] = []  # for the writer, once per loop turn
         self._stopping = asyncio.Event()  # set when the server stops: injected delays end
         dacc = [
             Route("/measure", _Endpoint(self._measure)),
@@ -206,9 +230,12 @@ class ReceiverApp:
         ]
         unknown = [Route("/{path:path}", _Endpoint(self._unknown, self._sent))]
         self._router = Starlette(routes=dacc + control + unknown)
+        # The DACC routes without Starlette's middleware and route matching: the hot path.
+        self._direct = {route.path: route.endpoint for route in dacc if "{" not in route.path}
+        self._remote = next(route.endpoint for route in dacc if route.path.startswith("/remote/"))
         self._other = unknown[0].endpoint
-        for route in dacc:
-            route.endpoint.sent = self._sent
+        for endpoint in (*self._direct.values(), self._remote):
+            endpoint.sent = self._sent
         self.app = self._asgi
 
     async def _asgi(self, scope, receive, send) -> None:
@@ -224,9 +251,15 @@ class ReceiverApp:
             return await self._router(scope, receive, send)
         if refusal is not None:
             return await _Endpoint(lambda request: self._refused(request, refusal), self._sent)(scope, receive, send)
-        if not path.startswith("/"):  # OPTIONS *, and whatever else has no path
-            return await self._other(scope, receive, send)
-        await self._router(scope, receive, send)
+        endpoint = self._direct.get(path)
+        if endpoint is None:
+            if path.startswith("/remote/"):
+                endpoint = self._remote
+            elif path.startswith("/"):
+                endpoint = self._router
+            else:  # OPTIONS *, and whatever else has no path
+                endpoint = self._other
+        await endpoint(scope, receive, send)
 
     # -- the server's life ----------------------------------------------------------
     def serving(self) -> None:
@@ -234,6 +267,7 @@ class ReceiverApp:
         self._stopping = asyncio.Event()
         self._waiting.clear()  # futures of the last loop, all settled before it stopped
         self._watching = False
+        self._outbox = []
 
     def begin_stop(self) -> None:
         """The server is stopping (called on its loop): requests in flight are answered now."""
@@ -259,7 +293,7 @@ class ReceiverApp:
             received_at=now_iso(),
             method=request.method,
             path=_path_of(request),
-            headers=redact_headers([(k, v) for k, v in request.headers.items()]),
+            headers=redact_headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]),
             kind=kind,
         )
         request.scope[RECORD] = record
@@ -356,16 +390,20 @@ class ReceiverApp:
         if declared.isdigit() and int(declared) > DRAIN_LIMIT:
             return b"", int(declared), True
         chunks, size = [], 0
-        try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size <= MAX_BODY:
-                    chunks.append(chunk)
-                elif size > DRAIN_LIMIT:
-                    break
-        except ClientDisconnect:
-            return b"".join(chunks), size, False
-        return b"".join(chunks), size, True
+        receive = request.receive  # straight from ASGI: Starlette's stream() costs an async generator
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b"".join(chunks), size, False
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size <= MAX_BODY:
+                chunks.append(chunk)
+            elif size > DRAIN_LIMIT:
+                break
+            if not message.get("more_body", False):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks), size, True
 
     def _check_token(self, request: Request, record: Record) -> _Reply | None:
         header = request.headers.get("authorization", "")
@@ -401,12 +439,26 @@ class ReceiverApp:
             except RuntimeError:  # the loop is closed: nobody waits any more
                 pass
 
-        ticket = self.store.submit(record, done)
+        ticket = Ticket(record, done)
+        if not self._outbox:
+            loop.call_soon(self._send_outbox)
+        self._outbox.append((ticket, future))
         self._waiting.append((loop.time() + WAIT, ticket, future))
         if not self._watching:
             self._watching = True
             loop.call_later(1.0, self._watch, loop)
         await future
+
+    def _send_outbox(self) -> None:
+        """The records of this loop turn to the writer in one go: one wake of its thread, not one
+        per request (each wake costs a system call with the interpreter lock held)."""
+        outbox, self._outbox = self._outbox, []
+        try:
+            self.store.submit_all([ticket for ticket, _ in outbox])
+        except StoreError as exc:
+            for ticket, future in outbox:
+                if not future.done():
+                    future.set_exception(StoreError(stored_failure(exc)))
 
     def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Once a second while commits are awaited: answer 503 to those older than WAIT."""

@@ -14,12 +14,16 @@ what was really answered. This protocol:
 - gives up on headers or a body that stall (``read_timeout``) with a 408;
 - on a graceful stop, lets the requests already sent on idle keep-alive
   connections arrive and be answered, rather than closing those at once;
-- keeps the ``Authorization`` value as sent (``scope[RAW_AUTHORIZATION]``):
-  uvicorn strips trailing whitespace from header values, and the real DACC
-  refuses a token followed by a space.
+- with a token set (``RawAuthorizationProtocol``), keeps the ``Authorization``
+  value as sent (``scope[RAW_AUTHORIZATION]``): uvicorn strips trailing
+  whitespace from header values, and the real DACC refuses a token followed by
+  a space.
 
 ``ReceiverServer`` also accepts the connections still waiting in the listen
 backlog when the stop begins, so their requests are answered too.
+
+The head of an answer is held until its body so that both leave in one
+``send()`` (uvicorn writes them apart: two system calls for each answer).
 """
 
 from __future__ import annotations
@@ -59,6 +63,40 @@ class Wire:
         return self.cycle.response_complete and not self.cycle.disconnected
 
 
+class _OneWrite:
+    """A connection's transport as its request cycles see it: the head of an answer waits
+    for the body (or the end of the answer) and leaves with it."""
+
+    __slots__ = ("transport", "head")
+
+    def __init__(self, transport: asyncio.Transport):
+        self.transport = transport
+        self.head: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        if self.head is not None:
+            data, self.head = self.head + data, None
+        elif data[:9] == b"HTTP/1.1 " and data[9:10] != b"1":  # a head; not "100 Continue"
+            self.head = data
+            return
+        self.transport.write(data)
+
+    def flush(self) -> None:
+        if self.head is not None:
+            head, self.head = self.head, None
+            self.transport.write(head)
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def __getattr__(self, name: str):
+        return getattr(self.transport, name)
+
+
 class Hooks:
     """What the receiver gives the protocol (through ``config.dacc_hooks``)."""
 
@@ -72,52 +110,47 @@ class Hooks:
 
 
 class ReceiverProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with the additions of the module doc."""
+    """uvicorn's httptools protocol with the additions of the module doc.
+
+    The parser calls back into Python for every part of every request, so the
+    overrides are few: what can be found after a ``data_received`` is.
+    """
 
     def __init__(self, config, server_state, app_state, _loop=None):
         super().__init__(config, server_state, app_state, _loop)
         self.hooks: Hooks = getattr(config, "dacc_hooks", None) or Hooks()
-        self._in_headers = False
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_for: str | None = None  # "headers" or "body"
+        self._watched: object = None  # the scope (headers) or the cycle (body) the timer watches
         self._stopping = False
+        self._one_write: _OneWrite | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._one_write = _OneWrite(transport)
 
     # -- parser callbacks ---------------------------------------------------------
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._in_headers = True
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if len(name) == 13 and name.lower() == b"authorization":
-            self.scope[RAW_AUTHORIZATION] = value
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
-        self._in_headers = False
-        if self._timer_for == "headers":
-            self._cancel_timer()
         before = self.cycle
         super().on_headers_complete()
         cycle = self.cycle
         if cycle is not before and cycle is not None:
+            if self.scope["method"] != "HEAD":  # a HEAD answer has no body to carry its head
+                cycle.transport = self._one_write
             self.scope[WIRE] = Wire(cycle)
             if self._stopping:
                 cycle.keep_alive = False  # answered with Connection: close
 
-    def on_message_complete(self) -> None:
-        super().on_message_complete()
-        if self._timer_for == "body":
-            self._cancel_timer()
-
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self._timer is not None or self.transport.is_closing():
-            return
-        cycle = self.cycle
-        if self._in_headers:
-            self._arm("headers")
+        cycle, scope = self.cycle, self.scope
+        if scope is not None and (cycle is None or cycle.scope is not scope):
+            # A request began whose headers are not all here yet.
+            if self._watched is not scope and not self.transport.is_closing():
+                self._arm(scope, self._headers_stalled)
         elif cycle is not None and cycle.more_body and not cycle.response_complete and not cycle.disconnected:
-            self._arm("body")
+            if self._watched is not cycle and not self.transport.is_closing():
+                self._arm(cycle, self._body_stalled)
+
 
     # -- what uvicorn answers itself ------------------------------------------------
     def send_400_response(self, msg: str) -> None:
@@ -145,33 +178,42 @@ class ReceiverProtocol(HttpToolsProtocol):
         return None  # close now: an unfinished request will never be finished
 
     # -- stalls ---------------------------------------------------------------------------
-    def _arm(self, what: str) -> None:
-        self._timer_for = what
-        self._timer = self.loop.call_later(self.hooks.read_timeout, self._stalled)
+    def _arm(self, watched: object, stalled: Callable[[object], None]) -> None:
+        # Not cancelled when what it watches arrives (that would be a call for every
+        # request); when it fires it checks that the same headers or body still wait.
+        if self._timer is not None:
+            self._timer.cancel()
+        self._watched = watched
+        self._timer = self.loop.call_later(self.hooks.read_timeout, stalled, watched)
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._timer = self._timer_for = None
+        self._timer = self._watched = None
 
-    def _stalled(self) -> None:
-        what, self._timer, self._timer_for = self._timer_for, None, None
-        if self.transport.is_closing():
-            return
-        reason = f"the request's {what} did not arrive within {self.hooks.read_timeout:g} s"
+    def _reason(self, what: str) -> str:
+        return f"the request's {what} did not arrive within {self.hooks.read_timeout:g} s"
+
+    def _headers_stalled(self, scope: object) -> None:
+        self._timer = self._watched = None
         cycle = self.cycle
-        if what == "body":
-            if cycle is None or not cycle.more_body or cycle.response_complete:
-                return
-            wire = cycle.scope.get(WIRE)
-            if wire is not None:
-                wire.answered = (408, reason)
-            self._send_and_close(408, reason)
-            cycle.disconnected = True  # the app learns it at its next read
-            cycle.message_event.set()
-        elif self._in_headers:
-            self.hooks.refused(408, reason)
-            self._send_and_close(408, reason)
+        if self.transport.is_closing() or self.scope is not scope or (cycle is not None and cycle.scope is scope):
+            return  # they arrived meanwhile
+        reason = self._reason("headers")
+        self.hooks.refused(408, reason)
+        self._send_and_close(408, reason)
+
+    def _body_stalled(self, cycle: RequestResponseCycle) -> None:
+        self._timer = self._watched = None
+        if self.transport.is_closing() or self.cycle is not cycle or not cycle.more_body or cycle.response_complete:
+            return  # it arrived meanwhile
+        reason = self._reason("body")
+        wire = cycle.scope.get(WIRE)
+        if wire is not None:
+            wire.answered = (408, reason)
+        self._send_and_close(408, reason)
+        cycle.disconnected = True  # the app learns it at its next read
+        cycle.message_event.set()
 
     def _send_and_close(self, status: int, reason: str) -> None:
         body = reason.encode()
@@ -204,6 +246,17 @@ class ReceiverProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if (cycle is None or cycle.response_complete) and not self.transport.is_closing():
             self.transport.close()
+
+
+class RawAuthorizationProtocol(ReceiverProtocol):
+    """Also keeps the ``Authorization`` value as sent (``scope[RAW_AUTHORIZATION]``): uvicorn
+    strips trailing whitespace from header values, and the real DACC refuses a token
+    followed by a space. Used only with a token set: it costs a call per header."""
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if len(name) == 13 and name.lower() == b"authorization":
+            self.scope[RAW_AUTHORIZATION] = value
+        super().on_header(name, value)
 
 
 class ReceiverServer(uvicorn.Server):

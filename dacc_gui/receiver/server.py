@@ -38,7 +38,13 @@ from dacc_gui.dacc import aggregate as agg
 from dacc_gui.receiver.app import ReceiverApp
 from dacc_gui.receiver.faults import Faults
 from dacc_gui.receiver.guard import is_loopback  # noqa: F401  (part of this module's interface)
-from dacc_gui.receiver.httplayer import DEFAULT_READ_TIMEOUT, Hooks, ReceiverProtocol, ReceiverServer
+from dacc_gui.receiver.httplayer import (
+    DEFAULT_READ_TIMEOUT,
+    Hooks,
+    RawAuthorizationProtocol,
+    ReceiverProtocol,
+    ReceiverServer,
+)
 from dacc_gui.receiver.store import DEFAULT_CAP, WAIT, Listener, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -117,7 +123,7 @@ class Receiver:
             self.port = sock.getsockname()[1]
             config = uvicorn.Config(
                 self.http.app,
-                http=ReceiverProtocol,
+                http=RawAuthorizationProtocol if self.token else ReceiverProtocol,
                 interface="asgi3",
                 proxy_headers=False,  # nothing stands in front of it: the client is who connected
                 log_level="warning",

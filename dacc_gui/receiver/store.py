@@ -33,8 +33,7 @@ import queue
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -139,10 +138,21 @@ class _Seen:
     remembered (or forgotten, if the record could not be stored).
     """
 
-    def __init__(self, committed: set[str], pending: Counter):
+    __slots__ = ("_committed", "_pending", "_lock", "added")
+
+    def __init__(self, committed: set[str], pending: Counter, lock: threading.Lock):
         self._committed = committed
         self._pending = pending
+        self._lock = lock
         self.added: str | None = None  # the key the validator just checked, for the record
+
+    # A class, not @contextmanager: it runs once a measure, and a generator costs more.
+    def __enter__(self) -> _Seen:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
 
     def __contains__(self, key: str) -> bool:
         return key in self._committed or key in self._pending
@@ -224,14 +234,13 @@ class Store:
         return row[0] if row else None
 
     # -- writing -------------------------------------------------------------
-    @contextmanager
-    def duplicate_keys(self) -> Iterator[_Seen]:
-        """The keys of accepted measures, for ``validate_measure(seen=...)``.
+    def duplicate_keys(self) -> _Seen:
+        """The keys of accepted measures, for ``validate_measure(seen=...)``, as a context
+        manager (``with store.duplicate_keys() as seen``).
 
         Held under a lock so that checking a key and remembering it is one step.
         """
-        with self._seen_lock:
-            yield _Seen(self._seen, self._pending)
+        return _Seen(self._seen, self._pending, self._seen_lock)
 
     def submit(self, record: Record, done: Done | None = None) -> Ticket:
         """Queue a record; ``done(record, error)`` fires in the writer thread after commit.
@@ -239,12 +248,16 @@ class Store:
         With an error the record was not kept as it was: the writer set its
         ``status`` to 503 and its ``response`` to what the request must be answered.
         """
-        if self._closed:
-            self._release([record], stored=False)
-            raise StoreError("the receiver store is closed")
         ticket = Ticket(record, done)
-        self._queue.put(("add", ticket))
+        self.submit_all([ticket])
         return ticket
+
+    def submit_all(self, tickets: list[Ticket]) -> None:
+        """Queue several records at once (``Ticket(record, done)`` each): the writer wakes once."""
+        if self._closed:
+            self._release([t.record for t in tickets], stored=False)
+            raise StoreError("the receiver store is closed")
+        self._queue.put(("add", tickets))
 
     def abandon(self, ticket: Ticket, answer: str) -> bool:
         """Answer the request 503 ``answer`` without waiting any longer: its record will say so
@@ -349,7 +362,7 @@ class Store:
                 barrier = None
                 while True:  # everything queued meanwhile goes in one transaction
                     if kind == "add":
-                        tickets.append(payload)
+                        tickets += payload
                     elif kind in ("refused", "note"):
                         extras.append((kind, payload))
                     else:
