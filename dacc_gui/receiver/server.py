@@ -37,7 +37,6 @@ from dacc_gui.dacc.measures import MeasureCatalog, load_catalog
 from dacc_gui.dacc import aggregate as agg
 from dacc_gui.receiver.app import ReceiverApp
 from dacc_gui.receiver.faults import Faults
-from dacc_gui.receiver.guard import is_loopback  # noqa: F401  (part of this module's interface)
 from dacc_gui.receiver.httplayer import (
     DEFAULT_READ_TIMEOUT,
     Hooks,
