@@ -44,7 +44,7 @@ from dacc_gui.ui.common.settings import Settings
 from dacc_gui.ui.common.tasks import Task, TaskRunner
 
 MEMORY = ":memory:"
-TOKEN_ENV = "DACC_RECEIVER_TOKEN"  # the shared receiver's token, when none is typed in
+TOKEN_ENV = "DACC_GUI_RECEIVER_TOKEN"  # the shared receiver's token, when none is typed in
 DRAIN_MS = 30  # new records reach the views at most this late
 _FROM_SETTINGS = object()
 

@@ -115,7 +115,7 @@ class ReceiverMenu(QMenu):
             return
         token, ok = QInputDialog.getText(self.window_, "Shared receiver",
                                          "Its token (from whoever runs it; kept in memory only, or set "
-                                         "DACC_RECEIVER_TOKEN); empty if it has none:", QLineEdit.EchoMode.Password)
+                                         "DACC_GUI_RECEIVER_TOKEN); empty if it has none:", QLineEdit.EchoMode.Password)
         if ok:
             self.controller.use_shared(url.strip(), token.strip() or None)
 
