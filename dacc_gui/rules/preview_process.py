@@ -1,0 +1,641 @@
+"""The indicators preview in a process of its own (Qt-free).
+
+Computing the preview of a million events takes seconds of Python. On a
+thread of the app it holds the interpreter lock that the UI thread needs, so
+the window stutters however the work is split. ``PreviewWorker`` runs it in a
+worker process instead: the events are sent once (``load``), then only the
+edits (``changed``), and each ``request`` is computed there and streamed
+back. The app's process only pickles and unpickles, a few milliseconds at a
+time, on background threads.
+
+The protocol, over a ``multiprocessing`` pipe (each message one pickle):
+
+app -> worker
+  ("load",)                        a new set of events; the "events" messages after it are the set
+  ("events", [values])             more events of the set, appended (``CHUNK`` a message)
+  ("set", name, rows, [values])    one field of some rows edited
+  ("replace", rows, [values])      whole events replaced at some rows
+  ("insert", rows, [values])       events inserted (their positions afterwards, ascending)
+  ("remove", rows)                 events removed (their positions before, ascending)
+  ("preview", id, count, context, first, last, ignore)
+  ("cancel", id)
+
+An event travels as its field values (``vars(event)``, a plain dict): what
+the rules read, eight times faster to pickle than the model. Extra fields
+stay in the app.
+
+worker -> app: a tag byte, then
+  b"M" a pickle of ("progress", id, done, total), ("begin", id), ("end", id),
+       ("cancelled", id) or ("failed", id, text, traceback)
+  b"P" one part of a result, between its begin and end. The parts share one
+       pickler's memo: the indicators go a few thousand at a time, and the
+       last part (the ``Preview``) only refers back to them, so that no
+       single unpickling holds the app's interpreter lock for long.
+
+Every message that reaches the worker while it computes cancels that
+computation: a newer request supersedes it, a cancel stops it, an edit or a
+load makes it stale. A worker that dies (killed, out of memory) closes the
+pipe: the requests waiting fail with ``WorkerCrashed``, ``on_crash`` is told,
+and ``restart`` starts another with the app's events.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import io
+import itertools
+import logging
+import multiprocessing
+import multiprocessing.util  # its exit handler registered before ours, so that ours runs first
+import operator
+import pickle
+import queue
+import signal
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from dacc_gui.common.cancel import Cancelled
+from dacc_gui.events.context import UserContext
+from dacc_gui.events.edits import Change
+from dacc_gui.events.model import UsageEvent
+from dacc_gui.rules.preview import Preview, compute_preview
+
+log = logging.getLogger(__name__)
+
+CHUNK = 2_500  # events a message: pickling them holds the app's interpreter lock a few ms
+PART = 5_000  # about this many objects a streamed part (an indicator counts its events)
+POLL_S = 0.05  # how often a waiting request looks at its cancel flag
+PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+Progress = Callable[[int, int], None]
+
+
+_exiting = False
+
+
+@atexit.register
+def _at_exit() -> None:
+    # Runs before multiprocessing's own exit handler ends the daemon workers:
+    # their end is then no crash to report.
+    global _exiting
+    _exiting = True
+
+
+class WorkerCrashed(RuntimeError):
+    """The worker process stopped before it answered."""
+
+
+class WorkerFailed(RuntimeError):
+    """The preview failed in the worker; its traceback is this exception's cause."""
+
+
+class RemoteTraceback(Exception):
+    """The worker's traceback, chained under ``WorkerFailed`` so the log shows it."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+# --------------------------------------------------------------------------
+# The worker process
+# --------------------------------------------------------------------------
+_new_event = UsageEvent.__new__
+_set_attribute = object.__setattr__
+_NO_ORDER = {"_order": ()}
+
+
+def _event(values: dict[str, Any]) -> UsageEvent:
+    """An event rebuilt from its field values, as ``events.model`` builds a
+    read one (they were validated in the app): a third of ``model_construct``."""
+    event = _new_event(UsageEvent)
+    _set_attribute(event, "__dict__", values)
+    _set_attribute(event, "__pydantic_extra__", {})
+    _set_attribute(event, "__pydantic_fields_set__", set())
+    _set_attribute(event, "__pydantic_private__", _NO_ORDER)
+    return event
+
+
+def _merge_inserted(events: list, rows: Sequence[int], new: list) -> list:
+    """``events`` with ``new`` put at ``rows`` (positions afterwards, ascending)."""
+    if rows and rows[0] == len(events) and rows[-1] == len(events) + len(new) - 1:
+        return events + new  # at the end: an added or duplicated event
+    out: list = []
+    it = iter(events)
+    for row, event in zip(rows, new):
+        out.extend(itertools.islice(it, row - len(out)))
+        out.append(event)
+    out.extend(it)
+    return out
+
+
+def _slices(items: Sequence, weight: Callable[[Any], int] | None = None) -> Iterator[list]:
+    """``items`` cut into lists of about ``PART`` objects (by ``weight``)."""
+    if weight is None:
+        for start in range(0, len(items), PART):
+            yield list(items[start:start + PART])
+        return
+    part: list = []
+    size = 0
+    for item in items:
+        part.append(item)
+        size += weight(item)
+        if size >= PART:
+            yield part
+            part, size = [], 0
+    if part:
+        yield part
+
+
+def _parts(preview: Preview) -> Iterator[Any]:
+    """What a result is sent as: the many small objects first, a few thousand
+    a part, then the containers, which the shared memo turns into references."""
+    for result in preview.results:
+        yield from _slices(result.indicators, lambda i: 1 + len(i.event_ids))
+        yield from _slices(result.skipped)
+        yield from _slices(result.aggregated)
+    yield from _slices([row.validation for row in preview.rows])
+    for result in preview.results:
+        yield result
+    yield from _slices(preview.rows)
+    for runs in (preview.by_measure or {}).values():
+        yield runs
+    yield preview
+
+
+class _Serving:
+    """The worker's side: its copy of the events, and the requests."""
+
+    def __init__(self, conn) -> None:  # noqa: ANN001 - a multiprocessing Connection
+        self.conn = conn
+        self.events: list[UsageEvent] = []
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.running: threading.Event | None = None  # the cancel flag of the computation running
+        self.running_id = -1
+        self.latest = -1  # the newest request seen
+        self.cancelled: set[int] = set()
+
+    def send(self, message: tuple) -> None:
+        self.conn.send_bytes(b"M" + pickle.dumps(message, PROTOCOL))
+
+    def read(self) -> None:
+        """On a thread: messages into the inbox; each one stops the computation running."""
+        while True:
+            try:
+                message = pickle.loads(self.conn.recv_bytes())
+            except (EOFError, OSError):
+                self.inbox.put(None)  # the app went away
+                return
+            kind = message[0]
+            with self.lock:
+                if kind == "preview":
+                    self.latest = max(self.latest, message[1])
+                elif kind == "cancel":
+                    self.cancelled.add(message[1])
+                # A cancel that comes late, for a request already answered, stops nothing.
+                stops = kind != "events" and (kind != "cancel" or message[1] == self.running_id)
+                if self.running is not None and stops:
+                    self.running.set()
+            self.inbox.put(message)
+
+    def serve(self) -> None:
+        threading.Thread(target=self.read, name="preview-inbox", daemon=True).start()
+        while True:
+            message = self.inbox.get()
+            if message is None:
+                return
+            getattr(self, "_" + message[0])(*message[1:])
+
+    # --- the events -------------------------------------------------------
+    def _load(self) -> None:
+        self.events = []
+
+    def _events(self, values: list[dict]) -> None:
+        self.events.extend(map(_event, values))
+
+    def _set(self, name: str, rows: list[int], values: list) -> None:
+        targets = map(vars, map(self.events.__getitem__, rows))
+        list(map(operator.setitem, targets, itertools.repeat(name), values))
+
+    def _replace(self, rows: list[int], values: list[dict]) -> None:
+        for row, value in zip(rows, values):
+            self.events[row] = _event(value)
+
+    def _insert(self, rows: list[int], values: list[dict]) -> None:
+        self.events = _merge_inserted(self.events, rows, list(map(_event, values)))
+
+    def _remove(self, rows: list[int]) -> None:
+        gone = set(rows)
+        self.events = [e for n, e in enumerate(self.events) if n not in gone]
+
+    def _cancel(self, request: int) -> None:
+        pass  # seen by ``read``; a request still queued is dropped when its turn comes
+
+    # --- the requests -------------------------------------------------------
+    def _preview(self, request: int, count: int, context: UserContext, first: date, last: date | None,
+                 ignore: bool) -> None:
+        with self.lock:
+            if request < self.latest or request in self.cancelled:
+                self.send(("cancelled", request))  # superseded before it started
+                return
+            flag = self.running = threading.Event()
+            self.running_id = request
+        try:
+            if count != len(self.events):
+                # An edit that did not reach it: the app starts another worker.
+                self.send(("lost", request, f"The preview's worker process held {len(self.events):,} events, "
+                                            f"the app {count:,}."))
+                return
+            # The events stay, and a computation's objects hardly ever form
+            # cycles: collecting would walk a million events again and again.
+            gc.freeze()
+            gc.disable()
+            try:
+                preview = compute_preview(self.events, context, first, last, ignore,
+                                          lambda done, total: self.send(("progress", request, done, total)),
+                                          flag.is_set)
+            finally:
+                gc.enable()
+            self._stream(request, preview, flag)
+        except Cancelled:
+            self.send(("cancelled", request))
+        except Exception as exc:  # noqa: BLE001 - every failure goes back to the app
+            self.send(("failed", request, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        finally:
+            with self.lock:
+                self.running = None
+
+    def _stream(self, request: int, preview: Preview, flag: threading.Event) -> None:
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, PROTOCOL)
+        self.send(("begin", request))
+        for part in _parts(preview):
+            if flag.is_set():
+                raise Cancelled()
+            buffer.write(b"P")
+            pickler.dump(part)
+            with buffer.getbuffer() as data:
+                self.conn.send_bytes(data)
+            buffer.seek(0)
+            buffer.truncate()
+        self.send(("end", request))
+
+
+def serve(conn) -> None:  # noqa: ANN001
+    """The worker process's main function."""
+    try:
+        _Serving(conn).serve()
+    except (EOFError, OSError, KeyboardInterrupt):
+        pass  # the app closed the pipe or is stopping
+
+
+# --------------------------------------------------------------------------
+# The app's side
+# --------------------------------------------------------------------------
+class _Feed:
+    """The file an ``Unpickler`` reads a stream's parts from, one at a time."""
+
+    def __init__(self) -> None:
+        self.data = memoryview(b"")
+        self.pos = 0
+
+    def set(self, data: memoryview) -> None:
+        self.data, self.pos = data, 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self.data) if n is None or n < 0 else self.pos + n
+        out = self.data[self.pos:end]
+        self.pos += len(out)
+        return bytes(out)
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001
+        n = min(len(buffer), len(self.data) - self.pos)
+        buffer[:n] = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
+    def readline(self) -> bytes:
+        rest = bytes(self.data[self.pos:])
+        cut = rest.find(b"\n")
+        out = rest if cut < 0 else rest[:cut + 1]
+        self.pos += len(out)
+        return out
+
+
+class Request:
+    """One preview asked of the worker; ``result`` waits for it (off the UI thread)."""
+
+    def __init__(self, worker: "PreviewWorker", link: "_Link", number: int) -> None:
+        self.worker = worker
+        self.link = link
+        self.number = number
+        self.answers: queue.SimpleQueue = queue.SimpleQueue()
+
+    def result(self, progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> Preview:
+        """The preview; raises ``Cancelled``, ``WorkerFailed`` or ``WorkerCrashed``."""
+        try:
+            while True:
+                if cancelled is not None and cancelled():
+                    self.link.post(("cancel", self.number))
+                    raise Cancelled()
+                try:
+                    answer = self.answers.get(timeout=POLL_S)
+                except queue.Empty:
+                    continue
+                kind = answer[0]
+                if kind == "progress":
+                    if progress is not None:
+                        progress(*answer[1:])
+                elif kind == "done":
+                    return answer[1]
+                elif kind == "cancelled":
+                    raise Cancelled()
+                elif kind == "failed":
+                    raise WorkerFailed(answer[1]) from RemoteTraceback(answer[2])
+                elif kind == "lost":
+                    self.link.abandon(answer[1])
+                    raise WorkerCrashed(answer[1])
+                else:
+                    raise WorkerCrashed(answer[1])
+        finally:
+            self.link.forget(self.number)
+
+
+class _Link:
+    """One worker process, the thread that feeds it and the thread that listens."""
+
+    def __init__(self, on_crash: Callable[["_Link", str], None]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, self._child = context.Pipe(duplex=True)
+        self.process = context.Process(target=serve, args=(self._child,), name="dacc-gui preview", daemon=True)
+        self.on_crash = on_crash
+        self.outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.requests: dict[int, Request] = {}
+        self.lock = threading.Lock()
+        self.closed = False
+        self.dead: str | None = None  # why the worker stopped
+        self.started = threading.Event()
+        threading.Thread(target=self._send_loop, name="preview-outbox", daemon=True).start()
+
+    @property
+    def pid(self) -> int | None:
+        self.started.wait(30)
+        return self.process.pid
+
+    def post(self, message: Any) -> None:
+        self.outbox.put(message)
+
+    def add(self, request: Request) -> None:
+        with self.lock:
+            if self.dead is None:
+                self.requests[request.number] = request
+                return
+        request.answers.put(("crashed", self.dead))
+
+    def forget(self, number: int) -> None:
+        with self.lock:
+            self.requests.pop(number, None)
+
+    def close(self) -> None:
+        self.closed = True
+        self.outbox.put(None)
+        if self.started.wait(30) and self.process.is_alive():
+            self.process.terminate()
+            self.process.join(2)
+
+    # --- sending -----------------------------------------------------------
+    def _send(self, message: tuple) -> None:
+        self.conn.send_bytes(pickle.dumps(message, PROTOCOL))
+
+    def _send_loop(self) -> None:
+        try:
+            self.process.start()
+        except Exception as exc:  # noqa: BLE001 - said like a crash: the app can go on without a preview
+            log.warning("The preview's worker process could not start", exc_info=exc)
+            self.started.set()
+            self._stopped(f"The preview's worker process could not start: {exc}.")
+            return
+        finally:
+            self._child.close()
+        self.started.set()
+        threading.Thread(target=self._read_loop, name="preview-results", daemon=True).start()
+        try:
+            while True:
+                item = self.outbox.get()
+                if item is None:
+                    break
+                for message in _messages(item):
+                    self._send(message)
+        except OSError:
+            pass  # the worker is gone: the reader says so
+        finally:
+            if self.closed:
+                self.conn.close()
+
+    # --- receiving -----------------------------------------------------------
+    def _read_loop(self) -> None:
+        feed = _Feed()
+        unpickler: pickle.Unpickler | None = None
+        last: Any = None
+        while True:
+            try:
+                data = memoryview(self.conn.recv_bytes())
+            except (EOFError, OSError):
+                break
+            if data[:1] == b"P":
+                if unpickler is not None:
+                    feed.set(data[1:])
+                    last = unpickler.load()
+                continue
+            message = pickle.loads(data[1:])
+            kind, number = message[0], message[1]
+            if kind == "begin":
+                feed, last = _Feed(), None
+                unpickler = pickle.Unpickler(feed)
+                continue
+            if kind == "end":
+                answer: tuple = ("done", last)
+                unpickler, last = None, None
+            elif kind == "cancelled":
+                unpickler, last = None, None
+                answer = message[:1]
+            else:
+                answer = (kind, *message[2:])
+            with self.lock:
+                request = self.requests.get(number)
+            if request is not None:
+                request.answers.put(answer)
+        self._died()
+
+    def abandon(self, message: str) -> None:
+        """Give up on a worker that is out of step with the app's events."""
+        if self.process.is_alive():
+            self.process.terminate()
+        self._stopped(message)
+
+    def _died(self) -> None:
+        self.process.join(5)
+        code = self.process.exitcode
+        if code is None:
+            why = "stopped answering"
+        elif code < 0:
+            try:
+                why = f"was killed ({signal.Signals(-code).name})"
+            except ValueError:
+                why = f"was killed (signal {-code})"
+        else:
+            why = f"exited (code {code})"
+        self._stopped(f"The preview's worker process {why}.")
+
+    def _stopped(self, message: str) -> None:
+        with self.lock:
+            if self.dead is not None:
+                return  # said once
+            self.dead = message
+            waiting = list(self.requests.values())
+            self.requests.clear()
+        if not self.closed and not _exiting:
+            log.warning("%s", message)
+            self.on_crash(self, message)  # before the requests fail: the app restarts, then reports
+        for request in waiting:
+            request.answers.put(("crashed", message))
+
+
+def _values(events: Sequence[UsageEvent]) -> list[dict]:
+    return list(map(vars, events))
+
+
+def _messages(item: tuple) -> Iterator[tuple]:
+    """The messages of one outbox item, read off the app's events only now
+    (on the sending thread) and cut into chunks."""
+    kind = item[0]
+    if kind == "load":
+        snapshot = item[1]
+        yield ("load",)
+        for start in range(0, len(snapshot), CHUNK):
+            yield ("events", _values(snapshot[start:start + CHUNK]))
+    elif kind == "set":
+        _, name, rows, targets = item
+        for start in range(0, len(rows), CHUNK * 4):
+            part = targets[start:start + CHUNK * 4]
+            yield ("set", name, rows[start:start + CHUNK * 4], list(map(operator.itemgetter(name), map(vars, part))))
+    elif kind in ("replace", "insert"):
+        _, rows, targets = item
+        yield (kind, rows, _values(targets))
+    else:
+        yield item
+
+
+class PreviewWorker:
+    """The preview computed in a worker process, fed the app's events.
+
+    Call ``load``, ``changed`` and ``request`` on one thread (the UI thread),
+    and ``Request.result`` on another. ``on_crash(message)`` is called on a
+    background thread when the worker stops by itself.
+    """
+
+    def __init__(self, on_crash: Callable[[str], None] | None = None) -> None:
+        self.on_crash = on_crash
+        self._link: _Link | None = None
+        self._numbers = itertools.count()
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id (None before it started)."""
+        return self._link.pid if self._link is not None else None
+
+    @property
+    def alive(self) -> bool:
+        return self._link is not None and self._link.dead is None
+
+    def load(self, events: Sequence[UsageEvent]) -> None:
+        """A new set of events (a snapshot is taken now)."""
+        if self._link is None or self._link.dead is not None:
+            self.restart(events)
+        else:
+            self._link.post(("load", list(events)))
+
+    def restart(self, events: Sequence[UsageEvent]) -> None:
+        """A new worker, fed ``events``; the old one, if any, is stopped."""
+        if self._link is not None:
+            self._link.close()
+        self._link = _Link(self._crashed)
+        self._link.post(("load", list(events)))
+
+    def changed(self, change: Change, events: Sequence[UsageEvent]) -> None:
+        """Forward an edit the store has just applied to ``events``."""
+        if self._link is None:
+            return  # nothing was loaded: the first request loads what is there then
+        rows = list(change.rows)
+        if change.kind == "context":
+            return  # the context goes with every request
+        if change.kind == "fields" and rows and change.field is not None and change.field in UsageEvent.model_fields:
+            self._link.post(("set", change.field, rows, list(map(events.__getitem__, rows))))
+        elif change.kind == "fields" and rows:
+            self._link.post(("replace", rows, list(map(events.__getitem__, rows))))
+        elif change.kind == "inserted" and rows:
+            self._link.post(("insert", rows, list(map(events.__getitem__, rows))))
+        elif change.kind == "removed" and rows:
+            self._link.post(("remove", rows))
+        else:
+            # Fields of unknown rows (merged from a Cozy, a save), or a kind of change
+            # this does not know: send them all again.
+            self.load(events)
+
+    def request(self, events: Sequence[UsageEvent], context: UserContext, first: date, last: date | None = None,
+                ignore_monthly_date_protection: bool = False) -> Request:
+        """Ask for the preview of ``events`` as they are now (the worker holds them already)."""
+        if self._link is None or self._link.dead is not None:
+            self.restart(events)
+        link = self._link
+        assert link is not None
+        request = Request(self, link, next(self._numbers))
+        link.add(request)
+        link.post(("preview", request.number, len(events), context, first, last, ignore_monthly_date_protection))
+        return request
+
+    def close(self) -> None:
+        if self._link is not None:
+            self._link.close()
+            self._link = None
+
+    def _crashed(self, link: _Link, message: str) -> None:
+        if link is self._link and self.on_crash is not None:
+            self.on_crash(message)
+
+
+class InlinePreviewer:
+    """``PreviewWorker``'s interface computing in the calling thread (for tests)."""
+
+    on_crash: Callable[[str], None] | None = None
+    pid = None
+    alive = True
+
+    def load(self, events: Sequence[UsageEvent]) -> None:
+        pass
+
+    def restart(self, events: Sequence[UsageEvent]) -> None:
+        pass
+
+    def changed(self, change: Change, events: Sequence[UsageEvent]) -> None:
+        pass
+
+    def request(self, events: Sequence[UsageEvent], context: UserContext, first: date, last: date | None = None,
+                ignore_monthly_date_protection: bool = False) -> "_InlineRequest":
+        return _InlineRequest(list(events), context, first, last, ignore_monthly_date_protection)
+
+    def close(self) -> None:
+        pass
+
+
+class _InlineRequest:
+    def __init__(self, events: list[UsageEvent], context: UserContext, first: date, last: date | None,
+                 ignore: bool) -> None:
+        self.args = (events, context, first, last, ignore)
+
+    def result(self, progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> Preview:
+        return compute_preview(*self.args, progress, cancelled)
