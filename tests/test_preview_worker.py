@@ -47,10 +47,10 @@ def same(got: Preview, want: Preview) -> None:
     assert {name: [len(run.indicators) for run in runs] for name, runs in (got.by_measure or {}).items()} == \
         {name: [len(run.indicators) for run in runs] for name, runs in (want.by_measure or {}).items()}
     # The rows, the runs and the charts' split refer to the same indicators, as in-process.
-    assert all(row.indicator in row.run.indicators for row in got.rows)
-    for runs in (got.by_measure or {}).values():
-        for run in runs:
-            assert all(any(ind is i for r in got.results for i in r.indicators) for ind in run.indicators)
+    shown = {id(i) for r in got.results for i in r.indicators}
+    assert all(id(row.indicator) in shown and any(row.run is r for r in got.results) for row in got.rows)
+    assert all(id(i) in shown for runs in (got.by_measure or {}).values() for run in runs for i in run.indicators)
+    assert len(shown) == len(got.rows)
 
 
 def many_events(n: int, days: int = 700) -> list[UsageEvent]:

@@ -67,7 +67,7 @@ from dacc_gui.rules.preview import Preview, compute_preview
 log = logging.getLogger(__name__)
 
 CHUNK = 2_500  # events a message: pickling them holds the app's interpreter lock a few ms
-PART = 5_000  # about this many objects a streamed part (an indicator counts its events)
+PART = 2_000  # about this many objects a streamed part (an indicator counts its events)
 POLL_S = 0.05  # how often a waiting request looks at its cancel flag
 PROTOCOL = pickle.HIGHEST_PROTOCOL
 
@@ -150,20 +150,60 @@ def _slices(items: Sequence, weight: Callable[[Any], int] | None = None) -> Iter
         yield part
 
 
-def _parts(preview: Preview) -> Iterator[Any]:
-    """What a result is sent as: the many small objects first, a few thousand
-    a part, then the containers, which the shared memo turns into references."""
-    for result in preview.results:
-        yield from _slices(result.indicators, lambda i: 1 + len(i.event_ids))
-        yield from _slices(result.skipped)
-        yield from _slices(result.aggregated)
-    yield from _slices([row.validation for row in preview.rows])
-    for result in preview.results:
-        yield result
-    yield from _slices(preview.rows)
-    for runs in (preview.by_measure or {}).values():
-        yield runs
-    yield preview
+RUN_LISTS = ("indicators", "skipped", "aggregated", "aggregated_indices")
+
+
+def _parts(preview: Preview) -> Iterator[tuple]:
+    """What a result is sent as, ``PART`` objects at most a part; ``_Assembly``
+    puts it back together. Containers go out empty and their items after
+    them; the memo makes every later mention of an object a reference.
+    Consumes the preview (its lists are taken out)."""
+    for n, result in enumerate(preview.results):
+        lists = {name: getattr(result, name) for name in RUN_LISTS}
+        for name in RUN_LISTS:
+            setattr(result, name, [])
+        yield ("run", result)
+        yield from (("extend", n, "indicators", piece)
+                    for piece in _slices(lists["indicators"], lambda i: 1 + len(i.event_ids)))
+        for name in RUN_LISTS[1:]:
+            yield from (("extend", n, name, piece) for piece in _slices(lists[name]))
+    yield from (("memo", piece) for piece in _slices([row.validation for row in preview.rows]))
+    yield from (("rows", piece) for piece in _slices(preview.rows))
+    yield from (("skipped_rows", piece) for piece in _slices(preview.skipped_rows or ()))
+    for name, runs in (preview.by_measure or {}).items():
+        yield ("measure", name, runs)
+    has_skipped_rows, has_by_measure = preview.skipped_rows is not None, preview.by_measure is not None
+    preview.results, preview.rows, preview.skipped_rows, preview.by_measure = [], [], None, None
+    yield ("preview", preview, has_skipped_rows, has_by_measure)
+
+
+class _Assembly:
+    """A result put back together from its parts, in the app."""
+
+    def __init__(self) -> None:
+        self.runs: list = []
+        self.rows: list = []
+        self.skipped_rows: list = []
+        self.by_measure: dict = {}
+        self.preview: Preview | None = None
+
+    def add(self, part: tuple) -> None:
+        kind = part[0]
+        if kind == "run":
+            self.runs.append(part[1])
+        elif kind == "extend":
+            getattr(self.runs[part[1]], part[2]).extend(part[3])
+        elif kind in ("rows", "skipped_rows"):
+            getattr(self, kind).extend(part[1])
+        elif kind == "measure":
+            self.by_measure[part[1]] = part[2]
+        elif kind == "preview":
+            preview, has_skipped_rows, has_by_measure = part[1:]
+            preview.results, preview.rows = self.runs, self.rows
+            preview.skipped_rows = self.skipped_rows if has_skipped_rows else None
+            preview.by_measure = self.by_measure if has_by_measure else None
+            self.preview = preview
+        # "memo": objects sent only for later parts to refer to
 
 
 class _Serving:
@@ -213,6 +253,9 @@ class _Serving:
     # --- the events -------------------------------------------------------
     def _load(self) -> None:
         self.events = []
+        # A million events are a million objects: collecting while they come
+        # would walk them again and again. They are frozen before computing.
+        gc.disable()
 
     def _events(self, values: list[dict]) -> None:
         self.events.extend(map(_event, values))
@@ -278,8 +321,7 @@ class _Serving:
                 raise Cancelled()
             buffer.write(b"P")
             pickler.dump(part)
-            with buffer.getbuffer() as data:
-                self.conn.send_bytes(data)
+            self.conn.send_bytes(buffer.getvalue())  # a copy: a view of the buffer would pin it
             buffer.seek(0)
             buffer.truncate()
         self.send(("end", request))
@@ -440,35 +482,43 @@ class _Link:
     def _read_loop(self) -> None:
         feed = _Feed()
         unpickler: pickle.Unpickler | None = None
-        last: Any = None
-        while True:
-            try:
-                data = memoryview(self.conn.recv_bytes())
-            except (EOFError, OSError):
-                break
-            if data[:1] == b"P":
-                if unpickler is not None:
-                    feed.set(data[1:])
-                    last = unpickler.load()
-                continue
-            message = pickle.loads(data[1:])
-            kind, number = message[0], message[1]
-            if kind == "begin":
-                feed, last = _Feed(), None
-                unpickler = pickle.Unpickler(feed)
-                continue
-            if kind == "end":
-                answer: tuple = ("done", last)
-                unpickler, last = None, None
-            elif kind == "cancelled":
-                unpickler, last = None, None
-                answer = message[:1]
-            else:
-                answer = (kind, *message[2:])
-            with self.lock:
-                request = self.requests.get(number)
-            if request is not None:
-                request.answers.put(answer)
+        assembly: _Assembly | None = None
+        try:
+            while True:
+                try:
+                    data = memoryview(self.conn.recv_bytes())
+                except (EOFError, OSError):
+                    break
+                if data[:1] == b"P":
+                    if unpickler is not None and assembly is not None:
+                        feed.set(data[1:])
+                        assembly.add(unpickler.load())
+                    continue
+                message = pickle.loads(data[1:])
+                kind, number = message[0], message[1]
+                if kind == "begin":
+                    feed, assembly = _Feed(), _Assembly()
+                    unpickler = pickle.Unpickler(feed)
+                    _pause_collection()
+                    continue
+                if kind == "end":
+                    answer: tuple = ("done", assembly.preview if assembly else None)
+                    unpickler, assembly = None, None
+                    _resume_collection()
+                elif kind == "cancelled":
+                    if unpickler is not None:
+                        unpickler, assembly = None, None
+                        _resume_collection()
+                    answer = message[:1]
+                else:
+                    answer = (kind, *message[2:])
+                with self.lock:
+                    request = self.requests.get(number)
+                if request is not None:
+                    request.answers.put(answer)
+        finally:
+            if unpickler is not None:
+                _resume_collection()
         self._died()
 
     def abandon(self, message: str) -> None:
@@ -503,6 +553,26 @@ class _Link:
             self.on_crash(self, message)  # before the requests fail: the app restarts, then reports
         for request in waiting:
             request.answers.put(("crashed", message))
+
+
+_collection_was_enabled = False
+
+
+def _pause_collection() -> None:
+    """No collection for cycles while a result comes: its million objects are
+    young, and each pass over them would hold the interpreter lock that long."""
+    global _collection_was_enabled
+    _collection_was_enabled = gc.isenabled()
+    gc.collect(1)  # the young garbage of before, while it is little
+    gc.disable()
+
+
+def _resume_collection() -> None:
+    # Frozen, the result is never walked again (reference counting frees
+    # it, as the document's frozen events, when the next one replaces it).
+    gc.freeze()
+    if _collection_was_enabled:
+        gc.enable()
 
 
 def _values(events: Sequence[UsageEvent]) -> list[dict]:
