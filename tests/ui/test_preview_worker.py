@@ -30,8 +30,11 @@ def live_window(qtbot, settings, messages):
     qtbot.addWidget(win)
     win.ask_unsaved = lambda: "discard"
     yield win
+    pid = win.indicators_view.previewer.pid
     win.close()
-    assert not win.indicators_view.previewer.alive  # closing stops the worker
+    if pid is not None:  # closing stops the worker
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def shown(view) -> list[str]:
@@ -117,3 +120,25 @@ def test_a_worker_killed_mid_run_is_reported_and_restarted(qtbot, live_window, m
     qtbot.waitUntil(lambda: not view.computing, timeout=TIMEOUT)
     assert shown(view) == expected(window, date(2022, 1, 2), None, True)
     assert len(messages) == 1
+
+
+def test_a_worker_that_keeps_dying_waits_for_recompute(qtbot, live_window, messages):
+    window = live_window
+    view = window.indicators_view
+    window.open_file(GOLDEN / "01-one-day.json", confirm=False)
+    qtbot.waitUntil(lambda: not window.runner.running and not view.computing and view.model.rowCount() > 0,
+                    timeout=TIMEOUT)
+    pids = []
+    for _ in range(3):  # killed while idle: restarted each time, and said so
+        pids.append(view.previewer.pid)
+        os.kill(pids[-1], signal.SIGKILL)
+        qtbot.waitUntil(lambda: view.previewer.alive and view.previewer.pid not in pids, timeout=TIMEOUT)
+        assert view.state_label.text() == "Preview worker restarted"
+    os.kill(view.previewer.pid, signal.SIGKILL)  # a fourth time in a row: no more restarts by itself
+    qtbot.waitUntil(lambda: not view.previewer.alive, timeout=TIMEOUT)
+    qtbot.wait(200)
+    assert not view.previewer.alive and "keeps stopping" in view.state_label.text()
+    assert messages == []  # no preview was running: nothing failed
+    view.recompute()  # the user's Recompute starts one
+    qtbot.waitUntil(lambda: not view.computing, timeout=TIMEOUT)
+    assert view.previewer.alive and shown(view) == expected(window, TODAY)

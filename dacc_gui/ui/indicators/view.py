@@ -240,7 +240,7 @@ class IndicatorsView(QWidget):
             return
         if not self.previewer.alive:  # a request may have started one already
             self.previewer.restart(self.document.events)
-        log.info("Preview worker restarted (pid %s)", self.previewer.pid)
+        log.info("Preview worker restarted")
         if self._task is None:
             self.state_label.setText("Preview worker restarted")
         self.status.emit(f"{message} It was restarted.")
