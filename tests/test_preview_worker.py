@@ -19,7 +19,7 @@ from dacc_gui.events.edits import EventStore
 from dacc_gui.events.loader import load_file
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.rules.preview import Preview, compute_preview
-from dacc_gui.rules.preview_process import PreviewWorker, WorkerCrashed, WorkerFailed
+from dacc_gui.rules.preview_process import PreviewWorker, WorkerCrashed, WorkerFailed, release
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 CONTEXT = UserContext(connectedFluids=["gas"])
@@ -197,3 +197,33 @@ def test_a_worker_out_of_step_is_given_up_and_replaced(worker):
     got = worker.request(events, CONTEXT, date(2023, 1, 2)).result()
     assert worker.pid != first_pid
     same(got, compute_preview(events, CONTEXT, date(2023, 1, 2)))
+
+
+def test_a_released_preview_is_freed_but_what_others_hold_stays_whole():
+    import gc
+    import weakref
+
+    events = many_events(3_000)
+    preview = compute_preview(events, CONTEXT, date(2022, 3, 1), date(2022, 3, 3))
+    want = compute_preview(events, CONTEXT, date(2022, 3, 1), date(2022, 3, 3))
+    held_run = preview.results[1]  # as a detail pane holds what it shows
+    held_row = preview.rows[-1]
+    gone = weakref.ref(preview)
+    holder = [preview]
+    del preview
+    release(holder).join(10)
+    gc.collect()
+    assert holder == [] and gone() is None
+    assert [i.payload() for i in held_run.indicators] == [i.payload() for i in want.results[1].indicators]
+    assert held_run.aggregated == want.results[1].aggregated and held_run.skipped == want.results[1].skipped
+    assert held_row.indicator.payload() == want.rows[-1].indicator.payload()
+    assert held_row.run.aggregated_indices == want.rows[-1].run.aggregated_indices
+
+
+def test_a_preview_an_export_still_uses_is_left_whole():
+    events = many_events(3_000)
+    preview = compute_preview(events, CONTEXT, date(2022, 3, 1))
+    exporting = preview  # the export's own name for it
+    release([preview]).join(10)
+    assert preview.to_json() == compute_preview(events, CONTEXT, date(2022, 3, 1)).to_json()
+    assert exporting is preview

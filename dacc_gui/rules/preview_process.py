@@ -52,7 +52,9 @@ import operator
 import pickle
 import queue
 import signal
+import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -575,6 +577,52 @@ def _resume_collection() -> None:
         gc.enable()
 
 
+def release(holder: list) -> threading.Thread:
+    """Let go of a preview the app no longer shows, a part at a time, on a thread.
+
+    Freeing the preview of a million events at once takes 0.2 s, all of it
+    holding the interpreter lock, on whichever thread drops it last (the UI
+    thread, as a new preview replaces it). The preview comes in a one-item
+    list, which the thread empties: so no name of the caller's still holds
+    it. A part still held elsewhere (an export running on the old preview,
+    the indicator shown in a detail pane) is left whole, for its holder to free.
+    """
+    thread = threading.Thread(target=_take_apart, args=(holder,), name="preview-release", daemon=True)
+    thread.start()
+    return thread
+
+
+def _take_apart(box: list) -> None:
+    # Reference counts tell what is held elsewhere: an attribute or a list
+    # item that owns the object, the name here, and getrefcount's argument.
+    preview = box.pop()
+    if sys.getrefcount(preview) > 2:
+        return  # held elsewhere: freed by its last holder
+    for name in ("rows", "skipped_rows"):  # first: they refer to the runs
+        items = getattr(preview, name)
+        if items is not None and sys.getrefcount(items) == 3:
+            _drain(items)
+        items = None
+    for runs in (preview.by_measure or {}).values():
+        if sys.getrefcount(runs) == 3:
+            _drain(runs)
+    runs = None
+    for run in preview.results:
+        if sys.getrefcount(run) > 3:
+            continue  # a run someone still shows
+        for name in RUN_LISTS:
+            items = getattr(run, name)
+            if sys.getrefcount(items) == 3:
+                _drain(items)
+            items = None
+
+
+def _drain(items: list) -> None:
+    while items:
+        del items[-PART:]
+        time.sleep(0)  # the UI thread's turn
+
+
 def _values(events: Sequence[UsageEvent]) -> list[dict]:
     return list(map(vars, events))
 
@@ -640,7 +688,7 @@ class PreviewWorker:
         """Forward an edit the store has just applied to ``events``."""
         if self._link is None:
             return  # nothing was loaded: the first request loads what is there then
-        rows = list(change.rows)
+        rows = change.rows if isinstance(change.rows, list) else list(change.rows)  # a command's own: never changed
         if change.kind == "context":
             return  # the context goes with every request
         if change.kind == "fields" and rows and change.field is not None and change.field in UsageEvent.model_fields:

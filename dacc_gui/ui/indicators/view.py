@@ -30,7 +30,7 @@ from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.document import EventsDocument
 from dacc_gui.ui.indicators.models import IndicatorTableModel, SkippedTableModel
 from dacc_gui.rules.preview import Preview, PreviewRow, dumps_json
-from dacc_gui.rules.preview_process import InlinePreviewer, PreviewWorker, WorkerCrashed
+from dacc_gui.rules.preview_process import InlinePreviewer, PreviewWorker, WorkerCrashed, release
 from dacc_gui.ui.common.settings import Settings
 from dacc_gui.ui.common.splitter import splitter
 from dacc_gui.ui.common.table_model import ROW_ROLE
@@ -315,6 +315,7 @@ class IndicatorsView(QWidget):
         return self._task is not None or self._timer.isActive()
 
     def set_preview(self, preview: Preview) -> None:
+        previous = [self.preview]
         self.preview = preview
         self.model.set_preview(preview)
         self.skipped_model.set_preview(preview)
@@ -350,6 +351,7 @@ class IndicatorsView(QWidget):
         # events in the Events tab, which must not change behind their back.
         self._show_detail(None)
         self.preview_changed.emit(preview)
+        release(previous)  # freed a part at a time, off the UI thread
 
     # --- selection ------------------------------------------------------------------------
     def _on_current(self, current) -> None:  # noqa: ANN001
