@@ -92,8 +92,12 @@ def run_until(app, monitor: StallMonitor, start_action, done, timeout_s: float =
     t0 = time.perf_counter()
     start_action()
     deadline = t0 + timeout_s
+    # Waiting for events, as the app's own loop does when idle: spinning
+    # would hold the interpreter lock the background threads need, and a
+    # core. The monitor's 5 ms timer wakes it at least that often.
+    flags = QEventLoop.ProcessEventsFlag.AllEvents | QEventLoop.ProcessEventsFlag.WaitForMoreEvents
     while not done():
-        loop.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+        loop.processEvents(flags)
         if time.perf_counter() > deadline:
             raise SystemExit("timed out")
     elapsed = time.perf_counter() - t0
