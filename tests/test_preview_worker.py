@@ -227,3 +227,10 @@ def test_a_preview_an_export_still_uses_is_left_whole():
     release([preview]).join(10)
     assert preview.to_json() == compute_preview(events, CONTEXT, date(2022, 3, 1)).to_json()
     assert exporting is preview
+
+
+def test_the_worker_runs_below_the_app(worker):
+    worker.load(many_events(1))
+    worker.request(many_events(1), CONTEXT, date(2023, 1, 2)).result()  # started and answering
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, worker.pid) == min(19, mine + 5)

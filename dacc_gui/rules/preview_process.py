@@ -49,6 +49,7 @@ import logging
 import multiprocessing
 import multiprocessing.util  # its exit handler registered before ours, so that ours runs first
 import operator
+import os
 import pickle
 import queue
 import signal
@@ -68,8 +69,12 @@ from dacc_gui.rules.preview import Preview, compute_preview
 
 log = logging.getLogger(__name__)
 
-CHUNK = 2_500  # events a message: pickling them holds the app's interpreter lock a few ms
-PART = 2_000  # about this many objects a streamed part (an indicator counts its events)
+# Pickling a message, or unpickling a part, is one call that holds the app's
+# interpreter lock throughout, and every call the UI thread makes into Python
+# (a table cell painted) may wait that long: about a millisecond each.
+CHUNK = 1_000  # events a message
+PART = 1_000  # objects a streamed part (an indicator counts its events)
+NICENESS = 5
 POLL_S = 0.05  # how often a waiting request looks at its cancel flag
 PROTOCOL = pickle.HIGHEST_PROTOCOL
 
@@ -331,6 +336,9 @@ class _Serving:
 
 def serve(conn) -> None:  # noqa: ANN001
     """The worker process's main function."""
+    if hasattr(os, "nice"):
+        # On a busy machine the window gets a core before the preview does.
+        os.nice(NICENESS)
     try:
         _Serving(conn).serve()
     except (EOFError, OSError, KeyboardInterrupt):
