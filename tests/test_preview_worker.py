@@ -70,7 +70,7 @@ def test_the_worker_computes_the_golden_cases_as_in_process(worker, path):
     case = json.loads(path.read_text())
     event_set = load_file(path)
     run_date = date.fromisoformat(case["runDate"])
-    worker.load(event_set.events)
+    worker.reload()
     context = event_set.context or UserContext()
     got = worker.request(event_set.events, context, run_date, None, case["ignoreMonthlyDateProtection"]).result()
     same(got, compute_preview(event_set.events, context, run_date, None, case["ignoreMonthlyDateProtection"]))
@@ -82,7 +82,7 @@ def test_edits_alone_keep_the_worker_in_step(worker):
     path = GOLDEN / "02-missed-nights.json"
     event_set = load_file(path)
     store = EventStore(event_set.events, event_set.context)
-    worker.load(store.events)
+    worker.reload()
     first, last = date(2022, 3, 10), date(2022, 3, 12)
 
     def check() -> None:
@@ -112,21 +112,31 @@ def test_edits_alone_keep_the_worker_in_step(worker):
     assert [e.to_document() for e in store.events] == [e.to_document() for e in load_file(path).events]
 
 
+def test_the_events_go_with_the_first_request_after_a_reload(worker):
+    store = EventStore(many_events(50))
+    worker.reload()
+    # Edits before the first request: the events it sends already have them.
+    worker.changed(edits.delete_events([0, 1]).do(store), store.events)
+    worker.changed(edits.toggle_aggregated(store.events, [2]).do(store), store.events)
+    got = worker.request(store.events, CONTEXT, date(2023, 1, 1)).result()
+    same(got, compute_preview(store.events, CONTEXT, date(2023, 1, 1)))
+
+
 def test_a_change_of_unknown_rows_sends_the_events_again(worker):
     events = many_events(50)
-    store = EventStore(events)
-    worker.load(events)
+    worker.reload()
+    worker.request(events, CONTEXT, date(2023, 1, 1)).result()
     for event in events[:10]:  # as a write to a Cozy merges the server's fields, rows unsaid
         vars(event)["aggregated"] = True
     worker.changed(edits.Change("fields"), events)
     got = worker.request(events, CONTEXT, date(2023, 1, 1)).result()
     same(got, compute_preview(events, CONTEXT, date(2023, 1, 1)))
-    assert len(store.events) == 50
+    assert got.aggregated_indices() == list(range(10, 50))
 
 
 def test_cancel_stops_the_computation_and_the_worker_goes_on(worker):
     events = many_events(5_000)
-    worker.load(events)
+    worker.reload()
     request = worker.request(events, CONTEXT, *LONG)
     seen: list[tuple[int, int]] = []
     with pytest.raises(Cancelled):
@@ -139,7 +149,7 @@ def test_cancel_stops_the_computation_and_the_worker_goes_on(worker):
 
 def test_a_newer_request_supersedes_an_older_one(worker):
     events = many_events(5_000)
-    worker.load(events)
+    worker.reload()
     older = worker.request(events, CONTEXT, *LONG)
     newer = worker.request(events, CONTEXT, date(2022, 6, 1))
     with pytest.raises(Cancelled):
@@ -149,7 +159,7 @@ def test_a_newer_request_supersedes_an_older_one(worker):
 
 def test_a_failure_in_the_worker_comes_back_with_its_traceback(worker):
     events = many_events(10)
-    worker.load(events)
+    worker.reload()
     with pytest.raises(WorkerFailed, match="before it starts") as failure:
         worker.request(events, CONTEXT, date(2022, 2, 1), date(2022, 1, 1)).result()
     assert "Traceback" in str(failure.value.__cause__) and "simulate" in str(failure.value.__cause__)
@@ -161,7 +171,7 @@ def test_killed_mid_run_the_worker_is_reported_and_restarted(caplog):
     worker = PreviewWorker(on_crash=crashes.append)
     try:
         events = many_events(5_000)
-        worker.load(events)
+        worker.reload()
         first_pid = worker.pid
         progress: list[int] = []
 
@@ -188,7 +198,8 @@ def test_killed_mid_run_the_worker_is_reported_and_restarted(caplog):
 
 def test_a_worker_out_of_step_is_given_up_and_replaced(worker):
     events = many_events(20)
-    worker.load(events)
+    worker.reload()
+    worker.request(events, CONTEXT, date(2023, 1, 2)).result()
     first_pid = worker.pid
     worker.changed(edits.Change("removed", [0]), events)  # a removal the events never had
     with pytest.raises(WorkerCrashed, match="held 19 events, the app 20"):
@@ -230,7 +241,7 @@ def test_a_preview_an_export_still_uses_is_left_whole():
 
 
 def test_the_worker_runs_below_the_app(worker):
-    worker.load(many_events(1))
+    worker.reload()
     worker.request(many_events(1), CONTEXT, date(2023, 1, 2)).result()  # started and answering
     mine = os.getpriority(os.PRIO_PROCESS, 0)
     assert os.getpriority(os.PRIO_PROCESS, worker.pid) == min(19, mine + 5)

@@ -3,8 +3,8 @@
 Computing the preview of a million events takes seconds of Python. On a
 thread of the app it holds the interpreter lock that the UI thread needs, so
 the window stutters however the work is split. ``PreviewWorker`` runs it in a
-worker process instead: the events are sent once (``load``), then only the
-edits (``changed``), and each ``request`` is computed there and streamed
+worker process instead: the events are sent once (with the first request
+after ``reload``), then only the edits (``changed``), and each ``request`` is computed there and streamed
 back. The app's process only pickles and unpickles, a few milliseconds at a
 time, on background threads.
 
@@ -36,7 +36,7 @@ Every message that reaches the worker while it computes cancels that
 computation: a newer request supersedes it, a cancel stops it, an edit or a
 load makes it stale. A worker that dies (killed, out of memory) closes the
 pipe: the requests waiting fail with ``WorkerCrashed``, ``on_crash`` is told,
-and ``restart`` starts another with the app's events.
+and ``restart`` starts another, sent the app's events with the next request.
 """
 
 from __future__ import annotations
@@ -659,14 +659,15 @@ def _messages(item: tuple) -> Iterator[tuple]:
 class PreviewWorker:
     """The preview computed in a worker process, fed the app's events.
 
-    Call ``load``, ``changed`` and ``request`` on one thread (the UI thread),
-    and ``Request.result`` on another. ``on_crash(message)`` is called on a
-    background thread when the worker stops by itself.
+    Call ``reload``, ``changed`` and ``request`` on one thread (the UI
+    thread), and ``Request.result`` on another. ``on_crash(message)`` is
+    called on a background thread when the worker stops by itself.
     """
 
     def __init__(self, on_crash: Callable[[str], None] | None = None) -> None:
         self.on_crash = on_crash
         self._link: _Link | None = None
+        self._stale = True  # the worker does not hold the app's events: the next request sends them
         self._numbers = itertools.count()
 
     @property
@@ -678,24 +679,28 @@ class PreviewWorker:
     def alive(self) -> bool:
         return self._link is not None and self._link.dead is None
 
-    def load(self, events: Sequence[UsageEvent]) -> None:
-        """A new set of events (a snapshot is taken now)."""
-        if self._link is None or self._link.dead is not None:
-            self.restart(events)
-        else:
-            self._link.post(("load", list(events)))
+    def reload(self) -> None:
+        """The app's events were replaced (a file opened).
 
-    def restart(self, events: Sequence[UsageEvent]) -> None:
-        """A new worker, fed ``events``; the old one, if any, is stopped."""
+        The worker starts now, but the events go with the next request, a
+        snapshot taken then: sending a million of them while the window
+        paints them for the first time would slow that paint.
+        """
+        if self._link is None or self._link.dead is not None:
+            self.restart()
+        self._stale = True
+
+    def restart(self) -> None:
+        """A new worker (the old one, if any, is stopped); it is sent the events with the next request."""
         if self._link is not None:
             self._link.close()
         self._link = _Link(self._crashed)
-        self._link.post(("load", list(events)))
+        self._stale = True
 
     def changed(self, change: Change, events: Sequence[UsageEvent]) -> None:
         """Forward an edit the store has just applied to ``events``."""
-        if self._link is None:
-            return  # nothing was loaded: the first request loads what is there then
+        if self._link is None or self._stale:
+            return  # the next request sends the events as they are then
         rows = change.rows if isinstance(change.rows, list) else list(change.rows)  # a command's own: never changed
         if change.kind == "context":
             return  # the context goes with every request
@@ -710,15 +715,18 @@ class PreviewWorker:
         else:
             # Fields of unknown rows (merged from a Cozy, a save), or a kind of change
             # this does not know: send them all again.
-            self.load(events)
+            self._stale = True
 
     def request(self, events: Sequence[UsageEvent], context: UserContext, first: date, last: date | None = None,
                 ignore_monthly_date_protection: bool = False) -> Request:
-        """Ask for the preview of ``events`` as they are now (the worker holds them already)."""
+        """Ask for the preview of ``events`` as they are now."""
         if self._link is None or self._link.dead is not None:
-            self.restart(events)
+            self.restart()
         link = self._link
         assert link is not None
+        if self._stale:
+            link.post(("load", list(events)))
+            self._stale = False
         request = Request(self, link, next(self._numbers))
         link.add(request)
         link.post(("preview", request.number, len(events), context, first, last, ignore_monthly_date_protection))
@@ -741,10 +749,10 @@ class InlinePreviewer:
     pid = None
     alive = True
 
-    def load(self, events: Sequence[UsageEvent]) -> None:
+    def reload(self) -> None:
         pass
 
-    def restart(self, events: Sequence[UsageEvent]) -> None:
+    def restart(self) -> None:
         pass
 
     def changed(self, change: Change, events: Sequence[UsageEvent]) -> None:

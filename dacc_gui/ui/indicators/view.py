@@ -228,7 +228,7 @@ class IndicatorsView(QWidget):
         self.schedule()
 
     def _on_reloaded(self) -> None:
-        self.previewer.load(self.document.events)
+        self.previewer.reload()
         self.schedule()
 
     def _on_worker_stopped(self, message: str) -> None:
@@ -239,7 +239,7 @@ class IndicatorsView(QWidget):
             self.state_label.setText("Preview stopped (its worker process keeps stopping)")
             return
         if not self.previewer.alive:  # a request may have started one already
-            self.previewer.restart(self.document.events)
+            self.previewer.restart()
         log.info("Preview worker restarted")
         if self._task is None:
             self.state_label.setText("Preview worker restarted")
