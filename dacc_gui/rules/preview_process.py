@@ -4,9 +4,9 @@ Computing the preview of a million events takes seconds of Python. On a
 thread of the app it holds the interpreter lock that the UI thread needs, so
 the window stutters however the work is split. ``PreviewWorker`` runs it in a
 worker process instead: the events are sent once (with the first request
-after ``reload``), then only the edits (``changed``), and each ``request`` is computed there and streamed
-back. The app's process only pickles and unpickles, a few milliseconds at a
-time, on background threads.
+after ``reload``), then only the edits (``changed``), and each ``request``
+is computed there and streamed back. The app's process only pickles and
+unpickles, about a millisecond at a time, on background threads.
 
 The protocol, over a ``multiprocessing`` pipe (each message one pickle):
 
@@ -26,11 +26,15 @@ stay in the app.
 
 worker -> app: a tag byte, then
   b"M" a pickle of ("progress", id, done, total), ("begin", id), ("end", id),
-       ("cancelled", id) or ("failed", id, text, traceback)
-  b"P" one part of a result, between its begin and end. The parts share one
-       pickler's memo: the indicators go a few thousand at a time, and the
-       last part (the ``Preview``) only refers back to them, so that no
-       single unpickling holds the app's interpreter lock for long.
+       ("cancelled", id), ("failed", id, text, traceback) or ("lost", id,
+       text): the worker holds another number of events than the app says
+  b"P" one part of a result, between its begin and end (``_parts``):
+       containers go out empty and their items after them, ``PART`` objects
+       at most a part, and the parts share one pickler's memo, so that a
+       later mention of an object is a reference to it (``_Assembly`` puts
+       the preview back together). While they come the app does not collect
+       for cycles; the preview is frozen after, and ``release`` frees it a
+       part at a time when the next one replaces it.
 
 Every message that reaches the worker while it computes cancels that
 computation: a newer request supersedes it, a cancel stops it, an edit or a

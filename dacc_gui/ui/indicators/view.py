@@ -295,7 +295,7 @@ class IndicatorsView(QWidget):
             self.state_label.setText("Not computed")
             if isinstance(exc, WorkerCrashed):
                 errors.show_exception(self, "The preview stopped", exc,
-                                      "A new worker process was started: press Recompute to try again.")
+                                      "Press Recompute to try again: it starts a new worker process if needed.")
                 return
             errors.show_exception(self, "The preview could not be computed", exc,
                                   "Check the events flagged in the Events tab and the user context.")
