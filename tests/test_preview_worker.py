@@ -142,7 +142,9 @@ def test_cancel_stops_the_computation_and_the_worker_goes_on(worker):
     with pytest.raises(Cancelled):
         request.result(lambda done, total: seen.append((done, total)), cancelled=lambda: bool(seen))
     assert seen and seen[0][0] < seen[0][1]
-    # The next request is answered, though the cancelled one had hundreds of nights to go.
+    # The worker says it stopped (rather than "done" hundreds of nights later).
+    assert request.ended.wait(30) and request.outcome == "cancelled"
+    # And the next request is answered.
     got = worker.request(events, CONTEXT, date(2023, 1, 2)).result()
     same(got, compute_preview(events, CONTEXT, date(2023, 1, 2)))
 

@@ -390,35 +390,44 @@ class Request:
         self.link = link
         self.number = number
         self.answers: queue.SimpleQueue = queue.SimpleQueue()
+        # The worker's last word on it ("done", "cancelled", ...), once said,
+        # even after ``result`` gave up waiting.
+        self.outcome: str | None = None
+        self.ended = threading.Event()
+
+    def _answer(self, answer: tuple) -> None:
+        """From the listening thread."""
+        self.answers.put(answer)
+        if answer[0] != "progress":
+            self.outcome = answer[0]
+            self.ended.set()
+            self.link.forget(self.number)
 
     def result(self, progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> Preview:
         """The preview; raises ``Cancelled``, ``WorkerFailed`` or ``WorkerCrashed``."""
-        try:
-            while True:
-                if cancelled is not None and cancelled():
-                    self.link.post(("cancel", self.number))
-                    raise Cancelled()
-                try:
-                    answer = self.answers.get(timeout=POLL_S)
-                except queue.Empty:
-                    continue
-                kind = answer[0]
-                if kind == "progress":
-                    if progress is not None:
-                        progress(*answer[1:])
-                elif kind == "done":
-                    return answer[1]
-                elif kind == "cancelled":
-                    raise Cancelled()
-                elif kind == "failed":
-                    raise WorkerFailed(answer[1]) from RemoteTraceback(answer[2])
-                elif kind == "lost":
-                    self.link.abandon(answer[1])
-                    raise WorkerCrashed(answer[1])
-                else:
-                    raise WorkerCrashed(answer[1])
-        finally:
-            self.link.forget(self.number)
+        while True:
+            if cancelled is not None and cancelled():
+                self.link.post(("cancel", self.number))  # the worker answers "cancelled" when it has stopped
+                raise Cancelled()
+            try:
+                answer = self.answers.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
+            kind = answer[0]
+            if kind == "progress":
+                if progress is not None:
+                    progress(*answer[1:])
+            elif kind == "done":
+                return answer[1]
+            elif kind == "cancelled":
+                raise Cancelled()
+            elif kind == "failed":
+                raise WorkerFailed(answer[1]) from RemoteTraceback(answer[2])
+            elif kind == "lost":
+                self.link.abandon(answer[1])
+                raise WorkerCrashed(answer[1])
+            else:
+                raise WorkerCrashed(answer[1])
 
 
 class _Link:
@@ -450,7 +459,7 @@ class _Link:
             if self.dead is None:
                 self.requests[request.number] = request
                 return
-        request.answers.put(("crashed", self.dead))
+        request._answer(("crashed", self.dead))
 
     def forget(self, number: int) -> None:
         with self.lock:
@@ -529,7 +538,7 @@ class _Link:
                 with self.lock:
                     request = self.requests.get(number)
                 if request is not None:
-                    request.answers.put(answer)
+                    request._answer(answer)
         finally:
             if unpickler is not None:
                 _resume_collection()
@@ -566,7 +575,7 @@ class _Link:
             log.warning("%s", message)
             self.on_crash(self, message)  # before the requests fail: the app restarts, then reports
         for request in waiting:
-            request.answers.put(("crashed", message))
+            request._answer(("crashed", message))
 
 
 _collection_was_enabled = False
