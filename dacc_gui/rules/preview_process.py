@@ -695,12 +695,11 @@ class PreviewWorker:
     def reload(self) -> None:
         """The app's events were replaced (a file opened).
 
-        The worker starts now, but the events go with the next request, a
-        snapshot taken then: sending a million of them while the window
-        paints them for the first time would slow that paint.
+        They go with the next request, a snapshot taken then (a worker is
+        started then too, if none runs): sending a million of them, or
+        starting a Python, while the window paints them for the first time
+        would slow that paint.
         """
-        if self._link is None or self._link.dead is not None:
-            self.restart()
         self._stale = True
 
     def restart(self) -> None:
