@@ -29,12 +29,11 @@ worker -> app: a tag byte, then
        ("cancelled", id), ("failed", id, text, traceback) or ("lost", id,
        text): the worker holds another number of events than the app says
   b"P" one part of a result, between its begin and end (``_parts``):
-       containers go out empty and their items after them, ``PART`` objects
-       at most a part, and the parts share one pickler's memo, so that a
-       later mention of an object is a reference to it (``_Assembly`` puts
-       the preview back together). While they come the app does not collect
-       for cycles; the preview is frozen after, and ``release`` frees it a
-       part at a time when the next one replaces it.
+       runs go out empty and their items after them, ``PART`` objects at
+       most a part, each part its own pickle; ``_Assembly`` puts the preview
+       back together. While they come the app does not collect for cycles;
+       the preview is frozen after, and ``release`` frees it a part at a
+       time when the next one replaces it.
 
 Every message that reaches the worker while it computes cancels that
 computation: a newer request supersedes it, a cancel stops it, an edit or a
@@ -47,7 +46,6 @@ from __future__ import annotations
 
 import atexit
 import gc
-import io
 import itertools
 import logging
 import multiprocessing
@@ -69,7 +67,8 @@ from dacc_gui.common.cancel import Cancelled
 from dacc_gui.events.context import UserContext
 from dacc_gui.events.edits import Change
 from dacc_gui.events.model import UsageEvent
-from dacc_gui.rules.preview import Preview, compute_preview
+from dacc_gui.rules.preview import Preview, PreviewRow, compute_preview
+from dacc_gui.rules.series import by_measure
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +164,14 @@ RUN_LISTS = ("indicators", "skipped", "aggregated", "aggregated_indices")
 
 
 def _parts(preview: Preview) -> Iterator[tuple]:
-    """What a result is sent as, ``PART`` objects at most a part; ``_Assembly``
-    puts it back together. Containers go out empty and their items after
-    them; the memo makes every later mention of an object a reference.
-    Consumes the preview (its lists are taken out)."""
+    """What a result is sent as, ``PART`` objects at most a part, each part
+    pickled on its own; ``_Assembly`` puts it back together. A run goes out
+    empty and its items after it; the rows, the (run, skipped) pairs and the
+    split per measure only refer to those, so the app rebuilds them (a
+    pickle memo shared by the parts would hold a million references, and
+    letting go of it at once held the app's lock 0.1 s). Consumes the
+    preview (its lists are taken out)."""
+    offset = 0
     for n, result in enumerate(preview.results):
         lists = {name: getattr(result, name) for name in RUN_LISTS}
         for name in RUN_LISTS:
@@ -178,43 +181,42 @@ def _parts(preview: Preview) -> Iterator[tuple]:
                     for piece in _slices(lists["indicators"], lambda i: 1 + len(i.event_ids)))
         for name in RUN_LISTS[1:]:
             yield from (("extend", n, name, piece) for piece in _slices(lists[name]))
-    yield from (("memo", piece) for piece in _slices([row.validation for row in preview.rows]))
-    yield from (("rows", piece) for piece in _slices(preview.rows))
-    yield from (("skipped_rows", piece) for piece in _slices(preview.skipped_rows or ()))
-    for name, runs in (preview.by_measure or {}).items():
-        yield ("measure", name, runs)
+        # Rows are each run's indicators in order, with their validation.
+        checks = [row.validation for row in preview.rows[offset:offset + len(lists["indicators"])]]
+        offset += len(checks)
+        yield from (("validations", n, piece) for piece in _slices(checks))
     has_skipped_rows, has_by_measure = preview.skipped_rows is not None, preview.by_measure is not None
     preview.results, preview.rows, preview.skipped_rows, preview.by_measure = [], [], None, None
     yield ("preview", preview, has_skipped_rows, has_by_measure)
 
 
 class _Assembly:
-    """A result put back together from its parts, in the app."""
+    """A result put back together from its parts, in the app (Python loops:
+    the UI thread gets the lock back every 0.2 ms)."""
 
     def __init__(self) -> None:
         self.runs: list = []
-        self.rows: list = []
-        self.skipped_rows: list = []
-        self.by_measure: dict = {}
+        self.validations: list[list] = []
         self.preview: Preview | None = None
 
     def add(self, part: tuple) -> None:
         kind = part[0]
         if kind == "run":
             self.runs.append(part[1])
+            self.validations.append([])
         elif kind == "extend":
             getattr(self.runs[part[1]], part[2]).extend(part[3])
-        elif kind in ("rows", "skipped_rows"):
-            getattr(self, kind).extend(part[1])
-        elif kind == "measure":
-            self.by_measure[part[1]] = part[2]
+        elif kind == "validations":
+            self.validations[part[1]].extend(part[2])
         elif kind == "preview":
             preview, has_skipped_rows, has_by_measure = part[1:]
-            preview.results, preview.rows = self.runs, self.rows
-            preview.skipped_rows = self.skipped_rows if has_skipped_rows else None
-            preview.by_measure = self.by_measure if has_by_measure else None
+            runs = self.runs
+            preview.results = runs
+            preview.rows = [PreviewRow(run, indicator, check) for run, checks in zip(runs, self.validations)
+                            for indicator, check in zip(run.indicators, checks)]
+            preview.skipped_rows = [(r, s) for r in runs for s in r.skipped] if has_skipped_rows else None
+            preview.by_measure = by_measure(runs) if has_by_measure else None
             self.preview = preview
-        # "memo": objects sent only for later parts to refer to
 
 
 class _Serving:
@@ -324,17 +326,11 @@ class _Serving:
                 self.running = None
 
     def _stream(self, request: int, preview: Preview, flag: threading.Event) -> None:
-        buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, PROTOCOL)
         self.send(("begin", request))
         for part in _parts(preview):
             if flag.is_set():
                 raise Cancelled()
-            buffer.write(b"P")
-            pickler.dump(part)
-            self.conn.send_bytes(buffer.getvalue())  # a copy: a view of the buffer would pin it
-            buffer.seek(0)
-            buffer.truncate()
+            self.conn.send_bytes(b"P" + pickle.dumps(part, PROTOCOL))
         self.send(("end", request))
 
 
@@ -352,36 +348,6 @@ def serve(conn) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------
 # The app's side
 # --------------------------------------------------------------------------
-class _Feed:
-    """The file an ``Unpickler`` reads a stream's parts from, one at a time."""
-
-    def __init__(self) -> None:
-        self.data = memoryview(b"")
-        self.pos = 0
-
-    def set(self, data: memoryview) -> None:
-        self.data, self.pos = data, 0
-
-    def read(self, n: int = -1) -> bytes:
-        end = len(self.data) if n is None or n < 0 else self.pos + n
-        out = self.data[self.pos:end]
-        self.pos += len(out)
-        return bytes(out)
-
-    def readinto(self, buffer) -> int:  # noqa: ANN001
-        n = min(len(buffer), len(self.data) - self.pos)
-        buffer[:n] = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return n
-
-    def readline(self) -> bytes:
-        rest = bytes(self.data[self.pos:])
-        cut = rest.find(b"\n")
-        out = rest if cut < 0 else rest[:cut + 1]
-        self.pos += len(out)
-        return out
-
-
 class Request:
     """One preview asked of the worker; ``result`` waits for it (off the UI thread)."""
 
@@ -503,8 +469,6 @@ class _Link:
 
     # --- receiving -----------------------------------------------------------
     def _read_loop(self) -> None:
-        feed = _Feed()
-        unpickler: pickle.Unpickler | None = None
         assembly: _Assembly | None = None
         try:
             while True:
@@ -513,24 +477,22 @@ class _Link:
                 except (EOFError, OSError):
                     break
                 if data[:1] == b"P":
-                    if unpickler is not None and assembly is not None:
-                        feed.set(data[1:])
-                        assembly.add(unpickler.load())
+                    if assembly is not None:
+                        assembly.add(pickle.loads(data[1:]))
                     continue
                 message = pickle.loads(data[1:])
                 kind, number = message[0], message[1]
                 if kind == "begin":
-                    feed, assembly = _Feed(), _Assembly()
-                    unpickler = pickle.Unpickler(feed)
+                    assembly = _Assembly()
                     _pause_collection()
                     continue
                 if kind == "end":
                     answer: tuple = ("done", assembly.preview if assembly else None)
-                    unpickler, assembly = None, None
+                    assembly = None
                     _resume_collection()
                 elif kind == "cancelled":
-                    if unpickler is not None:
-                        unpickler, assembly = None, None
+                    if assembly is not None:
+                        assembly = None
                         _resume_collection()
                     answer = message[:1]
                 else:
@@ -540,7 +502,7 @@ class _Link:
                 if request is not None:
                     request._answer(answer)
         finally:
-            if unpickler is not None:
+            if assembly is not None:
                 _resume_collection()
         self._died()
 
