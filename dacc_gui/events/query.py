@@ -135,11 +135,33 @@ def argsort(keys: list, descending: bool = False) -> np.ndarray:
     n = len(keys)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    chunks = [np.asarray(keys[i:i + STEP]) for i in range(0, n, STEP)]
-    array = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+    try:
+        array = _bytes_array(keys)
+    except (TypeError, UnicodeEncodeError):  # not all text: numpy's own conversion
+        chunks = [np.asarray(keys[i:i + STEP]) for i in range(0, n, STEP)]
+        array = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
     if not descending:
         return np.argsort(array, kind="stable")
     return (n - 1 - np.argsort(array[::-1], kind="stable"))[::-1]
+
+
+def _bytes_array(keys: list) -> np.ndarray:
+    """Text keys as one array of UTF-8 bytes, filled a chunk at a time.
+
+    Bytes compare in the order of the text (UTF-8 keeps code point order),
+    take a quarter of the memory of numpy's text and sort faster; and a
+    concatenation of text chunks held Python's lock for a third of a second
+    at a million keys. (Trailing NUL characters do not count, as in any
+    numpy bytes array.)
+    """
+    encoded = [list(map(str.encode, keys[i:i + STEP])) for i in range(0, len(keys), STEP)]
+    width = max(1, max(max(map(len, chunk), default=0) for chunk in encoded))
+    array = np.empty(len(keys), dtype=f"S{width}")
+    start = 0
+    for chunk in encoded:
+        array[start:start + len(chunk)] = chunk
+        start += len(chunk)
+    return array
 
 
 def _check(cancelled: Callable[[], bool] | None) -> None:

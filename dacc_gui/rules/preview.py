@@ -47,6 +47,9 @@ class Preview:
     version: int = -1  # the store version it was computed from
     # The indicators split per measure for the charts, made with the rest off the UI thread.
     by_measure: dict[str, list[MeasureRun]] | None = None
+    # Every (run, skipped event) pair, made off the UI thread too: a million
+    # events can leave a hundred thousand.
+    skipped_rows: list[tuple[RunResult, Any]] | None = None
 
     @property
     def consent_blocked(self) -> bool:
@@ -59,6 +62,8 @@ class Preview:
             r.monthly_held_back for r in self.results)
 
     def skipped(self) -> list[tuple[RunResult, Any]]:
+        if self.skipped_rows is not None:
+            return self.skipped_rows
         return [(r, s) for r in self.results for s in r.skipped]
 
     def notes(self) -> list[str]:
@@ -108,7 +113,9 @@ def compute_preview(
     for result in results:
         checks = validate_all(result.payloads())
         rows.extend(PreviewRow(result, ind, check) for ind, check in zip(result.indicators, checks))
-    return Preview(results, rows, ignore_monthly_date_protection, by_measure=by_measure(results))
+    preview = Preview(results, rows, ignore_monthly_date_protection, by_measure=by_measure(results))
+    preview.skipped_rows = preview.skipped()
+    return preview
 
 
 def dumps_json(preview: Preview) -> str:

@@ -41,6 +41,7 @@ from dacc_gui.ui.indicators.view import IndicatorsView
 from dacc_gui.ui.receiver.feature import ReceiverFeature
 from dacc_gui.ui.service.feature import ServiceFeature
 from dacc_gui.events.sample import load_sample
+from dacc_gui.rules.preview_process import InlinePreviewer, PreviewWorker
 from dacc_gui.ui.common.settings import Settings
 from dacc_gui.ui.common.tasks import Task, TaskRunner
 from dacc_gui.ui.common.undo_keys import UndoKeys
@@ -109,7 +110,7 @@ class MainWindow(QMainWindow):
     """Events, Indicators and Charts over one document."""
 
     def __init__(self, settings: Settings | None = None, runner: TaskRunner | None = None,
-                 today: Callable[[], date] = date.today) -> None:
+                 today: Callable[[], date] = date.today, previewer: PreviewWorker | InlinePreviewer | None = None) -> None:
         super().__init__()
         self.settings = settings or Settings()
         self.runner = runner or TaskRunner()
@@ -126,7 +127,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.events_view = EventsView(self.document, self.runner)
         self.events_view.today = today
-        self.indicators_view = IndicatorsView(self.document, self.runner, self.settings, today)
+        self.indicators_view = IndicatorsView(self.document, self.runner, self.settings, today, previewer=previewer)
         self.add_tab(Tab("events", "Events", self.events_view))
         self.add_tab(Tab("indicators", "Indicators", self.indicators_view))
         self.add_tab(Tab("charts", "Charts", self._make_charts()))
@@ -574,6 +575,7 @@ class MainWindow(QMainWindow):
         self.save_state()
         self.runner.cancel_all()
         self.runner.wait(5000)
+        self.indicators_view.shutdown()
         event.accept()
         for feature in self.features:
             feature.window_closed()

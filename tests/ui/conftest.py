@@ -50,12 +50,15 @@ def messages():
 
 @pytest.fixture
 def window(qtbot, settings, messages):
-    """The main window, background work run synchronously, today = 2021-12-09."""
+    """The main window, background work (the preview too) run synchronously, today = 2021-12-09."""
+    from dacc_gui.rules.preview_process import InlinePreviewer
     from dacc_gui.ui.main_window import MainWindow
     from dacc_gui.ui.common.tasks import SyncTaskRunner
 
     settings.recompute_delay_ms = 0
-    win = MainWindow(settings, SyncTaskRunner(), today=lambda: TODAY)
+    # The preview computed in the test's thread too (tests/ui/test_preview_worker.py
+    # drives the real worker process).
+    win = MainWindow(settings, SyncTaskRunner(), today=lambda: TODAY, previewer=InlinePreviewer())
     qtbot.addWidget(win)
     win.ask_unsaved = lambda: "discard"  # tests that care replace it
     yield win

@@ -289,8 +289,9 @@ class EventsView(QWidget):
             ends = np.concatenate([breaks, [len(view_rows) - 1]])
             for s, e in zip(starts.tolist(), ends.tolist()):
                 selection.select(self.model.index(int(view_rows[s]), 0), self.model.index(int(view_rows[e]), last_col))
-        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-        self.table.selectionModel().select(selection, flags)
+        # Not with the Rows flag: the ranges span every column already, and
+        # expanding them again made selecting 20,000 scattered rows take seconds.
+        self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         if len(view_rows):
             first = self.model.index(int(view_rows[0]), 0)
             self.table.selectionModel().setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)

@@ -4,12 +4,15 @@ Run options (run date, "ignore monthly date protection", an optional range
 end), the indicators with their validation and rule source, a detail pane
 (exact JSON payload, the rule in words), the skipped events, and banners
 when the consent gate or the monthly date protection hold anything back.
-The preview is recomputed off the UI thread, a moment after each edit.
+The preview is recomputed a moment after each edit, in a worker process
+(``rules.preview_process``) that is fed the events once and then the edits,
+so that computing it never holds the interpreter lock the UI thread needs.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,16 +25,20 @@ from PySide6.QtWidgets import (
 )
 
 from dacc_gui.events import edits
+from dacc_gui.events.edits import Change
 from dacc_gui.ui.common.date_edit import DateEdit
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.document import EventsDocument
 from dacc_gui.ui.indicators.models import IndicatorTableModel, SkippedTableModel
-from dacc_gui.rules.preview import Preview, PreviewRow, compute_preview, dumps_json
+from dacc_gui.rules.preview import Preview, PreviewRow, dumps_json
+from dacc_gui.rules.preview_process import InlinePreviewer, PreviewWorker, WorkerCrashed, release
 from dacc_gui.ui.common.settings import Settings
 from dacc_gui.ui.common.splitter import splitter
 from dacc_gui.ui.common.table_model import ROW_ROLE
 from dacc_gui.ui.common.table_view import table_view
 from dacc_gui.ui.common.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
 
 BANNER_STYLE = "QLabel { background: #fff3c4; border: 1px solid #e0c060; padding: 6px; }"
 
@@ -47,14 +54,20 @@ class IndicatorsView(QWidget):
     show_events = Signal()  # the user asked to see them in the Events tab
     preview_changed = Signal(object)  # a new Preview
     status = Signal(str)
+    _worker_stopped = Signal(str)  # from the worker's listening thread
 
     def __init__(self, document: EventsDocument, runner: TaskRunner, settings: Settings,
-                 today: Callable[[], date] = date.today, parent: QWidget | None = None) -> None:
+                 today: Callable[[], date] = date.today, parent: QWidget | None = None,
+                 previewer: PreviewWorker | InlinePreviewer | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.runner = runner
         self.settings = settings
         self.today = today
+        self.previewer = previewer if previewer is not None else PreviewWorker()
+        self.previewer.on_crash = self._worker_stopped.emit
+        self._worker_stopped.connect(self._on_worker_stopped)
+        self._crashes = 0  # in a row, without a preview computed between them
         self.preview = Preview()
         self._task = None
         self._generation = 0
@@ -66,8 +79,8 @@ class IndicatorsView(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(max(0, settings.recompute_delay_ms))
         self._timer.timeout.connect(self.recompute)
-        document.changed.connect(lambda _c: self.schedule())
-        document.reloaded.connect(self.schedule)
+        document.changed.connect(self._on_changed)
+        document.reloaded.connect(self._on_reloaded)
         self._show_detail(None)
 
     def add_action_button(self, button: QWidget) -> None:
@@ -217,6 +230,33 @@ class IndicatorsView(QWidget):
         self.schedule()
 
     # --- computing ----------------------------------------------------------------------
+    def _on_changed(self, change: Change) -> None:
+        self.previewer.changed(change, self.document.events)
+        self.schedule()
+
+    def _on_reloaded(self) -> None:
+        self.previewer.reload()
+        self.schedule()
+
+    def _on_worker_stopped(self, message: str) -> None:
+        """The worker died (killed, out of memory): say so, and start another."""
+        self._crashes += 1
+        if self._crashes > 3:
+            # It dies whatever it is given: wait for the user (Recompute starts one).
+            self.state_label.setText("Preview stopped (its worker process keeps stopping)")
+            return
+        if not self.previewer.alive:  # a request may have started one already
+            self.previewer.restart()
+        log.info("Preview worker restarted")
+        if self._task is None:
+            self.state_label.setText("Preview worker restarted")
+        self.status.emit(f"{message} It was restarted.")
+
+    def shutdown(self) -> None:
+        """Stop the worker (the window closes)."""
+        self.previewer.on_crash = None
+        self.previewer.close()
+
     def schedule(self) -> None:
         """Recompute a moment from now (edits come in bursts)."""
         self._timer.start()
@@ -234,20 +274,21 @@ class IndicatorsView(QWidget):
             self._task.cancel()
         self._generation += 1
         generation = self._generation
-        events = list(self.document.events)
-        context = self.document.context
+        n_events = len(self.document.events)
         ignore = self.ignore_monthly.isChecked()
         version = self.document.store.version
         structure = self.document.store.structure_version
         nights = ((last - first).days + 1) if last else 1
         self.state_label.setText("Computing…")
+        request = self.previewer.request(self.document.events, self.document.context, first, last, ignore)
 
         def work(progress, cancelled):
-            preview = compute_preview(events, context, first, last, ignore, progress, cancelled)
+            preview = request.result(progress, cancelled)  # waits for the worker, holding no lock
             preview.version = version
             return preview
 
         def done(preview: Preview) -> None:
+            self._crashes = 0
             if generation != self._generation:
                 return
             self._task = None
@@ -259,6 +300,10 @@ class IndicatorsView(QWidget):
                 return
             self._task = None
             self.state_label.setText("Not computed")
+            if isinstance(exc, WorkerCrashed):
+                errors.show_exception(self, "The preview stopped", exc,
+                                      "Press Recompute to try again: it starts a new worker process if needed.")
+                return
             errors.show_exception(self, "The preview could not be computed", exc,
                                   "Check the events flagged in the Events tab and the user context.")
 
@@ -268,7 +313,7 @@ class IndicatorsView(QWidget):
 
         task = self.runner.run(
             f"Computing {nights:,} night{'s' if nights != 1 else ''} of indicators", work,
-            on_done=done, on_error=failed, on_cancel=cancelled, quiet=len(events) < 50_000 and nights < 60)
+            on_done=done, on_error=failed, on_cancel=cancelled, quiet=n_events < 50_000 and nights < 60)
         if task.running:
             self._task = task
 
@@ -277,6 +322,7 @@ class IndicatorsView(QWidget):
         return self._task is not None or self._timer.isActive()
 
     def set_preview(self, preview: Preview) -> None:
+        previous = [self.preview]
         self.preview = preview
         self.model.set_preview(preview)
         self.skipped_model.set_preview(preview)
@@ -306,11 +352,13 @@ class IndicatorsView(QWidget):
         self.skipped_box.setTitle(f"Skipped: {skipped:,} event{'s' if skipped != 1 else ''} no rule could use")
         self.notes_label.setText("\n".join(notes[:20]) + (f"\n… and {len(notes) - 20} more" if len(notes) > 20 else ""))
         self.notes_label.setVisible(bool(notes))
-        self.apply_flags_button.setEnabled(bool(preview.aggregated_indices()))
+        # Not aggregated_indices(): sorting a million of them here would stall the window.
+        self.apply_flags_button.setEnabled(any(r.aggregated_indices for r in results))
         # No indicator is selected for the user: selecting one selects its
         # events in the Events tab, which must not change behind their back.
         self._show_detail(None)
         self.preview_changed.emit(preview)
+        release(previous)  # freed a part at a time, off the UI thread
 
     # --- selection ------------------------------------------------------------------------
     def _on_current(self, current) -> None:  # noqa: ANN001
