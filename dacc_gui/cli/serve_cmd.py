@@ -12,6 +12,7 @@ import sys
 import threading
 
 from dacc_gui.cli.main import UsageError
+from dacc_gui.receiver.backends import is_postgres_url
 from dacc_gui.receiver import (
     DEFAULT_CAP,
     DEFAULT_HOST,
@@ -42,7 +43,11 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks one)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--db", metavar="PATH", help=f"SQLite file for the records (default {default_db_path()})")
+    where.add_argument(
+        "--db", metavar="PATH|URL",
+        help=f"SQLite file for the records (default {default_db_path()}), or a postgresql:// URL: "
+        "a receiver a team shares",
+    )
     where.add_argument("--memory", action="store_true", help="keep the records in memory only (lost on exit)")
     parser.add_argument("--token", metavar="T", help="require 'Authorization: Bearer T' as the real DACC does")
     parser.add_argument(
@@ -62,6 +67,10 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--cap", type=int, default=DEFAULT_CAP, help=f"records kept, oldest dropped first (default {DEFAULT_CAP})"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="server processes (default 1); more than one needs a postgresql:// --db",
+    )
     parser.set_defaults(func=run)
 
 
@@ -71,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     if args.cap < 1:
         raise UsageError("--cap must be at least 1")
     db_path = None if args.memory else (args.db or default_db_path())
+    if args.workers != 1:
+        return _run_workers(args, db_path, args.token)
     try:
         receiver = Receiver(
             db_path, host=args.host, port=args.port, token=args.token, cap=args.cap,
@@ -85,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         receiver.close()
         raise UsageError(str(exc)) from exc
 
-    where = "memory only" if db_path is None else str(db_path)
+    where = "memory only" if db_path is None else getattr(receiver.store, "where", str(db_path))  # no password
     answers = "clear errors (400 for production's 500s, 422 for what it would not store)" if args.clear_errors \
         else "as production"
     print(f"DACC receiver on {receiver.url} (records: {where}; answers {answers}); Ctrl-C stops",
@@ -116,4 +127,34 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    return 0
+
+
+def _run_workers(args: argparse.Namespace, db: object, token: str | None) -> int:
+    """``--workers N``: uvicorn's supervisor and N processes on one PostgreSQL database."""
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if not is_postgres_url(db):
+        raise UsageError(
+            "--workers needs a PostgreSQL --db (postgresql://...): a SQLite file is one process's"
+        )
+    from dacc_gui.receiver.pg_store import describe
+    from dacc_gui.receiver.workers import serve_workers
+
+    def listening(port: int) -> None:
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        print(f"DACC receiver on http://{host}:{port} (records: {describe(db)}; {args.workers} workers); "
+              "Ctrl-C stops", file=sys.stderr, flush=True)
+        if not is_loopback(args.host):
+            print(f"warning: listening on {args.host}: anyone who reaches this address can post measures "
+                  "and read every record through /_receiver/", file=sys.stderr, flush=True)
+
+    try:
+        serve_workers(
+            db, args.host, args.port, args.workers, token, args.cap, clear_errors=args.clear_errors,
+            aggregation_schedule=args.aggregation_schedule, on_listening=listening,
+        )
+    except (StoreError, ReceiverError) as exc:
+        raise UsageError(str(exc)) from exc
+    print("DACC receiver stopped", file=sys.stderr, flush=True)
     return 0

@@ -1,0 +1,91 @@
+"""``serve --workers N``: several server processes on one PostgreSQL database.
+
+uvicorn's supervisor starts N worker processes on one listening socket; each
+builds its own app with :func:`create_app` (uvicorn's app factory), from the
+settings the parent leaves in the environment (not on a command line, which
+every process listing shows: the token is among them). Every worker has its
+own store on the shared database, whose constraints and locks keep the
+records, duplicates and aggregation passes right across processes
+(``receiver.pg_store``).
+
+Faults and the answering mode set through the control API stay in the worker
+that got the request: with several workers, set them at start (``--clear-errors``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sys
+from collections.abc import Callable
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from dacc_gui.dacc.measures import load_catalog
+from dacc_gui.receiver.app import ReceiverApp
+from dacc_gui.receiver.backends import open_store
+from dacc_gui.receiver.faults import Faults
+from dacc_gui.receiver.protocol import ExactAuthorizationProtocol
+from dacc_gui.receiver.schedule import AggregationSchedule
+from dacc_gui.receiver.server import _bind
+
+SETTINGS_ENV = "DACC_GUI_RECEIVER_WORKER_SETTINGS"
+
+
+def create_app():
+    """One worker's app (uvicorn calls it in each worker process)."""
+    settings = json.loads(os.environ[SETTINGS_ENV])
+    store = open_store(settings["db"], cap=settings["cap"])
+    atexit.register(store.close)  # what is queued is committed before the worker exits
+    http = ReceiverApp(store, Faults(), settings["token"], load_catalog(), clear_errors=settings["clear_errors"])
+    if settings["log"]:
+        store.add_listener(lambda record: print(record.log_line(), flush=True))
+    if settings["aggregation_schedule"]:  # each worker's schedule; the pass lock lets one pass run
+        schedule = AggregationSchedule(http.aggregation)
+        schedule.start()
+        atexit.register(schedule.stop)
+    return http.app
+
+
+def serve_workers(
+    db: str,
+    host: str,
+    port: int,
+    workers: int,
+    token: str | None,
+    cap: int,
+    clear_errors: bool = False,
+    aggregation_schedule: bool = False,
+    log: bool = True,
+    on_listening: Callable[[int], None] | None = None,
+) -> None:
+    """Serve until SIGINT or SIGTERM. The database is checked and the port bound first, so
+    that an unusable database or a port in use raises (``StoreError``, ``ReceiverError``)
+    here with a clear message instead of failing in every worker."""
+    open_store(db, cap=cap).close()  # also creates the schema once, before the workers race
+    sock = _bind(host, port)
+    sock.set_inheritable(True)
+    os.environ[SETTINGS_ENV] = json.dumps({
+        "db": db, "token": token, "cap": cap, "clear_errors": clear_errors,
+        "aggregation_schedule": aggregation_schedule, "log": log,
+    })
+    config = uvicorn.Config(
+        "dacc_gui.receiver.workers:create_app",
+        factory=True,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        http=ExactAuthorizationProtocol,  # the token compared as sent, as in one process
+        timeout_graceful_shutdown=3,
+        backlog=2048,
+    )
+    if on_listening is not None:
+        on_listening(sock.getsockname()[1])
+    sys.stdout.flush()
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        sock.close()
