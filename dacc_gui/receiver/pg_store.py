@@ -172,7 +172,7 @@ class PostgresStore(Store):
             raise
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="dacc-receiver-pg-writer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="dacc-receiver-writer", daemon=True)
         self._thread.start()
 
     # -- opening -----------------------------------------------------------

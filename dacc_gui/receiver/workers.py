@@ -67,6 +67,7 @@ def serve_workers(
     open_store(db, cap=cap).close()  # also creates the schema once, before the workers race
     sock = _bind(host, port)
     sock.set_inheritable(True)
+    sock.listen(2048)  # requests wait in the backlog while the workers start, not refused
     os.environ[SETTINGS_ENV] = json.dumps({
         "db": db, "token": token, "cap": cap, "clear_errors": clear_errors,
         "aggregation_schedule": aggregation_schedule, "log": log,

@@ -1,0 +1,216 @@
+"""The receiver on PostgreSQL, for a team: several processes on one database, the schema
+guard, and clear messages when the server cannot be used. (The receiver's answer tests
+run on PostgreSQL too, through the ``receiver_db`` and ``module_db`` fixtures.)"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import psutil
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+from tests.receiver_support import live_receiver, measure
+
+from dacc_gui.cli.main import main
+from dacc_gui.receiver import StoreError
+from dacc_gui.receiver.pg_store import PostgresStore
+from dacc_gui.receiver.store import SCHEMA_VERSION
+
+ROOT = Path(__file__).resolve().parents[1]
+DUPLICATE = "duplicate: the same measure, startDate and groups were already received"
+
+
+def _days(n: int) -> list[str]:
+    return [(date(2022, 1, 1) + timedelta(days=i)).isoformat() for i in range(n)]
+
+
+def _tables(url: str) -> set[str]:
+    with psycopg.connect(url) as conn:
+        return {r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- several processes on one database ------------------------------------------------------
+def test_two_receivers_on_one_database_flag_a_measure_sent_to_both_once(postgres_url):
+    # Two receivers are what two worker processes are to the database: nothing shared but it.
+    with live_receiver(postgres_url) as (first, one), live_receiver(postgres_url) as (_, other):
+        days = _days(40)
+        barrier = threading.Barrier(2)
+
+        def send(client):
+            barrier.wait()
+            return [client.post("/measure", json=measure(startDate=d)).status_code for d in days]
+
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(send, (one, other)))
+        assert answers == [[201] * 40, [201] * 40]
+        records = first.store.records(kind="measure")
+        assert len(records) == 80 and len({r.id for r in records}) == 80
+        flagged = [r.measure["startDate"] for r in records if any(DUPLICATE in w for w in r.warnings)]
+        assert sorted(flagged) == days  # each day's second copy, whichever receiver got it
+        assert first.store.count() == 80 and first.store.summary()["warnings"] == 40
+
+
+def test_passes_run_from_two_receivers_at_once_aggregate_each_measure_once(postgres_url):
+    with live_receiver(postgres_url) as (first, client), live_receiver(postgres_url) as (second, _):
+        for value in range(1, 13):
+            assert client.post("/measure", json=measure(value=value)).status_code == 201
+        barrier = threading.Barrier(2)
+
+        def run(receiver):
+            barrier.wait()
+            return receiver.run_aggregation(measure="connection-count-daily")[0]
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = list(pool.map(run, (first, second)))
+        assert sorted(o.ran for o in outcomes) == [False, True]  # the other found nothing new
+        [row] = first.aggregate("connection-count-daily", "2021-12-01", "2021-12-31", view="production")
+        assert row["count"] == 12 and row["sum"] == 78
+
+
+def test_the_cap_holds_across_two_receivers(postgres_url):
+    with live_receiver(postgres_url, cap=5) as (first, one), live_receiver(postgres_url, cap=5) as (_, other):
+        for i, day in enumerate(_days(12)):
+            (one if i % 2 else other).post("/measure", json=measure(startDate=day))
+        kept = first.store.records()
+        assert [r.measure["startDate"] for r in kept] == _days(12)[7:]
+        assert first.store.summary()["dropped"] == 7 and first.store.count() == 5
+
+
+def _start_serve(*args: str) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dacc_gui", "serve", "--port", "0", *args],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    first = proc.stderr.readline()
+    found = re.search(r"http://127\.0\.0\.1:\d+", first)
+    if not found:
+        proc.kill()
+        raise AssertionError(f"serve did not start: {first}{proc.stderr.read()}")
+    return proc, found.group(0)
+
+
+def _workers(proc: subprocess.Popen) -> list[psutil.Process]:
+    """The server processes under serve (multiprocessing's resource tracker is no server)."""
+    children = psutil.Process(proc.pid).children()
+    return [p for p in children if "resource_tracker" not in " ".join(p.cmdline())]
+
+
+def test_serve_with_two_workers_records_every_request_once(postgres_url):
+    proc, url = _start_serve("--db", postgres_url, "--workers", "2")
+    days = _days(60)
+    try:
+        deadline = time.monotonic() + 30
+        while len(_workers(proc)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(_workers(proc)) == 2
+
+        def post(day: str) -> int:
+            with httpx.Client(base_url=url, timeout=30) as client:  # a connection each: both workers get some
+                return client.post("/measure", json=measure(startDate=day)).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(post, days + days))  # every day twice: 60 duplicates
+        assert answers == [201] * 120
+        export = httpx.get(url + "/_receiver/export", timeout=30).json()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    records = [r for r in export["records"] if r["kind"] == "measure"]
+    assert len(records) == 120 and len({r["id"] for r in records}) == 120  # acknowledged == stored
+    flagged = sorted(r["measure"]["startDate"] for r in records if any(DUPLICATE in w for w in r["warnings"]))
+    assert flagged == days
+    assert export["summary"]["total"] == 120 and export["summary"]["warnings"] == 60
+    # one log line per request, whichever worker printed it
+    assert sum(line.startswith("201 connection-count-daily") for line in out.splitlines()) == 120
+
+
+# -- the schema guard ------------------------------------------------------------------------
+def test_a_newer_schema_is_refused_with_a_clear_message_and_nothing_written(postgres_url, capsys):
+    PostgresStore(postgres_url).close()
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("UPDATE meta SET value = %s WHERE name = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    with pytest.raises(StoreError, match=rf"newer dacc-gui \(schema {SCHEMA_VERSION + 1}, this one reads "
+                                         rf"{SCHEMA_VERSION}\)"):
+        PostgresStore(postgres_url)
+    assert main(["serve", "--db", postgres_url, "--port", "0", "--workers", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "newer dacc-gui" in err and "Traceback" not in err
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() == (
+            str(SCHEMA_VERSION + 1),
+        )
+        assert conn.execute("SELECT count(*) FROM records").fetchone() == (0,)
+
+
+def test_a_database_with_other_tables_is_refused_and_left_alone(postgres_url):
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("CREATE TABLE invoices (id int)")
+    with pytest.raises(StoreError, match="is not a receiver database"):
+        PostgresStore(postgres_url)
+    assert _tables(postgres_url) == {"invoices"}
+
+
+def test_a_new_database_gets_the_schema_once_with_two_stores_opening_it_together(postgres_url):
+    with ThreadPoolExecutor(2) as pool:
+        stores = list(pool.map(lambda _: PostgresStore(postgres_url), range(2)))
+    for store in stores:
+        store.close()
+    assert {"records", "duplicate_keys", "meta", "aggregates", "aggregation_passes"} <= _tables(postgres_url)
+
+
+# -- a server that cannot be used -------------------------------------------------------------
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_unreachable_server_is_a_message_naming_the_host(workers, capsys):
+    port = _free_port()
+    url = f"postgresql://tester:s3cretpw@127.0.0.1:{port}/receiver"
+    assert main(["serve", "--db", url, "--port", "0", "--workers", workers]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot connect to PostgreSQL at 127.0.0.1:{port}, database receiver as tester" in err
+    assert "Traceback" not in err and "s3cretpw" not in err
+
+
+def test_a_refused_login_is_a_message_naming_the_server_and_the_user(postgres_server, capsys):
+    parts = conninfo_to_dict(postgres_server)
+    url = f"postgresql://nosuchtester@/postgres?host={parts['host']}"
+    assert main(["serve", "--db", url, "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot connect to PostgreSQL at the socket in {parts['host']}, database postgres as nosuchtester" in err
+    assert 'role "nosuchtester" does not exist' in err and "Traceback" not in err
+
+
+def test_several_workers_need_postgresql(tmp_path, capsys):
+    assert main(["serve", "--db", str(tmp_path / "r.sqlite3"), "--port", "0", "--workers", "2"]) == 2
+    assert "--workers needs a PostgreSQL --db" in capsys.readouterr().err
+    assert not (tmp_path / "r.sqlite3").exists()
+
+
+def test_text_postgresql_cannot_hold_is_stored_and_the_measure_kept_whole(postgres_url):
+    with live_receiver(postgres_url) as (receiver, client):
+        sent = measure(measureName="bad\u0000name")
+        response = client.post("/measure", json=sent)
+        assert response.status_code == 400  # an unknown measureName, as production answers
+        [record] = receiver.store.records()
+        assert record.measure == sent and record.status == 400
