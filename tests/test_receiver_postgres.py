@@ -147,6 +147,31 @@ def test_serve_with_two_workers_records_every_request_once(postgres_url):
     assert sum(line.startswith("201 connection-count-daily") for line in out.splitlines()) == 120
 
 
+def test_with_two_workers_faults_and_the_mode_hold_whichever_worker_answers(postgres_url):
+    proc, url = _start_serve("--db", postgres_url, "--workers", "2")
+
+    def post(body) -> int:
+        with httpx.Client(base_url=url, timeout=30) as client:  # a new connection: any worker
+            return client.post("/measure", json=body).status_code
+
+    try:
+        deadline = time.monotonic() + 30
+        while len(_workers(proc)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with httpx.Client(base_url=url, timeout=30) as control:
+            assert control.post("/_receiver/faults", json={"kind": "500", "count": 3}).status_code == 201
+            assert [post(measure(startDate=d)) for d in _days(6)] == [500, 500, 500, 201, 201, 201]
+            assert control.get("/_receiver/faults").json()["pending"] == []
+            assert post(measure(value=True)) == 201  # production's silent 201
+            assert control.post("/_receiver/mode", json={"clearErrors": True}).json()["clearErrors"] is True
+            assert [post(measure(value=True)) for _ in range(6)] == [422] * 6
+            assert control.get("/_receiver/mode").json()["clearErrors"] is True
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Traceback" not in err
+
+
 # -- the schema guard ------------------------------------------------------------------------
 def test_a_newer_schema_is_refused_with_a_clear_message_and_nothing_written(postgres_url, capsys):
     PostgresStore(postgres_url).close()

@@ -8,8 +8,9 @@ own store on the shared database, whose constraints and locks keep the
 records, duplicates and aggregation passes right across processes
 (``receiver.pg_store``).
 
-Faults and the answering mode set through the control API stay in the worker
-that got the request: with several workers, set them at start (``--clear-errors``).
+The fault queue and the answering mode are in the database too
+(``SharedFaults``, a ``meta`` flag): set through the control API of one worker,
+they hold for the requests every worker gets.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from uvicorn.supervisors import Multiprocess
 from dacc_gui.dacc.measures import load_catalog
 from dacc_gui.receiver.app import ReceiverApp
 from dacc_gui.receiver.backends import open_store
-from dacc_gui.receiver.faults import Faults
+from dacc_gui.receiver.pg_store import SharedFaults
 from dacc_gui.receiver.protocol import ExactAuthorizationProtocol
 from dacc_gui.receiver.schedule import AggregationSchedule
 from dacc_gui.receiver.server import _bind
@@ -34,12 +35,30 @@ from dacc_gui.receiver.server import _bind
 SETTINGS_ENV = "DACC_GUI_RECEIVER_WORKER_SETTINGS"
 
 
+class _SharedModeApp(ReceiverApp):
+    """The answering mode in the database: switched through one worker, it holds in all."""
+
+    def __init__(self, *args, **kwargs):
+        self._starting = True  # a worker (re)starting keeps the mode the others answer in
+        super().__init__(*args, **kwargs)
+        self._starting = False
+
+    @property
+    def clear_errors(self) -> bool:
+        return self.store.shared_flag("clear_errors")
+
+    @clear_errors.setter
+    def clear_errors(self, value: bool) -> None:
+        if not self._starting:
+            self.store.set_shared_flag("clear_errors", value)
+
+
 def create_app():
     """One worker's app (uvicorn calls it in each worker process)."""
     settings = json.loads(os.environ[SETTINGS_ENV])
     store = open_store(settings["db"], cap=settings["cap"])
     atexit.register(store.close)  # what is queued is committed before the worker exits
-    http = ReceiverApp(store, Faults(), settings["token"], load_catalog(), clear_errors=settings["clear_errors"])
+    http = _SharedModeApp(store, SharedFaults(store), settings["token"], load_catalog())
     if settings["log"]:
         store.add_listener(lambda record: print(record.log_line(), flush=True))
     if settings["aggregation_schedule"]:  # each worker's schedule; the pass lock lets one pass run
@@ -64,7 +83,10 @@ def serve_workers(
     """Serve until SIGINT or SIGTERM. The database is checked and the port bound first, so
     that an unusable database or a port in use raises (``StoreError``, ``ReceiverError``)
     here with a clear message instead of failing in every worker."""
-    open_store(db, cap=cap).close()  # also creates the schema once, before the workers race
+    store = open_store(db, cap=cap)  # also creates the schema once, before the workers race
+    store.set_shared_flag("clear_errors", clear_errors)
+    SharedFaults(store).clear()  # a new server starts without the last one's faults
+    store.close()
     sock = _bind(host, port)
     sock.set_inheritable(True)
     sock.listen(2048)  # requests wait in the backlog while the workers start, not refused
