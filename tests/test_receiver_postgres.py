@@ -110,6 +110,24 @@ def _start_serve(*args: str) -> tuple[subprocess.Popen, str]:
     return proc, found.group(0)
 
 
+def test_serve_in_one_process_on_postgresql_keeps_what_it_acknowledged(postgres_url):
+    proc, url = _start_serve("--db", postgres_url)
+    try:
+        assert httpx.post(url + "/measure", json=measure()).status_code == 201
+        assert httpx.post(url + "/measure", json=measure(value="bad")).status_code == 400
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out.splitlines()[0] == "201 connection-count-daily 2021-12-08 device=mobile value=1"
+    assert "2 measure requests kept, 1 accepted, 1 rejected" in err
+    store = PostgresStore(postgres_url)  # and a new process finds them
+    try:
+        assert [r.status for r in store.records()] == [201, 400]
+    finally:
+        store.close()
+
+
 def _workers(proc: subprocess.Popen) -> list[psutil.Process]:
     """The server processes under serve (multiprocessing's resource tracker is no server)."""
     children = psutil.Process(proc.pid).children()
@@ -232,7 +250,7 @@ def test_several_workers_need_postgresql(tmp_path, capsys):
     assert not (tmp_path / "r.sqlite3").exists()
 
 
-def test_text_postgresql_cannot_hold_is_stored_and_the_measure_kept_whole(postgres_url):
+def test_a_nul_postgresql_text_cannot_hold_is_stored_and_the_measure_kept_whole(postgres_url):
     with live_receiver(postgres_url) as (receiver, client):
         sent = measure(measureName="bad\u0000name")
         response = client.post("/measure", json=sent)

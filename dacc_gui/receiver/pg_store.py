@@ -228,7 +228,8 @@ class PostgresStore(Store):
         try:
             psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT).close()
         except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            reason = "; ".join(lines) or type(exc).__name__  # libpq's lines: what failed, then a hint
             raise StoreError(f"cannot connect to {self.where}: {reason}") from None
 
     def _check_schema(self) -> None:
