@@ -166,11 +166,12 @@ class SharedFaults(Faults):
         return fault
 
     def take(self) -> Fault | None:
-        with self._pool.connection() as conn, conn.transaction():
-            # The oldest fault, locked: two workers never use the same count twice.
+        with self._pool.connection() as conn:
+            # One statement (every DACC request asks): the oldest fault with a count left, locked,
+            # so that two workers never use the same count twice.
             row = conn.execute(
                 "UPDATE faults SET remaining = remaining - 1 WHERE id = (SELECT id FROM faults "
-                "ORDER BY id LIMIT 1 FOR UPDATE) RETURNING id, kind, remaining, delay"
+                "WHERE remaining > 0 ORDER BY id LIMIT 1 FOR UPDATE) RETURNING id, kind, remaining, delay"
             ).fetchone()
             if row is None:
                 return None
@@ -180,7 +181,7 @@ class SharedFaults(Faults):
 
     def pending(self) -> list[Fault]:
         with self._pool.connection() as conn:
-            rows = conn.execute("SELECT kind, remaining, delay FROM faults ORDER BY id").fetchall()
+            rows = conn.execute("SELECT kind, remaining, delay FROM faults WHERE remaining > 0 ORDER BY id").fetchall()
         return [Fault(kind, remaining, delay) for kind, remaining, delay in rows]
 
     def clear(self) -> int:
