@@ -1,7 +1,7 @@
 """Screenshot of the Charts panel with sample nightly runs, for docs/charts.png.
 
 Run under a display (or Xvfb):
-    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/charts_screenshot.py [out.png] [view]
+    xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python scripts/charts_screenshot.py [out.png] [view]
 ``view``: measure (default), summary, daily, or aggregates.
 """
 
@@ -54,7 +54,7 @@ def main() -> int:
             widget.select_measure("connection-count-daily")
         chart = widget.current_chart()
         plot, finder = chart.plot, chart.hover
-    widget.resize(1280, 760)
+    widget.resize(1280, 800)
     widget.show()
     for _ in range(5):
         app.processEvents()

@@ -2,7 +2,7 @@
 and docs/service-runner.png.
 
 Run under a display (or Xvfb):
-    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/compare_screenshot.py [docs-folder]
+    xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python scripts/compare_screenshot.py [docs-folder]
 
 The Compare tab shows a golden case's preview against posts made to a receiver on
 an ephemeral port: one indicator left out, one sent with another value, one that
@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from PySide6 import QtWidgets  # noqa: E402
 
@@ -29,6 +30,7 @@ from dacc_gui.ui.main_window import MainWindow  # noqa: E402
 from dacc_gui.ui.common.settings import Settings  # noqa: E402
 from dacc_gui.ui.common.tasks import SyncTaskRunner  # noqa: E402
 from tests.ui.compare_support import attach_receiver, post  # noqa: E402
+from screenshot_inputs import SIZE  # noqa: E402
 from tests.ui.conftest import GOLDEN, TODAY  # noqa: E402
 
 CASE = GOLDEN / "01-one-day.json"
@@ -58,7 +60,7 @@ def main() -> int:
         sent = [dict(payloads[1], value=payloads[1]["value"] + 2), *payloads[2:],
                 dict(payloads[3], startDate="2021-11-30")]
         post(controller.url, *sent)
-        window.resize(1360, 860)
+        window.resize(*SIZE)
         window.show()
         window.show_tab("compare")
         view = window.compare.view

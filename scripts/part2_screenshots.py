@@ -2,7 +2,7 @@
 
 Runs the app against the fake Cozy stack (tests/fake_cozy.py) and an in-memory
 receiver, nothing else. Under a display (or Xvfb):
-    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/part2_screenshots.py [docs]
+    xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python scripts/part2_screenshots.py [docs]
 writes cozy-connect.png, push.png, demo.png and presentation.png.
 """
 
@@ -15,14 +15,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 os.environ.setdefault("DACC_GUI_TOKEN_STORE", "memory")
 
 from PySide6 import QtWidgets  # noqa: E402
 
-from dacc_gui.simulation.demo import DemoConfig  # noqa: E402
 from dacc_gui.ui.main_window import MainWindow  # noqa: E402
 from dacc_gui.ui.common.settings import Settings  # noqa: E402
 from dacc_gui.ui.common.tasks import SyncTaskRunner  # noqa: E402
+from screenshot_inputs import DEMO, DEMO_MEASURE, PRESENTATION_MEASURE, SIZE, TODAY  # noqa: E402
 from tests.fake_cozy import FakeCozy, FakeCozyServer, generate_events  # noqa: E402
 
 
@@ -42,8 +43,9 @@ def main() -> int:
     app = QtWidgets.QApplication([])
     settings = Settings.at(Path(tempfile.mkdtemp()) / "settings.ini")
     settings.recompute_delay_ms = 0
-    window = MainWindow(settings, SyncTaskRunner())
-    window.resize(1360, 860)
+    settings.receiver_database = ":memory:"  # the demo sends to an empty receiver
+    window = MainWindow(settings, SyncTaskRunner(), today=lambda: TODAY)
+    window.resize(*SIZE)
     window.show()
     fake = FakeCozy()
     fake.put_docs(generate_events(1200, seed=4))
@@ -73,18 +75,21 @@ def main() -> int:
 
     view = window.demo.demo_view()
     simulate = view.ask_simulate()
-    config = DemoConfig()
-    simulate.users_spin.setValue(config.users)
-    simulate.days_spin.setValue(config.days)
+    simulate.users_spin.setValue(DEMO.users)
+    simulate.days_spin.setValue(DEMO.days)
+    simulate.start_edit.setDate(DEMO.start)
+    simulate.seed_spin.setValue(DEMO.seed)
     simulate.run_button.click()
-    view.select_measure("connection-count-daily")
+    view.select_measure(DEMO_MEASURE)
     settle(app)
     save(window, out / "demo.png")
+    print(view.summary_label.text())
 
     show = window.demo.present()
     show.showNormal()
-    show.resize(1400, 900)
-    settle(app)
+    show.resize(*SIZE)  # the full screen of a 1280×800 screen
+    show.show_position(show.measures.index(PRESENTATION_MEASURE))
+    settle(app, 40)
     save(show, out / "presentation.png")
     show.close()
     receiver = getattr(window, "_demo_receiver", None)

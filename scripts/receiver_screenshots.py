@@ -1,7 +1,7 @@
 """Screenshots of the receiver views, for docs/receiver.png, docs/dacc-view.png, docs/ecolyo-howto.png.
 
 Run under a display (or Xvfb):
-    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/receiver_screenshots.py [out-dir]
+    xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python scripts/receiver_screenshots.py [out-dir]
 
 It opens the bundled sample (or a golden case when the checkout has no sample), sends its preview to the app's receiver (in
 memory, on a free port) as "Send to receiver" does, adds a few users' worth
@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 import httpx  # noqa: E402
 from PySide6 import QtWidgets  # noqa: E402
@@ -28,6 +29,7 @@ from dacc_gui.ui.app import application  # noqa: E402
 from dacc_gui.ui.main_window import MainWindow  # noqa: E402
 from dacc_gui.ui.common.settings import Settings  # noqa: E402
 from dacc_gui.ui.common.tasks import SyncTaskRunner  # noqa: E402
+from screenshot_inputs import SIZE, TODAY  # noqa: E402
 
 
 def pump(app: QtWidgets.QApplication, rounds: int = 20) -> None:
@@ -58,14 +60,14 @@ def main() -> int:
     settings.receiver_database = ":memory:"
     settings.receiver_port = 8081
     settings.recompute_delay_ms = 0
-    window = MainWindow(settings, SyncTaskRunner())
-    window.resize(1380, 860)
+    window = MainWindow(settings, SyncTaskRunner(), today=lambda: TODAY)
+    window.resize(*SIZE)
     window.show()
     window.source_dock.hide()  # room for the views themselves
     ctl = window.receiver.controller
     if not ctl.start_with_app():
         ctl.start(0)
-    today = date.today()
+    today = TODAY
     window.open_sample()
     pump(app)
     if window.document.empty:  # no bundled sample in this checkout: a golden case instead

@@ -1,20 +1,20 @@
 """Screenshots of DACC Inspector's main views, into docs/ (run by scripts/screenshots).
 
-Opens the bundled sample (or a golden case when the sample is missing), makes
-an edit so that marked cells show, selects an indicator, and grabs the
-Events, Indicators and Charts tabs.
+Opens the bundled sample rebased to end the day before ``TODAY`` (see
+scripts/screenshot_inputs.py), makes an edit so that marked cells show,
+selects an indicator, and grabs the Events, Indicators and Charts tabs of a
+1280×800 window.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from PySide6.QtCore import QDate, QEventLoop, QTimer  # noqa: E402
 
@@ -22,8 +22,7 @@ from dacc_gui.ui.app import application  # noqa: E402
 from dacc_gui.ui.main_window import MainWindow  # noqa: E402
 from dacc_gui.ui.common.settings import Settings  # noqa: E402
 from dacc_gui.ui.common.tasks import SyncTaskRunner  # noqa: E402
-
-GOLDEN = ROOT / "tests" / "data" / "golden" / "02-missed-nights.json"
+from screenshot_inputs import SIZE, TODAY  # noqa: E402
 
 
 def settle(app, ms: int = 300) -> None:
@@ -38,17 +37,12 @@ def main() -> int:
     out.mkdir(exist_ok=True)
     app = application()
     settings = Settings.at(Path(tempfile.mkdtemp()) / "settings.ini")
-    window = MainWindow(settings, SyncTaskRunner())
-    window.resize(1440, 860)
+    settings.receiver_database = ":memory:"
+    window = MainWindow(settings, SyncTaskRunner(), today=lambda: TODAY)
+    window.resize(*SIZE)
     window.show()
-    try:
-        from dacc_gui.events.sample import sample_text
-        sample_text()
-        window.open_sample()
-        run_date = date.today()
-    except Exception:  # noqa: BLE001 - no sample yet: a golden case
-        window.open_file(GOLDEN, confirm=False)
-        run_date = date.fromisoformat(json.loads(GOLDEN.read_text())["runDate"])
+    window.open_sample()
+    run_date = TODAY
     view = window.events_view
     iv = window.indicators_view
     iv.run_date.setDate(QDate(run_date.year, run_date.month, run_date.day))

@@ -52,3 +52,45 @@ def test_problem_names_unknown_types_and_bad_dates():
     assert UsageEvent.from_document({"type": "X", "eventDate": "2021-01-01"}).problem() == "unknown type 'X'"
     assert "not a date" in UsageEvent.from_document({"type": "NavigationEvent", "eventDate": "x"}).problem()
     assert UsageEvent.from_document({"type": "NavigationEvent"}).problem() == "no eventDate"
+
+
+def test_a_field_assigned_after_reading_is_written_where_the_document_lacked_it():
+    # As a new revision from a Cozy comes onto an event read without one.
+    doc = {"_id": "a", "type": "NavigationEvent", "eventDate": "2021-12-08", "zzz": 1}
+    event = UsageEvent.from_document(doc)
+    assert event.model_fields_set == set() and "_rev" not in event.to_document()
+    event.rev = "2-b"
+    assert event.model_fields_set == {"rev"}
+    assert event.to_document() == {**doc, "_rev": "2-b"} and list(event.to_document())[-1] == "_rev"
+
+
+def test_events_are_equal_with_the_same_fields_extra_fields_and_key_order():
+    doc = {"_id": "a", "type": "NavigationEvent", "eventDate": "2021-12-08", "zzz": [1]}
+    reordered = {"type": "NavigationEvent", "_id": "a", "eventDate": "2021-12-08", "zzz": [1]}
+    assert UsageEvent.from_document(doc) == UsageEvent.from_document(dict(doc))
+    assert UsageEvent.from_document(doc) != UsageEvent.from_document(reordered)
+    assert UsageEvent.from_document(doc) != UsageEvent.from_document({**doc, "zzz": [2]})
+    assert UsageEvent.from_document(doc) != UsageEvent.from_document({**doc, "eventDate": "2021-12-09"})
+
+
+def test_an_event_survives_pickling_with_what_was_assigned():
+    import pickle
+
+    event = UsageEvent.from_document({"_id": "a", "type": "NavigationEvent", "cozyMetadata": {"x": 1}})
+    event.aggregated = True
+    again = pickle.loads(pickle.dumps(event))
+    assert again == event and again.model_fields_set == {"aggregated"}
+    assert again.to_document() == {"_id": "a", "type": "NavigationEvent", "cozyMetadata": {"x": 1}, "aggregated": True}
+
+
+def test_extra_fields_changed_after_reading_are_written_as_they_are_now():
+    # As a field someone else added on the server comes into the event.
+    doc = {"_id": "a", "cozyMetadata": {"v": 1}, "type": "NavigationEvent", "userId": "u"}
+    added, swapped = UsageEvent.from_document(doc), UsageEvent.from_document(doc)
+    added.__pydantic_extra__["note"] = "new"
+    assert added.to_document() == {**doc, "note": "new"} and list(added.to_document())[-1] == "note"
+    del swapped.__pydantic_extra__["userId"]
+    swapped.__pydantic_extra__["other"] = 2
+    assert list(swapped.to_document().items()) == [
+        ("_id", "a"), ("cozyMetadata", {"v": 1}), ("type", "NavigationEvent"), ("other", 2)]
+    assert UsageEvent.from_document(doc).to_document() == doc

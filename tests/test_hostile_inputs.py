@@ -278,6 +278,73 @@ def test_any_json_text_loads_or_raises_load_error(value, ascii_only, jsonl):
         loaded.problems()  # every document the rules cannot use, in words: never raises
 
 
+class _Key(str):
+    pass
+
+
+def typed(value):
+    """A value with its types spelt out (1, 1.0 and True differ, so do key
+    orders), as a flat list: values nested a thousand deep do not recurse."""
+    out, todo = [], [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, dict):
+            out.append(("object", len(v)))
+            for k, x in reversed(v.items()):
+                todo += [x, _Key(k)]
+        elif isinstance(v, (list, tuple)):
+            out.append(("array", len(v)))
+            todo += reversed(v)
+        elif isinstance(v, float):
+            out.append(("float", repr(v)))
+        else:
+            out.append((type(v).__name__, v))
+    return out
+
+
+def outcome(load):
+    """What a load gives, in full: the error's words, or every part of the set."""
+    try:
+        loaded = load()
+    except LoadError as exc:
+        return "error", str(exc)
+    return typed({"shape": str(loaded.shape), "doctype": loaded.doctype, "extra": loaded.extra,
+                  "context": loaded.context.to_json() if loaded.context else None,
+                  "events": [e.to_document() for e in loaded.events],
+                  "rejected": [(r.index, r.reason, r.raw, r.doc_id) for r in loaded.rejected]})
+
+
+@FUZZ
+@given(event_files, st.booleans(), st.booleans(), st.booleans())
+def test_bytes_load_as_their_text_does(value, ascii_only, jsonl, bom):
+    # Bytes are read as they are, the documents one by one; what that gives
+    # is what decoding them and reading the text gave.
+    data = (b"\xef\xbb\xbf" if bom else b"") + as_file(value, ascii_only, jsonl)
+
+    def via_text():
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"in.json: not UTF-8 text (byte {exc.start})") from None
+        return parse_events(text, name="in.json")
+
+    assert outcome(lambda: parse_events(data, name="in.json")) == outcome(via_text)
+
+
+@pytest.mark.parametrize("where", ["array", "events", "extra"])
+def test_bytes_nested_near_the_limit_load_as_their_text_does(where):
+    # Every depth around where reading stops, whatever the stack above: a
+    # document read alone is not let deeper than the whole text would be.
+    limit = sys.getrecursionlimit()
+    for depth in range(limit // 3, limit + 5):
+        nested = "[" * depth + "]" * depth
+        doc = '{"type": "NavigationEvent", "eventDate": "2021-12-08", "x": ' + nested + "}"
+        text = {"array": f"[{doc}]", "events": f'{{"events": [{doc}]}}',
+                "extra": f'{{"events": [], "note": {{"x": {nested}}}}}'}[where]
+        assert outcome(lambda: parse_events(text.encode(), name="in.json")) == \
+            outcome(lambda: parse_events(text, name="in.json")), depth
+
+
 @FUZZ
 @given(payload_files, st.booleans())
 def test_any_json_text_reads_as_payloads_or_raises_payload_error(folder, value, ascii_only):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from dacc_gui import DEFAULT_DOCTYPE
 from dacc_gui.events.eventset import EventSet, Shape
 from dacc_gui.events.loader import LoadError, from_json, parse_events
-from dacc_gui.events.saver import documents, dumps
+from dacc_gui.events.saver import documents, dumps, encode, to_json_object
 from tests.strategies import contexts, event_documents, event_like, exports, json_values, odd_contexts
 
 SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "100")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -139,3 +139,69 @@ def test_events_built_without_validation_are_what_pydantic_builds(doc):
     assert fast.model_fields_set == set()  # the fields assigned since reading: none yet
     assert fast.to_document() == doc and list(fast.to_document()) == list(doc)
     assert fast.copy_with(aggregated=True).to_document() == {**doc, "aggregated": True}
+
+
+@SETTINGS
+@given(st.lists(event_like, max_size=8))
+def test_a_reader_builds_what_from_document_builds(docs):
+    from pydantic import ValidationError
+
+    from dacc_gui.events.model import Reader, UsageEvent
+
+    reader = Reader()  # one reader for all: shapes learnt on one document serve the next
+    for doc in docs + docs:
+        try:
+            expected = UsageEvent.from_document(doc)
+        except ValidationError as exc:
+            try:
+                reader.event(doc)
+            except ValidationError as again:
+                assert again.errors() == exc.errors()
+            else:
+                raise AssertionError("the reader built an event pydantic refuses")
+            continue
+        built = reader.event(doc)
+        assert built == expected and dict(vars(built)) == dict(vars(expected))
+        assert [type(v) for v in vars(built).values()] == [type(v) for v in vars(expected).values()]
+        assert built.to_document() == doc and list(built.to_document()) == list(doc)
+        assert built.model_fields_set == set()
+
+
+def _typed(value):
+    if isinstance(value, dict):
+        return "object", [(k, _typed(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return "array", [_typed(v) for v in value]
+    if isinstance(value, float):
+        return "float", repr(value)
+    return type(value).__name__, value
+
+
+def _has_float(value):
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return isinstance(value, float)
+
+
+@SETTINGS
+@given(tops, st.sampled_from(list(Shape)))
+def test_saved_text_is_what_the_standard_library_wrote(value, shape):
+    loaded = _loads_or_load_error(from_json, value)
+    if loaded is None:
+        return
+    written = to_json_object(loaded, shape)
+    if shape is Shape.JSONL:
+        expected = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in written)
+    else:
+        expected = json.dumps(written, ensure_ascii=False, indent=2) + "\n"
+    text = dumps(loaded, shape)
+    assert encode(loaded, shape) == text.encode("utf-8")
+    if not _has_float(written):
+        assert text == expected
+    else:  # a float may be spelt otherwise (1e16 for 1e+16): the same number
+        def parse(t):
+            return [json.loads(line) for line in t.split("\n")[:-1]] if shape is Shape.JSONL else json.loads(t)
+        assert _typed(parse(text)) == _typed(parse(expected))
+        assert text.count("\n") == expected.count("\n")  # laid out the same

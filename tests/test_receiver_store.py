@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 import httpx
 import pytest
@@ -237,6 +238,26 @@ def test_a_schema_1_database_is_migrated_and_keeps_its_records(tmp_path):
         store.close()
 
 
+# -- the writer: one record never spoils another, nothing waits forever -----------------
+def _record(path: str = "/measure", **fields) -> Record:
+    return Record(received_at=now_iso(), method="POST", path=path, status=fields.pop("status", 400), **fields)
+
+
+def test_the_writer_survives_a_record_it_cannot_serialise(caplog):
+    store = Store()
+    try:
+        odd = _record(measure={"value": object()}, has_measure=True)  # no JSON for that
+        store.add(odd, timeout=5)
+        assert "could not keep this request in full" in odd.error
+        assert "cannot serialise" in caplog.text
+        after = store.add(_record(measure={"value": 1}, has_measure=True), timeout=5)
+        assert after.id == odd.id + 1
+        kept = store.records()
+        assert [r.measure for r in kept] == [None, {"value": 1}]
+    finally:
+        store.close()
+
+
 # The records table of schema 1, as it was written.
 _SCHEMA_1 = """
 CREATE TABLE records (
@@ -251,3 +272,114 @@ CREATE INDEX records_by_time ON records (received_at);
 CREATE TABLE duplicate_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 """
+
+
+def test_a_record_sqlite_refuses_fails_alone_in_its_batch(tmp_path):
+    db = tmp_path / "r.sqlite3"
+    store = Store(db)
+    try:
+        conn = sqlite3.connect(db)
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.path = '/bad' AND NEW.status = 400 "
+                     "BEGIN SELECT RAISE(ABORT, 'simulated failure'); END")
+        conn.commit()
+        conn.close()
+        outcomes: dict[str, BaseException | None] = {}
+        finished = threading.Event()
+
+        def done(record: Record, error: BaseException | None) -> None:
+            outcomes[record.path] = error
+            if len(outcomes) == 21:
+                finished.set()
+
+        # Holding the writer's lock while submitting puts the 20 last records in one batch.
+        with store._write_lock:
+            store.submit(_record("/first"), done)
+            time.sleep(0.1)
+            for n in range(20):
+                store.submit(_record("/bad" if n == 7 else f"/good/{n}"), done)
+        assert finished.wait(10)
+        assert outcomes.pop("/bad") is not None
+        assert all(error is None for error in outcomes.values())
+        kept = {r.path: r for r in store.records()}
+        assert len(kept) == 21  # the bad one too: as the 503 it was answered
+        assert kept["/bad"].status == 503 and "simulated failure" in kept["/bad"].error
+    finally:
+        store.close()
+
+
+def test_the_duplicate_memory_follows_what_was_committed(tmp_path):
+    db = tmp_path / "r.sqlite3"
+    with live_receiver(db) as (receiver, client):
+        conn = sqlite3.connect(db)
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.status = 201 "
+                     "BEGIN SELECT RAISE(ABORT, 'simulated failure'); END")
+        conn.commit()
+        assert client.post("/measure", json=measure()).status_code == 503
+        conn.execute("DROP TRIGGER refuse")
+        conn.commit()
+        conn.close()
+        assert client.post("/measure", json=measure()).status_code == 201
+        assert receiver.store.records()[-1].warnings == []  # not a duplicate of what was never stored
+        assert client.post("/measure", json=measure()).status_code == 201
+        assert receiver.store.records()[-1].warnings[0].startswith("duplicate")
+
+
+def test_waiting_on_a_stuck_writer_ends_with_an_error(tmp_path):
+    store = Store(tmp_path / "r.sqlite3")
+    try:
+        with store._write_lock:  # the writer is stuck (a locked or hung disk)
+            started = time.monotonic()
+            with pytest.raises(StoreError, match="did not answer in time"):
+                store.add(_record(), timeout=0.3)
+            with pytest.raises(StoreError, match="did not finish flush in time"):
+                store.flush(timeout=0.3)
+            assert time.monotonic() - started < 3
+        store.flush()
+        [record] = store.records()  # kept, as the 503 its caller was told
+        assert record.status == 503 and "did not answer in time" in record.error
+    finally:
+        store.close()
+
+
+def test_a_request_waiting_on_a_stuck_writer_gets_503_and_its_record_says_so(monkeypatch):
+    monkeypatch.setattr("dacc_gui.receiver.app.WAIT", 0.3)
+    with live_receiver() as (receiver, client):
+        with receiver.store._write_lock:  # the writer is stuck
+            started = time.monotonic()
+            response = client.post("/measure", json=measure())
+            assert time.monotonic() - started < 3
+        assert response.status_code == 503
+        assert "did not answer within 0.3 s" in response.json()["error"]
+        receiver.store.flush()
+        [record] = receiver.store.records()
+        assert record.status == 503 and record.response == response.text
+        assert receiver.store.summary()["accepted"] == 0
+
+
+# /aggregate itself answers Ecolyo's measures 403 before reading anything (accessApp false):
+# the live aggregates of the control API read the records.
+@pytest.mark.parametrize("path", ["/status", "/_receiver/aggregates?view=live&measureName=connection-count-daily"
+                                  "&startDate=2021-12-01&endDate=2022-01-01", "/_receiver/summary"])
+def test_a_slow_query_does_not_hold_up_other_requests(tmp_path, path):
+    """/status, the aggregates and the summary read in a worker thread, never on the event loop."""
+    with live_receiver(tmp_path / "r.sqlite3") as (receiver, client):
+        slow: list[httpx.Response] = []
+        with receiver.store._read_lock:  # a long query holds the reading connection
+            reader = threading.Thread(target=lambda: slow.append(httpx.get(receiver.url + path, timeout=10)))
+            reader.start()
+            time.sleep(0.2)
+            assert client.post("/measure", json=measure(), timeout=2).status_code == 201
+            assert client.get("/_receiver/faults", timeout=2).status_code == 200
+            assert not slow  # still waiting for the database
+        reader.join(10)
+        assert slow[0].status_code == 200
+
+
+def test_after_a_restart_a_stuck_writer_still_ends_in_503(monkeypatch):
+    monkeypatch.setattr("dacc_gui.receiver.app.WAIT", 0.3)
+    with live_receiver() as (receiver, client):
+        assert client.post("/measure", json=measure()).status_code == 201
+        receiver.restart(port=0)  # a new event loop: the watch on commits must follow
+        with receiver.store._write_lock:
+            response = httpx.post(receiver.url + "/measure", json=measure(value=2), timeout=5)
+        assert response.status_code == 503

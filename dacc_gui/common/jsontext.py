@@ -13,6 +13,16 @@ document cannot hold and which writing it back would fail on.
 A ``"\\ud800"`` escape reads as a lone surrogate, which has no UTF-8 form:
 ``dumps`` writes it back as that escape (the same JSON value), so that the
 text can always be encoded.
+
+Reading goes through msgspec first, two to three times faster than ``json``
+on large exports: it reads standard JSON only (no ``NaN``, ``Infinity``,
+float overflow or lone surrogate escapes) and gives the same values as
+``json.loads`` where it succeeds. Whatever it refuses is read again by the
+standard library, so the values and the messages are those of ``json``. (It
+also reaches two or three levels deeper before Python's recursion limit:
+text nested within a few levels of that limit loads rather than being refused.)
+``read_outline`` and ``read_part`` read a large text a part at a time, the
+way the loader reads its documents.
 """
 
 from __future__ import annotations
@@ -22,9 +32,18 @@ import math
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Union
+
+import msgspec
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.Encoder().encode
+# A value not read yet: its bytes, found (and their JSON structure checked, not
+# their numbers or UTF-8) by skipping over them.
+Part = msgspec.Raw
+_outline = msgspec.json.Decoder(Union[list[Part], dict[str, Part]]).decode
+_parts = msgspec.json.Decoder(list[Part]).decode
 # A JSON string (skipped whole, so that digits inside it are not taken for a
 # number); a number: its integer part, and a fraction or an exponent, which
 # make it a float (read whatever its length); or a constant Python adds.
@@ -55,8 +74,79 @@ def _finite_float(token: str) -> float:
     return value
 
 
-def loads(text: str, *, finite: bool = False) -> Any:
-    """``json.loads(text)``, raising only ``JSONTextError``."""
+UNREAD = object()  # what ``read_standard`` gives for text it cannot read
+
+
+def read_standard(text: str | bytes | memoryview) -> Any:
+    """The value of standard JSON text (a str, or UTF-8 bytes), or ``UNREAD``
+    when it is not that: ``loads`` then says why, or reads what Python adds
+    to JSON. Every number read is finite."""
+    try:
+        return _decode(text)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        # ValueError: a str holding a lone surrogate has no UTF-8 form to read.
+        return UNREAD
+
+
+def read_outline(text: str | bytes | memoryview) -> Any:
+    """Standard JSON text whose top is an array or an object, one level read:
+    a list of ``Part``, or a dict of them; ``UNREAD`` otherwise. Each part
+    is then read by ``read_part``, which checks what the outline did not:
+    text read this way is standard JSON once every part has been read."""
+    try:
+        return _outline(text)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return UNREAD
+
+
+def read_part(part: Part, *, parts: bool = False) -> Any:
+    """The value of a part (with ``parts``: a list of parts, for an array), or
+    ``UNREAD``, also for a part nested half as deep as Python's recursion
+    limit allows: read alone, it could reach levels deeper than the whole
+    text read at once does, where the standard library stops."""
+    try:
+        value = _parts(part) if parts else _decode(part)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return UNREAD
+    # Each level opens with a bracket and takes two bytes at least: most
+    # parts are not even counted. (An array read as parts is one level.)
+    if not parts and len(part) >= 2 * _DEEP and _brackets(part) >= _DEEP and _depth(value) >= _DEEP:
+        return UNREAD
+    return value
+
+
+_DEEP = sys.getrecursionlimit() // 2
+
+
+def _brackets(part: Part) -> int:
+    data = bytes(part)
+    return data.count(b"[") + data.count(b"{")
+
+
+def _depth(value: Any) -> int:
+    """How deep arrays and objects nest in a value (iteratively: it may be deep)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        deepest = max(deepest, depth)
+        todo.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+    return deepest
+
+
+def loads(text: str | bytes, *, finite: bool = False) -> Any:
+    """``json.loads(text)``, raising only ``JSONTextError``; bytes must be UTF-8."""
+    value = read_standard(text)
+    if value is not UNREAD:
+        return value
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JSONTextError(f"not UTF-8 text (byte {exc.start})") from None
     hooks = {"parse_constant": _constant, "parse_float": _finite_float} if finite else {}
     try:
         return json.loads(text, **hooks)
@@ -109,6 +199,17 @@ def dumps(value: Any, **kwargs: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, **kwargs)
     # Lone surrogates only occur inside JSON strings, where the escape means the same.
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def encode(value: Any, *, indent: int = 2) -> bytes:
+    """UTF-8 JSON text of a JSON value as ``json.dumps(value, ensure_ascii=False,
+    indent=indent)`` writes it (``indent=0``: on one line, as ``json.dumps``
+    without ``indent``), written by msgspec: ten times as fast as ``json``,
+    whose indented writing is pure Python. Floats come out in their shortest
+    form (``1e16`` for ``1e+16``: the same number); NaN and Infinity, which
+    no text this module reads with ``finite=True`` holds, as null. Raises
+    UnicodeEncodeError on a lone surrogate (no UTF-8 form): see ``dumps``."""
+    return msgspec.json.format(_encode(value), indent=indent)
 
 
 def json_type(value: Any) -> str:

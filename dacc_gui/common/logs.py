@@ -73,3 +73,21 @@ def log_to_file(level: int = logging.INFO) -> Path | None:
     root.addHandler(handler)
     root.setLevel(min(root.level or level, level))
     return path
+
+
+def active_log_file() -> Path | None:
+    """The file the app's log goes to now, or None (the CLI, a test that set none up)."""
+    for handler in logging.getLogger("dacc_gui").handlers:
+        name = getattr(handler, "baseFilename", None)
+        if name:
+            return Path(name)
+    return None
+
+
+def close_log_file() -> None:
+    """Stop writing the log file (a test is done with it)."""
+    root = logging.getLogger("dacc_gui")
+    for handler in list(root.handlers):
+        if getattr(handler, "baseFilename", None):
+            root.removeHandler(handler)
+            handler.close()

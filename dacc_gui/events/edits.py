@@ -26,7 +26,8 @@ from typing import Any
 
 from dacc_gui.events.context import UserContext
 from dacc_gui.events.model import (
-    UsageEvent, date_unreadable_reason, format_event_date, parse_event_date, replace_event_day, rewrite_event_date,
+    UsageEvent, date_unreadable_reason, fields_sets_lacking, format_event_date, parse_event_date, replace_event_day,
+    rewrite_event_date, write_field,
 )
 
 # The fields a user may edit in a table cell.
@@ -174,7 +175,6 @@ class SetField(Command):
         self._old: list[Any] = []
         self._unset: list[set] = []  # fields sets that lacked the field
         self._targets: list[UsageEvent] = []
-        self._dicts: list[dict] = []
         self._ids: set[int] = set()
         self._prepared_at = -1
         self._mark: tuple | None = None
@@ -184,21 +184,19 @@ class SetField(Command):
         version = store.version
         name = self.field
         self._targets = list(map(store.events.__getitem__, self.rows))
-        self._dicts = list(map(vars, self._targets))
-        self._old = list(map(operator.itemgetter(name), self._dicts))
-        fields_sets = map(operator.attrgetter("__pydantic_fields_set__"), self._targets)
-        self._unset = [fs for fs in fields_sets if name not in fs]
+        self._old = list(map(operator.attrgetter(name), self._targets))
+        self._unset = fields_sets_lacking(self._targets, name)
         self._ids = set(map(id, self._targets))
         self._prepared_at = version
 
     def do(self, store: EventStore) -> Change:
-        # In place, past pydantic's setattr (no validation, no copy). This
+        # In place, past the event's setattr (no validation, no copy). This
         # runs on the UI thread for up to a million events, so what can be
         # read beforehand is (``prepare``) and the rest are C-level maps.
         if self._prepared_at != store.version:
             self.prepare(store)
         name = self.field
-        list(map(operator.setitem, self._dicts, itertools.repeat(name), self.values))
+        list(map(write_field, self._targets, itertools.repeat(name), self.values))
         for fs in self._unset:
             fs.add(name)
         self._mark = store._mark(name, self._targets, self._ids)
@@ -208,7 +206,7 @@ class SetField(Command):
     def undo(self, store: EventStore) -> Change:
         # The stack undoes in order: the store is as ``do`` left it.
         name = self.field
-        list(map(operator.setitem, self._dicts, itertools.repeat(name), self._old))
+        list(map(write_field, self._targets, itertools.repeat(name), self._old))
         for fs in self._unset:
             fs.discard(name)
         store._unmark(self._mark)

@@ -6,24 +6,24 @@ and where); documents that are not events are reported and kept aside.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import codecs
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from dacc_gui import DEFAULT_DOCTYPE
-from dacc_gui.common import jsontext
-from dacc_gui.common.cancel import Cancelled
+from dacc_gui.common import collector, jsontext
+from dacc_gui.common.cancel import Cancelled, release
 from dacc_gui.common.jsontext import JSONTextError
 from dacc_gui.events.context import ContextError, UserContext
-from dacc_gui.events.model import UsageEvent
+from dacc_gui.events.model import Reader
 from dacc_gui.events.eventset import EventSet, RejectedDocument, Shape
 
 Progress = Callable[[int, int], None]  # (done, total)
-CHUNK = 20_000
+CHUNK = 2_000  # events built between two looks at Cancel (a few milliseconds)
+_BOM = codecs.BOM_UTF8
 
 
 class LoadError(Exception):
@@ -47,22 +47,7 @@ def load_file(
     return result
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading creates millions of objects and no garbage cycles: the cyclic
-    collector, which runs again and again as objects pile up, is paused
-    (a third of the load time of a large file). Used as a decorator; nested
-    uses leave the collector paused until the outermost one ends."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-@_gc_paused()
+@collector.paused()
 def parse_events(
     data: bytes | str,
     doctype: str = DEFAULT_DOCTYPE,
@@ -72,6 +57,17 @@ def parse_events(
 ) -> EventSet:
     """Read events from the text of an export."""
     if isinstance(data, bytes):
+        # Standard JSON in UTF-8, the common case, is read from the bytes as
+        # they are (no copy as text); anything else goes the way below.
+        top = _outline(memoryview(data)[3:] if data[:3] == _BOM else data, doctype)
+        if top is not jsontext.UNREAD:
+            try:
+                return from_json(top, doctype, progress, cancelled, name)
+            except (_Unread, LoadError):
+                # A document that is not standard JSON, or a source refused
+                # before its documents were all read: read again below, so
+                # that what is said is what reading the whole text says.
+                pass
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -87,7 +83,7 @@ def parse_events(
     return from_json(top, doctype, progress, cancelled, name)
 
 
-@_gc_paused()
+@collector.paused()
 def from_json(
     top: Any,
     doctype: str = DEFAULT_DOCTYPE,
@@ -100,14 +96,15 @@ def from_json(
         return _from_documents(top, Shape.ARRAY, doctype, None, {}, progress, cancelled, name)
     if not isinstance(top, dict):
         raise LoadError(f"{name}: expected a JSON array or object of events, got {_kind(top)}")
-    if isinstance(top.get("events"), list):
+    key = _documents_key(top, doctype)
+    if key == "events":
         extra = _placeholder(top, "events")
         context = _context(top.get("context"), name)
         return _from_documents(top["events"], Shape.OWN, doctype, context, extra, progress, cancelled, name)
-    if isinstance(top.get("rows"), list) and _normal_docs_rows(top):
+    if key == "rows" and _normal_docs_rows(top):
         extra = _placeholder(top, "rows")
         return _from_documents(top["rows"], Shape.NORMAL_DOCS, doctype, None, extra, progress, cancelled, name)
-    if isinstance(top.get("rows"), list):
+    if key == "rows":
         docs = []
         for n, row in enumerate(top["rows"]):
             docs.append(row["doc"] if isinstance(row, dict) and isinstance(row.get("doc"), dict) else _Unwrapped(row))
@@ -117,23 +114,65 @@ def from_json(
         for rejected in result.rejected:
             rejected.raw = top["rows"][rejected.index]
         return result
-    if isinstance(top.get("docs"), list):
+    if key == "docs":
         extra = _placeholder(top, "docs")
         return _from_documents(top["docs"], Shape.FIND, doctype, None, extra, progress, cancelled, name)
-    if isinstance(top.get(doctype), list):
-        extra = _placeholder(top, doctype)
-        return _from_documents(top[doctype], Shape.ACH, doctype, None, extra, progress, cancelled, name)
-    lists = [k for k, v in top.items() if isinstance(v, list)]
-    if len(lists) == 1 and "." in lists[0]:
-        # An ACH export of another spelling of the doctype (…usageevents).
-        key = lists[0]
+    if key is not None:
+        # An ACH export: of the doctype, or of another spelling of it (…usageevents).
         extra = _placeholder(top, key)
         return _from_documents(top[key], Shape.ACH, key, None, extra, progress, cancelled, name)
     keys = ", ".join(list(top)[:5]) or "none"
+    # An expected key holding something else than a list is the likely mistake: name it.
+    wrong = [f"'{k}' is {_kind(top[k])}" for k in ("events", "rows", "docs", doctype) if k in top]
+    why = f"; {', '.join(wrong)}, not a list" if wrong else ""
     raise LoadError(
         f"{name}: no events found: expected a list, or an object with 'events', 'rows', 'docs' "
-        f"or '{doctype}' (keys found: {keys})"
+        f"or '{doctype}' (keys found: {keys}){why}"
     )
+
+
+def _documents_key(top: dict[str, Any], doctype: str) -> str | None:
+    """The key of an export object that holds the documents, or None: the
+    first of 'events', 'rows', 'docs' and the doctype that is an array, else
+    the only array whose key is a doctype (has a dot)."""
+    for key in ("events", "rows", "docs", doctype):
+        if isinstance(top.get(key), list):
+            return key
+    lists = [k for k, v in top.items() if isinstance(v, list)]
+    return lists[0] if len(lists) == 1 and "." in lists[0] else None
+
+
+class _Unread(Exception):
+    """A document of an outline that is not standard JSON."""
+
+
+def _outline(data: bytes | memoryview, doctype: str) -> Any:
+    """Standard JSON text read with its documents left as parts, each read as
+    the loader comes to it: what a document leaves behind is reused by the
+    next one instead of a whole file's worth of parsed documents being freed
+    in the middle of the events (a fifth of the memory held, with the
+    allocator's slack). Everything else is read at once. ``UNREAD`` when the
+    text is not standard JSON (or not an array or object)."""
+    top = jsontext.read_outline(data)
+    if isinstance(top, list) or top is jsontext.UNREAD:
+        return top
+    # One level down, arrays as parts, to know the documents' key as from_json will.
+    out: dict[str, Any] = {}
+    for key, part in top.items():
+        value = jsontext.read_part(part, parts=bytes(memoryview(part)[:1]) == b"[")
+        if value is jsontext.UNREAD:
+            return value
+        out[key] = value
+    docs = _documents_key(out, doctype)
+    if docs == "rows":  # rows are looked into to tell _all_docs from _normal_docs
+        docs = None
+    for key, value in out.items():
+        if isinstance(value, list) and key != docs:
+            value = [jsontext.read_part(part) for part in value]
+            if any(v is jsontext.UNREAD for v in value):
+                return jsontext.UNREAD
+            out[key] = value
+    return out
 
 
 def _normal_docs_rows(top: dict[str, Any]) -> bool:
@@ -201,12 +240,18 @@ def _from_documents(
     result = EventSet(context=context, shape=shape, doctype=doctype, extra=extra, source=name)
     events = result.events
     total = len(docs)
-    build = UsageEvent.from_document
+    build = Reader().event
+    part, read, unread = jsontext.Part, jsontext.read_part, jsontext.UNREAD
     for start in range(0, total, CHUNK):
         if cancelled is not None and cancelled():
+            release(result.events, result.rejected, docs)  # what was read goes, without holding the app
             raise Cancelled()
         for index in range(start, min(start + CHUNK, total)):
             doc = docs[index]
+            if type(doc) is part:
+                doc = read(doc)
+                if doc is unread:
+                    raise _Unread()
             if type(doc) is not dict:
                 result.rejected.append(_reject_shape(index, doc))
                 continue

@@ -5,6 +5,15 @@ order they came in, so that writing an edited event back never drops or
 reorders data. Dates are kept as written: the rulebook reads the day of an
 event from the text of ``eventDate`` itself (Ecolyo writes local wall-clock
 time labelled as UTC), so parsing happens on demand, never on load.
+
+An event is compact: its known fields in the slots of a ``msgspec.Struct``
+(not tracked by the cyclic collector: an event refers to JSON values only),
+its other fields in one dict, its key order a tuple shared by every event of
+the same shape, and no set of edited fields until something is assigned. A
+million events take less memory than ``json.loads``'s dicts of the same file
+(see bench/bench_core.py). ``__dict__``, ``__pydantic_extra__``,
+``__pydantic_fields_set__``, ``model_fields`` and ``model_validate`` are those
+of the pydantic model the event was before, which the rest of the code reads.
 """
 
 from __future__ import annotations
@@ -12,9 +21,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from collections.abc import Iterator, MutableMapping
+from operator import attrgetter, itemgetter
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+import msgspec
+from pydantic import BaseModel, ConfigDict, Field
+
+from dacc_gui.common import collector
 
 
 class EventType(StrEnum):
@@ -155,15 +169,9 @@ def rewrite_event_date(original: Any, moment: datetime) -> str:
     return m.group("lead") + out + (m.group("zone") or "") + m.group("trail")
 
 
-class UsageEvent(BaseModel):
-    """One usage event document.
-
-    Unknown fields (``cozyMetadata``...) are kept as extra fields; the
-    original key order is remembered so ``to_document`` gives back the same
-    document, edits applied. ``model_fields_set`` holds the fields assigned
-    since the document was read (empty on reading: a set per event of a
-    million costs more than the event's own values).
-    """
+class _Document(BaseModel):
+    """The fields of a usage event document, as pydantic validates them (for
+    the documents whose known fields are not all of their exact JSON type)."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, validate_assignment=False)
 
@@ -179,8 +187,99 @@ class UsageEvent(BaseModel):
     # null is kept as written and, like an absent field, means not aggregated.
     aggregated: bool | None = Field(default=False, strict=True)
 
+
+FIELDS = tuple(_Document.model_fields)  # id, rev, type, eventDate, target, context, result, startDate, aggregated
+_FIELD_TO_ALIAS = {name: (info.alias or name) for name, info in _Document.model_fields.items()}
+_ALIAS_TO_FIELD = {alias: name for name, alias in _FIELD_TO_ALIAS.items()}
+_FIELD_SET = frozenset(FIELDS)
+
+
+class UsageEvent(msgspec.Struct, gc=False):
+    """One usage event document.
+
+    Unknown fields (``cozyMetadata``...) are kept as extra fields; the
+    original key order is remembered so ``to_document`` gives back the same
+    document, edits applied. ``model_fields_set`` holds the fields assigned
+    since the document was read (empty on reading). Built by
+    ``from_document``; assigning a field marks it assigned, as pydantic did.
+    """
+
+    id: str | None = None
+    rev: str | None = None
+    type: str = ""
+    eventDate: Any = None
+    target: Any = None
+    context: Any = None
+    result: Any = None
+    startDate: Any = None
+    aggregated: bool | None = False
+    # Other fields of the document, in its order (None: there are none).
+    _extra: dict[str, Any] | None = None
     # The document's own key order, shared between events of the same shape.
-    _order: tuple[str, ...] = PrivateAttr(default=())
+    _order: tuple[str, ...] = ()
+    # The fields assigned since reading; made on the first assignment.
+    _set: set[str] | None = None
+
+    model_fields: ClassVar[dict[str, Any]] = _Document.model_fields
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _raw_set(self, name, value)
+        if name in _FIELD_SET:
+            self.__pydantic_fields_set__.add(name)
+
+    # --- what the pydantic model had ---------------------------------------
+    @property
+    def __dict__(self) -> "_Fields":  # type: ignore[override]
+        """The known fields by name, in their order; writing one does not mark it assigned."""
+        return _Fields(self)
+
+    @property
+    def __pydantic_extra__(self) -> dict[str, Any]:
+        """The other fields of the document (a dict kept by the event: writing it writes them)."""
+        extra = self._extra
+        if extra is None:
+            extra = {}
+            _raw_set(self, "_extra", extra)
+        return extra
+
+    @property
+    def __pydantic_fields_set__(self) -> set[str]:
+        fields_set = self._set
+        if fields_set is None:
+            fields_set = set()
+            _raw_set(self, "_set", fields_set)
+        return fields_set
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        return self.__pydantic_fields_set__
+
+    @property
+    def model_extra(self) -> dict[str, Any]:
+        return self.__pydantic_extra__
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> "UsageEvent":
+        """What pydantic's ``model_validate`` built: no key order; the fields given count as assigned."""
+        valid = _Document.model_validate(obj, **kwargs)
+        event = _from_valid(valid, ())
+        _raw_set(event, "_set", set(valid.model_fields_set))
+        return event
+
+    def __eq__(self, other: object) -> bool:
+        # As pydantic compared: the same fields, extra fields and key order
+        # (not the fields assigned).
+        if type(other) is not type(self):
+            return NotImplemented
+        return (self._order == other._order and (self._extra or {}) == (other._extra or {})
+                and all(getattr(self, f) == getattr(other, f) for f in FIELDS))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the pydantic model was
+
+    def __repr__(self) -> str:
+        parts = [f"{name}={getattr(self, name)!r}" for name in FIELDS]
+        parts += [f"{key}={value!r}" for key, value in (self._extra or {}).items()]
+        return f"UsageEvent({', '.join(parts)})"
 
     # --- reading ---------------------------------------------------------
     @property
@@ -210,24 +309,36 @@ class UsageEvent(BaseModel):
     # --- writing ---------------------------------------------------------
     def to_document(self) -> dict[str, Any]:
         """The document as read, edits applied, key order kept."""
-        values = dict(self.__dict__)
-        extra = self.__pydantic_extra__ or {}
+        if not self._set:
+            # Nothing added since reading: the values in the document's order
+            # in a few C calls (a million documents are written on a save).
+            layout = _LAYOUTS.get(self._order) or _layout(self._order)
+            extra = self._extra
+            if layout is not None and (len(extra) if extra else 0) == layout.n_extra:
+                try:
+                    values = layout.fields(self) + (layout.extras(extra) if extra else ())
+                except KeyError:  # extra fields changed since reading
+                    pass
+                else:
+                    return dict(zip(self._order, layout.arrange(values)))
+        extra = self._extra or {}
         out: dict[str, Any] = {}
-        set_fields = self.model_fields_set
         for key in self._order:
             # Only a field's own key (``_id``, not ``id``) is the field; a
             # document may also hold a plain ``id`` key, kept as extra data.
             field = _ALIAS_TO_FIELD.get(key)
             if field is not None:
-                out[key] = values[field]
+                out[key] = getattr(self, field)
             elif key in extra:
                 out[key] = extra[key]
         # Fields added since reading (an edit that sets aggregated, a new rev).
-        # pydantic counts extra keys in the fields set: a document's plain
+        # pydantic counted extra keys in the fields set: a document's plain
         # "id" key must not make an unset _id appear.
-        for field, alias in _FIELD_TO_ALIAS.items():
-            if alias not in out and field in set_fields and not (field in extra and values[field] is None):
-                out[alias] = values[field]
+        set_fields = self._set
+        if set_fields:
+            for field, alias in _FIELD_TO_ALIAS.items():
+                if alias not in out and field in set_fields and not (field in extra and getattr(self, field) is None):
+                    out[alias] = getattr(self, field)
         for key, value in extra.items():
             if key not in out:
                 out[key] = value
@@ -235,8 +346,14 @@ class UsageEvent(BaseModel):
 
     def copy_with(self, **changes: Any) -> "UsageEvent":
         """A copy with some known fields changed, key order kept."""
-        new = self.model_copy(update=changes, deep=False)
-        new._order = self._order
+        new = msgspec.structs.replace(self)
+        _raw_set(new, "_extra", dict(self._extra) if self._extra else None)
+        _raw_set(new, "_set", set(self._set or ()) | set(changes))
+        for name, value in changes.items():
+            if name in _FIELD_SET:
+                _raw_set(new, name, value)
+            else:
+                new.__pydantic_extra__[name] = value
         return new
 
     @classmethod
@@ -245,27 +362,150 @@ class UsageEvent(BaseModel):
         event = _plain_event(doc)
         if event is None:
             # By alias only: a document's "id"/"rev" keys are data, not _id/_rev.
-            event = cls.model_validate(doc, by_alias=True, by_name=False)
-            event._order = intern_order(doc)
-            _set_attribute(event, "__pydantic_fields_set__", set())
+            event = _from_valid(_Document.model_validate(doc, by_alias=True, by_name=False), intern_order(doc))
         return event
 
 
-_FIELD_TO_ALIAS = {
-    name: (info.alias or name) for name, info in UsageEvent.model_fields.items()
-}
-_ALIAS_TO_FIELD = {alias: name for name, alias in _FIELD_TO_ALIAS.items()}
+# write_field(event, name, value): a known field written without marking it
+# assigned, in one C-level call (``map`` it over a million events); whoever
+# writes so marks the field, as SetField does.
+_raw_set = write_field = msgspec.Struct.__setattr__
 
-_DEFAULTS = {name: info.default for name, info in UsageEvent.model_fields.items()}
-_set_attribute = object.__setattr__
+
+def fields_sets_lacking(events: list[UsageEvent], name: str) -> list[set[str]]:
+    """The fields sets of the events that lack ``name`` (made for events that have none yet)."""
+    out = []
+    with collector.paused():  # sets made by the hundred thousand: 10x
+        for event in events:
+            fields_set = event._set
+            if fields_set is None:
+                fields_set = set()
+                _raw_set(event, "_set", fields_set)
+            elif name in fields_set:
+                continue
+            out.append(fields_set)
+    return out
+
+
+class _Fields(MutableMapping):
+    """An event's known fields as the dict pydantic kept them in (``vars(event)``)."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self, event: UsageEvent) -> None:
+        self._event = event
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in _FIELD_SET:
+            raise KeyError(name)
+        return getattr(self._event, name)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        if name not in _FIELD_SET:
+            raise KeyError(name)
+        _raw_set(self._event, name, value)
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("an event's fields cannot be deleted")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FIELDS)
+
+    def __len__(self) -> int:
+        return len(FIELDS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in _FIELD_SET
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return getattr(self._event, name) if name in _FIELD_SET else default
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+def _from_valid(valid: _Document, order: tuple[str, ...]) -> UsageEvent:
+    values = valid.__dict__
+    return UsageEvent(*[values[name] for name in FIELDS], valid.__pydantic_extra__ or None, order)
+
+
+_NO_VALUE = object()
+_DEFAULTS = tuple(None if name == "type" else _Document.model_fields[name].default for name in FIELDS)
+
+
+class _Shape:
+    """How to build the events of documents with one key order: which keys are
+    fields (taken in one C call), which are extra, and the shared order."""
+
+    __slots__ = ("order", "take", "arrange", "extra_keys", "extras", "plain")
+
+    def __init__(self, order: tuple[str, ...]) -> None:
+        self.order = order
+        present = [key for key in order if key in _ALIAS_TO_FIELD]
+        self.extra_keys = tuple(key for key in order if key not in _ALIAS_TO_FIELD)
+        # No "type": not an event; pydantic says why.
+        self.plain = "type" in present
+        # The values of the fields in FIELDS order, defaults for the absent
+        # ones: itemgetter over the present values followed by the defaults.
+        at = {_ALIAS_TO_FIELD[key]: n for n, key in enumerate(present)}
+        pick = [at[name] if name in at else len(present) + n for n, name in enumerate(FIELDS)]
+        self.take = itemgetter(*present) if len(present) > 1 else (
+            (lambda doc, k=present[0]: (doc[k],)) if present else (lambda doc: ()))
+        self.arrange = itemgetter(*pick)
+        n_extra = len(self.extra_keys)
+        self.extras = itemgetter(*self.extra_keys) if n_extra > 1 else (
+            (lambda doc, k=self.extra_keys[0]: (doc[k],)) if n_extra else None)
+
+
+class Reader:
+    """Builds the events of many documents, faster than ``from_document`` one
+    by one: the documents' shapes are learnt once, and the values that repeat
+    between events (type, target, context, result) are kept once (a
+    million ``"NavigationEvent"`` strings cost 70 MB; one costs nothing).
+    One reader per load: what it keeps goes with it."""
+
+    MAX_SHAPES = 10_000  # past that, a shape is learnt for its document only
+    MAX_KEPT = 100_000  # values kept once; later new values are kept as read
+
+    def __init__(self) -> None:
+        self._shapes: dict[tuple[str, ...], _Shape] = {}
+        self._kept: dict[str, str] = {}
+
+    def event(self, doc: dict[str, Any], defaults: tuple = _DEFAULTS) -> UsageEvent:
+        """The event of a document (a dict); raises pydantic's ValidationError when it is not one."""
+        key = tuple(doc)
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = _Shape(intern_order(doc))
+            if len(self._shapes) < self.MAX_SHAPES:
+                self._shapes[key] = shape
+        if shape.plain:
+            # Every field, in FIELDS order: the present ones, then defaults.
+            id_, rev, type_, date_, target, context, result, start, aggregated = shape.arrange(shape.take(doc) + defaults)
+            if (type(type_) is str and type(aggregated) is bool
+                    and (id_ is None or type(id_) is str) and (rev is None or type(rev) is str)):
+                kept = self._kept
+                if len(kept) < self.MAX_KEPT:
+                    keep = kept.setdefault
+                    type_ = keep(type_, type_)
+                    if type(target) is str:
+                        target = keep(target, target)
+                    if type(context) is str:
+                        context = keep(context, context)
+                    if type(result) is str:
+                        result = keep(result, result)
+                extras = shape.extras
+                return UsageEvent(id_, rev, type_, date_, target, context, result, start, aggregated,
+                                  dict(zip(shape.extra_keys, extras(doc))) if extras is not None else None,
+                                  shape.order)
+        return _from_valid(_Document.model_validate(doc, by_alias=True, by_name=False), shape.order)
 
 
 def _plain_event(doc: dict[str, Any]) -> UsageEvent | None:
     """The event built without pydantic's validation when every known field
-    already has its exact type (the common case: a third of the cost), else
-    None. Builds what ``model_validate(doc, by_alias=True, by_name=False)``
-    builds, as ``model_construct`` does."""
-    values = dict(_DEFAULTS)
+    already has its exact type (the common case), else None. Builds what
+    ``model_validate(doc, by_alias=True, by_name=False)`` builds."""
+    values = dict(zip(FIELDS, _DEFAULTS))
     extra: dict[str, Any] = {}
     for key, value in doc.items():
         field = _ALIAS_TO_FIELD.get(key)
@@ -277,27 +517,55 @@ def _plain_event(doc: dict[str, Any]) -> UsageEvent | None:
             or (values["id"] is not None and type(values["id"]) is not str)
             or (values["rev"] is not None and type(values["rev"]) is not str)):
         return None
-    event = UsageEvent.__new__(UsageEvent)
-    _set_attribute(event, "__dict__", values)
-    _set_attribute(event, "__pydantic_extra__", extra)
-    _set_attribute(event, "__pydantic_fields_set__", set())
-    _set_attribute(event, "__pydantic_private__", _shared_private(doc))
-    return event
+    return UsageEvent(*values.values(), extra or None, intern_order(doc))
+
+
+class _Layout:
+    """How the values of an event go back into a document of its key order:
+    the fields and extra fields present, each taken in one C call, then put
+    in the document's order."""
+
+    __slots__ = ("fields", "extras", "n_extra", "arrange")
+
+    def __init__(self, order: tuple[str, ...]) -> None:
+        fields = [_ALIAS_TO_FIELD[key] for key in order if key in _ALIAS_TO_FIELD]
+        extra_keys = [key for key in order if key not in _ALIAS_TO_FIELD]
+        self.fields = _tuple_getter(attrgetter, fields)
+        self.extras = _tuple_getter(itemgetter, extra_keys)
+        self.n_extra = len(extra_keys)
+        at_field, at_extra, positions = 0, len(fields), []
+        for key in order:
+            if key in _ALIAS_TO_FIELD:
+                positions.append(at_field)
+                at_field += 1
+            else:
+                positions.append(at_extra)
+                at_extra += 1
+        self.arrange = _tuple_getter(itemgetter, positions)
+
+
+def _tuple_getter(make: Any, keys: list[Any]) -> Any:
+    """``make(*keys)``, which gives a tuple whatever the number of keys."""
+    if len(keys) > 1:
+        return make(*keys)
+    if keys:
+        one = make(keys[0])
+        return lambda obj: (one(obj),)
+    return lambda obj: ()
+
+
+_LAYOUTS: dict[tuple[str, ...], _Layout] = {}
+MAX_LAYOUTS = 10_000  # past that, documents of new key orders are written field by field
+
+
+def _layout(order: tuple[str, ...]) -> _Layout | None:
+    if len(_LAYOUTS) >= MAX_LAYOUTS:
+        return None
+    layout = _LAYOUTS[order] = _Layout(order)
+    return layout
 
 
 _ORDERS: dict[tuple[str, ...], tuple[str, ...]] = {}
-_PRIVATES: dict[tuple[str, ...], dict[str, Any]] = {}
-
-
-def _shared_private(doc: dict[str, Any]) -> dict[str, Any]:
-    """One private-attributes dict per key order, shared by the events read
-    with it (184 bytes an event otherwise). Nothing assigns ``_order`` on a
-    read event; ``copy_with`` copies the dict before it does."""
-    order = intern_order(doc)
-    private = _PRIVATES.get(order)
-    if private is None:
-        private = _PRIVATES[order] = {"_order": order}
-    return private
 
 
 def intern_order(doc: dict[str, Any]) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ calls back into Python for every comparison is far too slow at this size.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,16 +42,12 @@ def sort_keys(events: Sequence[UsageEvent], column: str) -> list:
     if column == "eventDate" or column == "startDate":
         # ISO text sorts by time once 'T' and ' ' separators are made alike;
         # missing or non-text values sort first.
-        out = []
-        for e in events:
-            v = e.__dict__[column]
-            out.append(v[:10] + v[11:] if isinstance(v, str) else "")
-        return out
+        return [v[:10] + v[11:] if isinstance(v, str) else "" for v in map(operator.attrgetter(column), events)]
     if column == "aggregated":
         return [e.aggregated for e in events]
     if column == "id":
         return [e.id or "" for e in events]
-    return [v if isinstance(v, str) else ("" if v is None else str(v)) for v in (e.__dict__[column] for e in events)]
+    return [v if isinstance(v, str) else ("" if v is None else str(v)) for v in map(operator.attrgetter(column), events)]
 
 
 def _flagged(event: UsageEvent) -> bool:
@@ -81,10 +78,10 @@ def make_predicate(flt: EventFilter) -> Callable[[UsageEvent], bool] | None:
         tests.append(lambda e: bool(e.aggregated) is want)
     words = flt.text.strip().lower().split()
     if words:
+        searched = operator.attrgetter("id", "type", "eventDate", "target", "context", "result", "startDate")
+
         def has_text(e: UsageEvent) -> bool:
-            d = e.__dict__
-            hay = " ".join(str(d[k]) for k in ("id", "type", "eventDate", "target", "context", "result", "startDate")
-                           if d[k] is not None).lower()
+            hay = " ".join(str(v) for v in searched(e) if v is not None).lower()
             return all(w in hay for w in words)
 
         tests.append(has_text)

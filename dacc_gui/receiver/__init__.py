@@ -8,6 +8,7 @@ injection for scripts. Qt-free: the app drives it through :class:`Receiver`.
 
 from dacc_gui.dacc.aggregate import AggregateQueryError
 from dacc_gui.receiver.faults import FaultError, Faults
+from dacc_gui.receiver.guard import is_loopback
 from dacc_gui.receiver.records import Kind, Record, Shape
 from dacc_gui.receiver.server import (
     DEFAULT_HOST,
@@ -16,7 +17,6 @@ from dacc_gui.receiver.server import (
     Receiver,
     ReceiverError,
     default_db_path,
-    is_loopback,
 )
 from dacc_gui.receiver.store import DEFAULT_CAP, Store, StoreError
 

@@ -8,15 +8,21 @@ DACC routes (every request recorded):
                                  as Ecolyo posts through the Cozy stack
   GET|POST /aggregate            the DACC's aggregates over what was accepted
   GET /status                    the DACC's status document
-Control API (not recorded, no token): ``/_receiver/summary``, ``/_receiver/measures``,
+Control API (not recorded): ``/_receiver/summary``, ``/_receiver/measures``,
 ``/_receiver/reset``, ``/_receiver/export``, ``/_receiver/faults``, ``/_receiver/mode``,
 ``/_receiver/aggregation`` (production's aggregation passes), ``/_receiver/aggregates``
-(the production and live views).
+(the production and live views); with a token set it needs the token too, and it
+never answers other web origins (``guard``).
 
 Measures get production's answer (``dacc_gui.dacc.production``): the real DACC's
 status and ``error`` text, its 500s and its 201s that store nothing included. With
 clear errors (``clear_errors``), those 500s become 400 and those 201s 422
 (``receiver.modes``); the record keeps production's answer either way.
+
+Every request that reaches the app is recorded with what was really answered:
+the record is committed before the answer goes (so an answered request is
+stored), a request whose client left or that the HTTP layer answered itself
+(``httplayer``) says so, and a store failure is recorded as the 503 it got.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import asyncio
 import hmac
 import json
 import logging
-import math
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -42,12 +48,13 @@ from dacc_gui.dacc.measures import MeasureCatalog, MeasureDefinition, load_catal
 from dacc_gui.dacc import aggregate as agg
 from dacc_gui.dacc import production
 from dacc_gui.dacc.production_query import answer_query
-from dacc_gui.receiver import modes
+from dacc_gui.receiver import jsontext, modes
 from dacc_gui.receiver.faults import FaultError, Faults
+from dacc_gui.receiver.guard import Guard, Refusal
+from dacc_gui.receiver.httplayer import RAW_AUTHORIZATION, WIRE
 from dacc_gui.receiver.passes import ProductionAggregation
-from dacc_gui.receiver.protocol import AUTHORIZATION_KEY
 from dacc_gui.receiver.records import BODY_KEEP_LIMIT, Kind, Record, Shape, now_iso, redact_headers
-from dacc_gui.receiver.store import Store, StoreError
+from dacc_gui.receiver.store import WAIT, Store, StoreError, Ticket, stored_failure
 from dacc_gui.dacc.validation import validation_of
 
 log = logging.getLogger(__name__)
@@ -77,6 +84,9 @@ STACK_502 = (
     "it answers 502 \"the content-type for the response is not authorized\""
 )
 INJECTED_500 = {"error": "Injected fault: internal server error"}
+RECORD = "dacc_gui.record"  # the scope key of a request's record, for the check after sending
+NOT_DELIVERED = "the client had closed the connection: it never got this answer"
+UNFINISHED = "the client closed the connection before its request was complete: nothing was answered"
 
 ROUTES_HELP = [
     "POST /measure",
@@ -95,19 +105,9 @@ ROUTES_HELP = [
 ]
 
 
-def jsonable(value: Any) -> Any:
-    """JSON has no NaN or Infinity (Python's parser accepts them): write them as text."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [jsonable(v) for v in value]
-    return value
-
-
 def dump(value: Any) -> str:
-    return json.dumps(jsonable(value), ensure_ascii=False)
+    """JSON text of any parsed body: NaN as "nan", lone surrogates escaped, any depth."""
+    return jsontext.dumps(value)
 
 
 def json_response(value: Any, status: int = 200, headers: dict | None = None) -> Response:
@@ -133,14 +133,33 @@ class _IndexedCatalog(MeasureCatalog):
 
 
 class _Endpoint:
-    """An ASGI endpoint taking every method (function endpoints default to GET only)."""
+    """An ASGI endpoint taking every method (function endpoints default to GET only).
 
-    def __init__(self, handler: Callable[[Request], Awaitable[Response]]):
+    A handler answering None sends nothing (its client is gone). After sending,
+    ``sent(scope)`` checks that the answer of a recorded request got out.
+    """
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response | None]],
+                 sent: Callable[[dict], None] | None = None):
         self.handler = handler
+        self.sent = sent
 
     async def __call__(self, scope, receive, send) -> None:
-        response = await self.handler(Request(scope, receive))
-        await response(scope, receive, send)
+        try:
+            response = await self.handler(Request(scope, receive))
+        except (StoreError, sqlite3.Error) as exc:  # the control API reading a failing database
+            log.error("receiver: %s %s: the database failed: %s", scope["method"], scope["path"], exc)
+            response = json_response({"error": f"the receiver's database failed: {exc}"}, 503)
+        if response is not None:
+            await response(scope, receive, send)
+        if self.sent is not None:
+            self.sent(scope)
+
+
+_OK = {"ok": True}
+_OK_TEXT = dump(_OK)
+_JSON = (b"content-type", b"application/json")
+_HTML = (b"content-type", b"text/html; charset=utf-8")
 
 
 class _Reply:
@@ -148,13 +167,30 @@ class _Reply:
 
     def __init__(self, status: int, body: Any, *, html: bool = False, headers: dict | None = None):
         self.status = status
-        self.text = body if isinstance(body, str) else dump(body)
+        self.text = body if isinstance(body, str) else _OK_TEXT if body == _OK else dump(body)
         self.html = html
         self.headers = headers
 
-    def response(self) -> Response:
-        media = "text/html; charset=utf-8" if self.html else "application/json"
-        return Response(self.text, self.status, self.headers, media_type=media)
+    def response(self) -> _Answer:
+        body = jsontext.encodable(self.text).encode("utf-8")
+        return _Answer(self.status, body, _HTML if self.html else _JSON, self.headers)
+
+
+class _Answer:
+    """An answer sent as two ASGI messages (Starlette's Response builds more than needed here)."""
+
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, status: int, body: bytes, kind: tuple[bytes, bytes], headers: dict | None = None):
+        self.status = status
+        self.body = body
+        self.headers = [(b"content-length", str(len(body)).encode()), kind]
+        if headers:
+            self.headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 def _parse_json(body: bytes) -> tuple[bool, Any, str | None]:
@@ -179,17 +215,23 @@ class ReceiverApp:
         token: str | None = None,
         catalog: MeasureCatalog | None = None,
         clear_errors: bool = False,
+        host: str = "127.0.0.1",
     ):
         self.store = store
         self.faults = faults or Faults()
         self.token = token or None
+        self.guard = Guard(self.token, host)
         self.catalog = _IndexedCatalog.of(catalog or load_catalog())
         self.definitions = self.catalog.by_name()
         self.clear_errors = clear_errors  # read per request: switching it takes effect at once
         self.aggregation = ProductionAggregation(store, self.catalog)
-        self._settled: deque = deque()  # (future, error) from the writer thread
+        self._settled: deque = deque()  # (future, error, record) from the writer thread
         self._settle_lock = threading.Lock()
         self._settle_scheduled = False
+        self._waiting: deque = deque()  # (deadline, ticket, future): commits nobody waits on forever
+        self._watching = False
+        self._outbox: list[tuple[Ticket, asyncio.Future]] = []  # for the writer, once per loop turn
+        self._stopping = asyncio.Event()  # set when the server stops: injected delays end
         dacc = [
             Route("/measure", _Endpoint(self._measure)),
             Route("/", _Endpoint(self._wrapped)),
@@ -207,8 +249,57 @@ class ReceiverApp:
             Route("/_receiver/aggregation", _Endpoint(self._control_aggregation)),
             Route("/_receiver/aggregates", _Endpoint(self._control_aggregates)),
         ]
-        unknown = [Route("/{path:path}", _Endpoint(self._unknown))]
-        self.app = Starlette(routes=dacc + control + unknown)
+        unknown = [Route("/{path:path}", _Endpoint(self._unknown, self._sent))]
+        self._router = Starlette(routes=dacc + control + unknown)
+        # The DACC routes without Starlette's middleware and route matching: the hot path.
+        self._direct = {route.path: route.endpoint for route in dacc if "{" not in route.path}
+        self._remote = next(route.endpoint for route in dacc if route.path.startswith("/remote/"))
+        self._other = unknown[0].endpoint
+        for endpoint in (*self._direct.values(), self._remote):
+            endpoint.sent = self._sent
+        self.app = self._asgi
+
+    async def _asgi(self, scope, receive, send) -> None:
+        """Host check, control API guard, then the route (see ``guard``)."""
+        if scope["type"] != "http":
+            return await self._router(scope, receive, send)
+        path = scope["path"]
+        refusal = self.guard.host_refusal(scope)
+        if path == "/_receiver" or path.startswith("/_receiver/"):
+            refusal = refusal or self.guard.control_refusal(scope)
+            if refusal is not None:  # not recorded, like everything of the control API
+                return await refusal.response()(scope, receive, send)
+            return await self._router(scope, receive, send)
+        if refusal is not None:
+            return await _Endpoint(lambda request: self._refused(request, refusal), self._sent)(scope, receive, send)
+        endpoint = self._direct.get(path)
+        if endpoint is None:
+            if path.startswith("/remote/"):
+                endpoint = self._remote
+            elif path.startswith("/"):
+                endpoint = self._router
+            else:  # OPTIONS *, and whatever else has no path
+                endpoint = self._other
+        await endpoint(scope, receive, send)
+
+    # -- the server's life ----------------------------------------------------------
+    def serving(self) -> None:
+        """The server starts (again, on a new event loop): injected delays run their course."""
+        self._stopping = asyncio.Event()
+        self._waiting.clear()  # futures of the last loop, all settled before it stopped
+        self._watching = False
+        self._outbox = []
+
+    def begin_stop(self) -> None:
+        """The server is stopping (called on its loop): requests in flight are answered now."""
+        self._stopping.set()
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, unless the server stops meanwhile."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            pass
 
     # -- the common path of every DACC request ---------------------------------
     async def _handle(
@@ -218,17 +309,21 @@ class ReceiverApp:
         decide: Callable[[Record, bytes], _Reply],
         methods: tuple[str, ...],
         needs_token: bool,
-    ) -> Response:
+    ) -> Response | None:
         record = Record(
             received_at=now_iso(),
             method=request.method,
             path=_path_of(request),
-            headers=redact_headers([(k, v) for k, v in request.headers.items()]),
+            headers=redact_headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]),
             kind=kind,
         )
+        request.scope[RECORD] = record
+        wire = request.scope.get(WIRE)
         try:
-            body, size = await self._read_body(request)
+            body, size, whole = await self._read_body(request)
             record.body = body if size <= MAX_BODY else body[:BODY_KEEP_LIMIT]
+            if not whole:
+                return await self._unfinished(record, wire)
             reply = await self._decide(request, record, body, size, decide, methods, needs_token)
             reply = _through_the_stack(record, reply)
         except Exception as exc:  # a bug of ours: still recorded, still answered
@@ -239,18 +334,53 @@ class ReceiverApp:
         record.response = reply.text
         if record.error is None and reply.status >= 400:
             record.error = _error_of(reply.text)
+        if wire is not None and wire.client_gone:  # it left while we decided: nobody to answer
+            record.error = _joined(record.error, NOT_DELIVERED)
         try:
             await self._commit(record)
-        except StoreError as exc:
-            return json_response({"error": f"the receiver could not store this request: {exc}"}, 503)
+        except StoreError as exc:  # its record says this 503 too (when it could be kept)
+            return json_response({"error": str(exc)}, 503)
         return reply.response()
+
+    async def _unfinished(self, record: Record, wire) -> None:
+        """A request whose body never arrived whole: recorded with what its client got."""
+        if wire is not None and wire.answered is not None:
+            status, reason = wire.answered
+            record.status, record.response = status, reason
+            record.error = f"answered {status} by the HTTP layer before the receiver could: {reason}"
+        else:
+            record.error = UNFINISHED
+        try:
+            await self._commit(record)
+        except StoreError:
+            pass  # logged by the store; the client is gone anyway
+        return None
+
+    async def _refused(self, request: Request, refusal: Refusal) -> Response | None:
+        """A DACC route under a foreign Host: recorded, and refused."""
+        def decide(record: Record, body: bytes) -> _Reply:
+            return _Reply(refusal.status, {"error": refusal.error}, headers=refusal.headers)
+
+        methods = (request.method,)
+        return await self._handle(request, Kind.OTHER, decide, methods, False)
+
+    def _sent(self, scope) -> None:
+        """After sending: a recorded answer that did not get out is noted in its record."""
+        record, wire = scope.get(RECORD), scope.get(WIRE)
+        if record is None or wire is None or record.id is None or wire.delivered:
+            return
+        if record.status == 0 or wire.answered is not None:
+            return  # recorded as unanswered, or as what the HTTP layer answered
+        if record.error and NOT_DELIVERED in record.error:
+            return  # known before the commit
+        self.store.annotate(record.id, _joined(record.error, NOT_DELIVERED))
 
     async def _decide(self, request, record, body, size, decide, methods, needs_token) -> _Reply:
         fault = self.faults.take() if kind_takes_faults(record.kind) else None
         if fault is not None:
             record.fault = fault.kind
             if fault.delay:
-                await asyncio.sleep(fault.delay)
+                await self._pause(fault.delay)
             if fault.kind == "500":
                 record.error = "injected fault: 500"
                 return _Reply(500, INJECTED_500)
@@ -271,29 +401,41 @@ class ReceiverApp:
             record.production_note = "production has no size limit of its own: it would have read this body"
             return _Reply(413, {"error": f"the body is larger than 1 MiB ({size} bytes); production "
                                          "has no size limit and would have read it"})
+        if record.kind == Kind.QUERY:  # they read the database: off the event loop
+            return await _off_loop(decide, record, body)
         return decide(record, body)
 
-    async def _read_body(self, request: Request) -> tuple[bytes, int]:
-        """The body (up to 1 MiB kept in full) and its size; a huge body is not read to its end."""
+    async def _read_body(self, request: Request) -> tuple[bytes, int, bool]:
+        """The body (up to 1 MiB kept in full), its size, and whether it arrived whole.
+
+        A huge body is not read to its end (the connection closes).
+        """
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > DRAIN_LIMIT:
-            return b"", int(declared)
+            return b"", int(declared), True
         chunks, size = [], 0
-        async for chunk in request.stream():
+        receive = request.receive  # straight from ASGI: Starlette's stream() costs an async generator
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b"".join(chunks), size, False
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size <= MAX_BODY:
                 chunks.append(chunk)
             elif size > DRAIN_LIMIT:
                 break
-        body = b"".join(chunks)
-        return body, size
+            if not message.get("more_body", False):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks), size, True
 
     def _check_token(self, request: Request, record: Record) -> _Reply | None:
         if self.token is None:  # no token set: every sender is welcome, as in the local recipe
             return None
         # Flask-HTTPAuth: split on the first run of spaces, scheme without case,
         # the token compared exactly (a trailing space is a wrong token).
-        sent = request.scope.get(AUTHORIZATION_KEY, request.headers.get("authorization", ""))
+        raw = request.scope.get(RAW_AUTHORIZATION)  # as sent: uvicorn strips trailing spaces
+        sent = raw.decode("latin-1") if raw is not None else request.headers.get("authorization", "")
         parts = sent.lstrip().split(None, 1)
         bearer = parts[1] if len(parts) == 2 and parts[0].lower() == "bearer" else ""
         if bearer and hmac.compare_digest(bearer.encode(), self.token.encode()):
@@ -308,33 +450,75 @@ class ReceiverApp:
         return _Reply(401, UNAUTHORIZED_BODY, html=True, headers=UNAUTHORIZED_HEADERS)
 
     async def _commit(self, record: Record) -> None:
-        """Hand the record to the store and wait until it is committed."""
+        """Hand the record to the store and wait until it is committed (at most ``WAIT`` s).
+
+        Raises StoreError when it could not be stored as it is: the request is then
+        answered 503 with ``record.response``, which its record says too.
+        """
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
         def done(_: Record, error: BaseException | None) -> None:
             # Called in the writer thread: queue the outcome, wake the loop once per batch.
-            self._settled.append((future, error))
+            self._settled.append((future, error, record))
             with self._settle_lock:
                 if self._settle_scheduled:
                     return
                 self._settle_scheduled = True
-            loop.call_soon_threadsafe(self._settle)
+            try:
+                loop.call_soon_threadsafe(self._settle)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
 
-        self.store.submit(record, done)
+        ticket = Ticket(record, done)
+        if not self._outbox:
+            loop.call_soon(self._send_outbox)
+        self._outbox.append((ticket, future))
+        self._waiting.append((loop.time() + WAIT, ticket, future))
+        if not self._watching:
+            self._watching = True
+            loop.call_later(1.0, self._watch, loop)
         await future
+
+    def _send_outbox(self) -> None:
+        """The records of this loop turn to the writer in one go: one wake of its thread, not one
+        per request (each wake costs a system call with the interpreter lock held)."""
+        outbox, self._outbox = self._outbox, []
+        try:
+            self.store.submit_all([ticket for ticket, _ in outbox])
+        except StoreError as exc:
+            for ticket, future in outbox:
+                if not future.done():
+                    future.set_exception(StoreError(stored_failure(exc)))
+
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Once a second while commits are awaited: answer 503 to those older than WAIT."""
+        now = loop.time()
+        waiting = self._waiting
+        while waiting and (waiting[0][2].done() or waiting[0][0] <= now):
+            _, ticket, future = waiting.popleft()
+            if future.done():
+                continue
+            answer = stored_failure(f"the store did not answer within {WAIT:g} s")
+            if self.store.abandon(ticket, answer):  # else its outcome is on its way
+                log.error("receiver: %s %s answered 503: %s", ticket.record.method, ticket.record.path, answer)
+                future.set_exception(StoreError(answer))
+        if waiting:
+            loop.call_later(1.0, self._watch, loop)
+        else:
+            self._watching = False
 
     def _settle(self) -> None:
         with self._settle_lock:
             self._settle_scheduled = False
         while self._settled:
-            future, error = self._settled.popleft()
-            if future.done():
+            future, error, record = self._settled.popleft()
+            if future.done():  # answered 503 by the watch: the store keeps the record as such
                 continue
             if error is None:
                 future.set_result(None)
-            else:
-                future.set_exception(StoreError(str(error)))
+            else:  # the writer wrote the 503 into the record; the answer says the same
+                future.set_exception(StoreError(record.error if record.status == 503 else stored_failure(error)))
 
     # -- measures ---------------------------------------------------------------
     async def _measure(self, request: Request) -> Response:
@@ -432,7 +616,7 @@ class ReceiverApp:
 
     async def _unknown(self, request: Request) -> Response:
         def decide(record: Record, body: bytes) -> _Reply:
-            return _Reply(404, {"error": f"unknown path {request.url.path}", "routes": ROUTES_HELP})
+            return _Reply(404, {"error": f"unknown path {request.scope['path']}", "routes": ROUTES_HELP})
 
         methods = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
         return await self._handle(request, Kind.OTHER, decide, (request.method, *methods), False)
@@ -460,8 +644,11 @@ class ReceiverApp:
             after = int(q["after"]) if q.get("after") else None
             if limit < 0 or offset < 0:
                 raise ValueError("limit and offset must not be negative")
-            records = await _off_loop(
-                self.store.records,
+        except ValueError as exc:
+            return json_response({"error": str(exc)}, 400)
+
+        def listed() -> str:
+            records = self.store.records(
                 status=q.get("status"),
                 measure=q.get("measureName") or q.get("measure"),
                 since=q.get("since"),
@@ -470,9 +657,13 @@ class ReceiverApp:
                 limit=limit,
                 offset=offset,
             )
+            return dump({"count": len(records), "records": [r.to_json() for r in records]})
+
+        try:
+            text = await _off_loop(listed)  # the query and the text of thousands of records
         except ValueError as exc:
             return json_response({"error": str(exc)}, 400)
-        return json_response({"count": len(records), "records": [r.to_json() for r in records]})
+        return Response(text, 200, media_type="application/json")
 
     async def _control_reset(self, request: Request) -> Response:
         if request.method != "POST":
@@ -483,9 +674,8 @@ class ReceiverApp:
     async def _control_export(self, request: Request) -> Response:
         if request.method != "GET":
             return _not_allowed(request, "GET")
-        export = await _off_loop(self.store.export)
-        export["summary"] = await _off_loop(self.summary)
-        return json_response(export)
+        text = await _off_loop(lambda: dump({**self.store.export(), "summary": self.summary()}))
+        return Response(text, 200, media_type="application/json")
 
     async def _control_faults(self, request: Request) -> Response:
         if request.method == "GET":
@@ -636,6 +826,10 @@ def _query_params(path: str) -> dict[str, str]:
 
     _, _, query = path.partition("?")
     return dict(parse_qsl(query, keep_blank_values=True))
+
+
+def _joined(first: str | None, then: str) -> str:
+    return f"{first}; {then}" if first else then
 
 
 def _error_of(text: str) -> str:

@@ -8,16 +8,25 @@ so a port in use raises ``PortInUseError`` at once, with a clear message.
 New records reach the app through ``add_listener(callback)``: the callback is
 called from the store's writer thread, right after the record is committed,
 never from the caller's thread. A Qt app emits a signal from it (Qt queues it
-to the GUI thread); keep it short, since it delays the next commit.
+to the GUI thread); keep it short, since it delays the next commit. What the
+HTTP layer refuses before the app sees it (an unparsable request line, headers
+that never finish) is no record: ``add_refusal_listener(callback(status,
+reason))`` hears of it (from the server thread), and the summary counts it.
+
+``stop()`` answers and records the requests in flight before it returns:
+injected delays are cut short, requests already sent on idle connections and
+connections still in the listen backlog are served, and only then does the
+server close.
 """
 
 from __future__ import annotations
 
 import errno
-import ipaddress
+import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +38,18 @@ from dacc_gui.dacc import aggregate as agg
 from dacc_gui.receiver.app import ReceiverApp
 from dacc_gui.receiver.backends import is_postgres_url, open_store
 from dacc_gui.receiver.faults import Faults
+from dacc_gui.receiver.httplayer import (
+    DEFAULT_READ_TIMEOUT,
+    Hooks,
+    RawAuthorizationProtocol,
+    ReceiverProtocol,
+    ReceiverServer,
+)
 from dacc_gui.receiver.passes import PassOutcome
-from dacc_gui.receiver.protocol import ExactAuthorizationProtocol
 from dacc_gui.receiver.schedule import AggregationSchedule
-from dacc_gui.receiver.store import DEFAULT_CAP, Listener
+from dacc_gui.receiver.store import DEFAULT_CAP, WAIT, Listener, StoreError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
@@ -50,15 +67,6 @@ class PortInUseError(ReceiverError):
 def default_db_path() -> Path:
     """``<user data dir>/dacc-gui/receiver.sqlite3`` (platformdirs)."""
     return Path(platformdirs.user_data_dir("dacc-gui")) / "receiver.sqlite3"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 _DEFAULT_DB = object()
@@ -81,6 +89,7 @@ class Receiver:
         catalog: MeasureCatalog | None = None,
         clear_errors: bool = False,
         aggregation_schedule: bool = False,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
     ):
         if db_path is _DEFAULT_DB:
             db_path = default_db_path()
@@ -91,12 +100,14 @@ class Receiver:
         self.port = port
         self.token = token
         self.catalog = catalog or load_catalog()
+        self.read_timeout = read_timeout
         self.store = open_store(self.db_url or self.db_path, cap=cap)
         self.faults = Faults()
-        self.http = ReceiverApp(self.store, self.faults, token, self.catalog, clear_errors=clear_errors)
+        self.http = ReceiverApp(self.store, self.faults, token, self.catalog, host=host, clear_errors=clear_errors)
         # Production's cron, when asked: passes on each definition's executionFrequency.
         self.schedule = AggregationSchedule(self.http.aggregation) if aggregation_schedule else None
-        self._server: uvicorn.Server | None = None
+        self._refusal_listeners: list[Callable[[int, str], None]] = []
+        self._server: ReceiverServer | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
         self._lock = threading.Lock()
@@ -120,14 +131,19 @@ class Receiver:
             self.port = sock.getsockname()[1]
             config = uvicorn.Config(
                 self.http.app,
+                http=RawAuthorizationProtocol if self.token else ReceiverProtocol,
+                interface="asgi3",
+                proxy_headers=False,  # nothing stands in front of it: the client is who connected
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
-                http=ExactAuthorizationProtocol,  # the token compared as sent, trailing spaces included
-                timeout_graceful_shutdown=3,
+                # Past the body's read timeout and the store's wait, a request is answered anyway.
+                timeout_graceful_shutdown=self.read_timeout + WAIT + 5,
                 backlog=2048,
             )
-            server = uvicorn.Server(config)
+            config.dacc_hooks = Hooks(refused=self._refused, read_timeout=self.read_timeout)
+            self.http.serving()
+            server = ReceiverServer(config, on_stopping=self.http.begin_stop)
             thread = threading.Thread(
                 target=server.run, kwargs={"sockets": [sock]}, name="dacc-receiver-http", daemon=True
             )
@@ -145,18 +161,28 @@ class Receiver:
                 self.schedule.start()
             return self
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop serving (open connections get a few seconds); every record stays stored."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop serving once the requests in flight are answered and recorded.
+
+        Usually well under a second; at most the body read timeout plus the
+        store's wait (a stalled body, a store that hangs), or ``timeout``.
+        """
         with self._lock:
             if self._server is None:
                 return
             self._server.should_exit = True
             if self._thread is not None:
-                self._thread.join(timeout)
+                self._thread.join(timeout if timeout is not None else self.read_timeout + WAIT + 10)
+                if self._thread.is_alive():
+                    log.error("receiver: the server thread did not stop in time")
+                    self._server.force_exit = True
             if self._socket is not None:
                 self._socket.close()
             self._server = self._thread = self._socket = None
-        self.store.flush()
+        try:
+            self.store.flush()
+        except StoreError as exc:  # the records stay queued; closing waits for them again
+            log.error("receiver: %s", exc)
 
     def restart(self, port: int | None = None, host: str | None = None) -> Receiver:
         """Stop, then start again (on another port or host if given)."""
@@ -196,6 +222,18 @@ class Receiver:
     @clear_errors.setter
     def clear_errors(self, value: bool) -> None:
         self.http.clear_errors = bool(value)
+
+    def add_refusal_listener(self, callback: Callable[[int, str], None]) -> None:
+        """``callback(status, reason)`` for each request the HTTP layer refused before the app."""
+        self._refusal_listeners.append(callback)
+
+    def _refused(self, status: int, reason: str) -> None:
+        self.store.count_refused(status, reason)
+        for callback in list(self._refusal_listeners):
+            try:
+                callback(status, reason)
+            except Exception:
+                log.exception("receiver: a refusal listener failed")
 
     def aggregate(
         self,

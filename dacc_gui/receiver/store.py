@@ -5,27 +5,45 @@ transaction for whatever arrived meanwhile), then calls each request's
 ``done`` callback and the listeners. The server answers a request only once
 its ``done`` has fired, so what was acknowledged is stored.
 
+One record never spoils another's: a record that cannot be serialised is kept
+without the part that failed, and a batch SQLite refuses is retried one record
+at a time, so only the record at fault is answered 503 (and kept as such when
+SQLite takes that). The writer survives anything and whoever waits on it does
+so with a timeout.
+
+A file is checked before anything is written to it: not SQLite, damaged, of a
+newer schema or someone else's database is refused with a clear message and
+left exactly as it was.
+
 Also kept: the keys of accepted measures, to flag one received twice (they
-survive a restart; ``reset`` clears them), and how many old records were
-dropped under the cap, and production's aggregation passes (``aggregates``,
-``aggregation_passes``: see ``receiver.passes``). ``PRAGMA user_version``
-holds the schema version; an older one is migrated, a newer one refused.
+survive a restart; ``reset`` clears them; a key counts once its record is
+committed), how many old records were dropped under the cap, how many
+requests the HTTP layer refused before they reached the receiver, and
+production's aggregation passes (``aggregates``, ``aggregation_passes``: see
+``receiver.passes``). ``PRAGMA user_version`` holds the schema version; an
+older one is migrated, a newer one refused.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import logging
+import os
 import queue
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from dacc_gui.dacc.aggregate import stored_columns
+from dacc_gui.receiver import jsontext
 from dacc_gui.receiver.filters import status_filter
 from dacc_gui.receiver.records import Kind, Record
 from dacc_gui.dacc.validation import duplicate_key
@@ -35,6 +53,9 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 DEFAULT_CAP = 1_000_000
 BATCH_MAX = 1000
+WAIT = 30.0  # seconds anyone waits on the writer before giving up
+SQLITE_HEADER = b"SQLite format 3\x00"
+_TABLES = {"records", "duplicate_keys", "meta"}
 
 Done = Callable[[Record, BaseException | None], None]
 Listener = Callable[[Record], None]
@@ -122,26 +143,70 @@ _COLUMNS = (
     "production_response, stored, not_stored_reason, mode, fault, "
     "created_by, start_ts, g1, g2, g3, value"
 )
-_INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * len(_COLUMNS.split(', ')))})"
 _SELECT = f"SELECT id, {_COLUMNS} FROM records"
+_N_COLUMNS = 1 + len(_COLUMNS.split(", "))
+_CHUNKS = (256, 128, 64, 32, 16, 8, 4, 2, 1)  # rows per INSERT: a few statements, all cached
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_sql(rows: int) -> str:
+    # Ids are given (not lastrowid) so that a whole batch is one statement: SQLite
+    # then runs it without taking the interpreter lock back row by row.
+    one = "(" + ", ".join("?" * _N_COLUMNS) + ")"
+    return f"INSERT INTO records (id, {_COLUMNS}) VALUES " + ", ".join([one] * rows)
+
+
+def stored_failure(error: BaseException | str) -> str:
+    """The error a request gets (and its record keeps) when the store could not keep it."""
+    return f"the receiver could not store this request: {error}"
 
 
 class StoreError(Exception):
     """The database cannot be used (newer schema, not a receiver database, I/O)."""
 
 
-class _Seen:
-    """The duplicate keys as the core validator's ``seen`` set sees them."""
+class Ticket:
+    """A record handed to the writer; ``abandon`` it when its answer cannot wait any longer."""
 
-    def __init__(self, keys: set[str]):
-        self._keys = keys
+    __slots__ = ("record", "done", "claimed", "settled", "abandoned", "finished")
+
+    def __init__(self, record: Record, done: Done | None):
+        self.record = record
+        self.done = done
+        self.claimed = False  # the writer took it (its commit is under way)
+        self.settled = False  # its outcome is decided: ``done`` is about to fire
+        self.abandoned: str | None = None  # the 503 answer given instead, kept in the record
+        self.finished = False
+
+
+class _Seen:
+    """The duplicate keys as the core validator's ``seen`` set sees them.
+
+    A key the validator adds is pending until its record is committed, then
+    remembered (or forgotten, if the record could not be stored).
+    """
+
+    __slots__ = ("_committed", "_pending", "_lock", "added")
+
+    def __init__(self, committed: set[str], pending: Counter, lock: threading.Lock):
+        self._committed = committed
+        self._pending = pending
+        self._lock = lock
         self.added: str | None = None  # the key the validator just checked, for the record
 
+    # A class, not @contextmanager: it runs once a measure, and a generator costs more.
+    def __enter__(self) -> _Seen:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
     def __contains__(self, key: str) -> bool:
-        return key in self._keys
+        return key in self._committed or key in self._pending
 
     def add(self, key: str) -> None:
-        self._keys.add(key)
+        self._pending[key] += 1
         self.added = key
 
 
@@ -156,17 +221,36 @@ class Store:
         self.path = Path(path) if path is not None else None
         self.cap = cap
         self._listeners: list[Listener] = []
+        fresh = True if self.path is None else _inspect(self.path)  # before anything is written
         self._write = self._connect()
         self._write_lock = threading.Lock()
-        self._check_schema(self._write)
+        if fresh:
+            self._create_schema(self._write)
+        elif self._write.execute("PRAGMA user_version").fetchone()[0] == 1:
+            # A file of schema 1: what production would have stored is estimated from it.
+            self._write.executescript(f"BEGIN; {_MIGRATE_1_TO_2} PRAGMA user_version = 2; COMMIT;")
         if self.path is None:  # one connection: a memory database is private to it
             self._read, self._read_lock = self._write, self._write_lock
         else:
             self._read, self._read_lock = self._connect(), threading.Lock()
-        self._count = self._write.execute("SELECT count(*) FROM records").fetchone()[0]
-        self._dropped = int(self._meta("dropped") or 0)
+        try:
+            self._count = self._write.execute("SELECT count(*) FROM records").fetchone()[0]
+            self._next_id = 1 + max(
+                self._write.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0],
+                int((self._write.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
+                     or (0,))[0]),
+            )
+            self._dropped = int(self._meta("dropped") or 0)
+            self._refused: Counter = Counter(json.loads(self._meta("http_refused") or "{}"))
+            committed = {row[0] for row in self._write.execute("SELECT key FROM duplicate_keys")}
+        except (sqlite3.Error, ValueError) as exc:
+            self._close_connections()
+            raise StoreError(f"cannot read the receiver database {self.path}: {exc}") from exc
+        self._unrecorded = 0  # answered 503 and not even that could be stored
         self._seen_lock = threading.Lock()
-        self._seen = {row[0] for row in self._write.execute("SELECT key FROM duplicate_keys")}
+        self._seen = committed
+        self._pending: Counter = Counter()
+        self._claim_lock = threading.Lock()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="dacc-receiver-writer", daemon=True)
@@ -181,53 +265,76 @@ class Store:
             except OSError as exc:
                 raise StoreError(f"cannot create the folder for {self.path}: {exc.strerror}") from exc
         try:
-            conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None, timeout=30)
+            conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None, timeout=WAIT)
             if self.path is not None:
                 conn.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode a commit is in the file once COMMIT returns: it survives the
+                # process being killed (kill -9); only a power cut may lose the last ones.
                 conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the receiver database {target}: {exc}") from exc
         return conn
 
-    def _check_schema(self, conn: sqlite3.Connection) -> None:
+    @staticmethod
+    def _create_schema(conn: sqlite3.Connection) -> None:
         try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a receiver database: {exc}") from exc
-        if version == 0:
-            if tables - {"sqlite_sequence"}:
-                raise StoreError(f"{self.path} is not a receiver database (it has other tables)")
             conn.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
-        elif version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer dacc-gui (schema {version}, this one reads "
-                f"{SCHEMA_VERSION}); use another --db file"
-            )
-        elif version == 1:
-            conn.executescript(f"BEGIN; {_MIGRATE_1_TO_2} PRAGMA user_version = 2; COMMIT;")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot create the receiver database: {exc}") from exc
 
     def _meta(self, name: str) -> str | None:
         row = self._write.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return row[0] if row else None
 
     # -- writing -------------------------------------------------------------
-    @contextmanager
-    def duplicate_keys(self) -> Iterator[_Seen]:
-        """The keys of accepted measures, for ``validate_measure(seen=...)``.
+    def duplicate_keys(self) -> _Seen:
+        """The keys of accepted measures, for ``validate_measure(seen=...)``, as a context
+        manager (``with store.duplicate_keys() as seen``).
 
         Held under a lock so that checking a key and remembering it is one step.
         """
-        with self._seen_lock:
-            yield _Seen(self._seen)
+        return _Seen(self._seen, self._pending, self._seen_lock)
 
-    def submit(self, record: Record, done: Done | None = None) -> None:
-        """Queue a record; ``done(record, error)`` fires in the writer thread after commit."""
+    def submit(self, record: Record, done: Done | None = None) -> Ticket:
+        """Queue a record; ``done(record, error)`` fires in the writer thread after commit.
+
+        With an error the record was not kept as it was: the writer set its
+        ``status`` to 503 and its ``response`` to what the request must be answered.
+        """
+        ticket = Ticket(record, done)
+        self.submit_all([ticket])
+        return ticket
+
+    def submit_all(self, tickets: list[Ticket]) -> None:
+        """Queue several records at once (``Ticket(record, done)`` each): the writer wakes once."""
         if self._closed:
+            self._release([t.record for t in tickets], stored=False)
             raise StoreError("the receiver store is closed")
-        self._queue.put(("add", record, done))
+        self._queue.put(("add", tickets))
 
-    def add(self, record: Record, timeout: float = 30) -> Record:
+    def abandon(self, ticket: Ticket, answer: str) -> bool:
+        """Answer the request 503 ``answer`` without waiting any longer: its record will say so
+        (committed later, or corrected after a commit under way).
+
+        False if it is too late: its outcome is decided and ``done`` fires at once.
+        """
+        with self._claim_lock:
+            if ticket.settled:
+                return False
+            ticket.abandoned = answer
+            return True
+
+    def count_refused(self, status: int, reason: str) -> None:
+        """Count a request the HTTP layer refused before the receiver saw it (kept with the records)."""
+        if not self._closed:
+            self._queue.put(("refused", f"{status} {reason}"))
+
+    def annotate(self, record_id: int, error: str, status: int | None = None, response: str | None = None) -> None:
+        """Say after the fact what happened to an answer (the client had gone, it came too late)."""
+        if not self._closed:
+            self._queue.put(("note", (record_id, error, status, response)))
+
+    def add(self, record: Record, timeout: float = WAIT) -> Record:
         """Store a record and wait for it (in-process use and tests)."""
         finished = threading.Event()
         errors: list[BaseException] = []
@@ -237,31 +344,33 @@ class Store:
                 errors.append(error)
             finished.set()
 
-        self.submit(record, done)
+        ticket = self.submit(record, done)
         if not finished.wait(timeout):
-            raise StoreError("the receiver store did not answer in time")
+            if self.abandon(ticket, stored_failure("the store did not answer in time")):
+                raise StoreError("the receiver store did not answer in time")
+            finished.wait(timeout)  # decided meanwhile: its outcome is on its way
         if errors:
             raise StoreError(f"could not store the record: {errors[0]}")
         return record
 
-    def flush(self, timeout: float = 30) -> None:
+    def flush(self, timeout: float = WAIT) -> None:
         """Wait until everything submitted so far is committed."""
         self._command("flush", timeout)
 
-    def reset(self, timeout: float = 30) -> int:
+    def reset(self, timeout: float = WAIT) -> int:
         """Forget every record and duplicate key; returns how many records went."""
-        with self._seen_lock:
-            self._seen.clear()
-            return self._command("reset", timeout)
+        return self._command("reset", timeout)
 
     def _command(self, name: str, timeout: float) -> Any:
         if self._closed:
             raise StoreError("the receiver store is closed")
         finished = threading.Event()
         box: list[Any] = []
-        self._queue.put((name, box, finished))
+        self._queue.put((name, (box, finished)))
         if not finished.wait(timeout):
             raise StoreError(f"the receiver store did not finish {name} in time")
+        if box and isinstance(box[0], BaseException):
+            raise StoreError(f"the receiver store could not {name}: {box[0]}")
         return box[0] if box else None
 
     def add_listener(self, listener: Listener) -> None:
@@ -276,89 +385,230 @@ class Store:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    def close(self) -> None:
+    def close(self, timeout: float = WAIT) -> None:
         """Commit what is queued, stop the writer, close the database."""
         if self._closed:
             return
         self._closed = True
-        self._queue.put(("stop", None, None))
-        self._thread.join()
-        for conn in {id(self._write): self._write, id(self._read): self._read}.values():
-            conn.close()
+        self._queue.put(("stop", None))
+        self._thread.join(timeout)
+        if self._thread.is_alive():  # stuck in SQLite: leave its connection to it
+            log.error("receiver store: the writer did not stop within %g s", timeout)
+            return
+        self._close_connections()
 
+    def _close_connections(self) -> None:
+        for conn in {id(c): c for c in (getattr(self, "_write", None), getattr(self, "_read", None))
+                     if c is not None}.values():
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+
+    # -- the writer thread -------------------------------------------------------
     def _run(self) -> None:
         while True:
-            op = self._queue.get()
-            batch = []
-            while op[0] == "add":
-                batch.append(op)
-                if len(batch) >= BATCH_MAX:
-                    op = None
-                    break
-                try:
-                    op = self._queue.get_nowait()
-                except queue.Empty:
-                    op = None
-                    break
-            if batch:
-                self._commit(batch)
-            if op is None:
-                continue
-            name, box, finished = op
-            if name == "stop":
-                return
+            tickets: list[Ticket] = []
             try:
-                if name == "reset":
-                    box.append(self._reset())
-            except sqlite3.Error as exc:
-                log.error("receiver store: %s failed: %s", name, exc)
-                box.append(0)
-            finished.set()
-
-    def _commit(self, batch: list[tuple]) -> None:
-        error: BaseException | None = None
-        rows = [_row(record) for _, record, _ in batch]
-        try:
-            with self._write_lock:
-                cur = self._write.cursor()
-                cur.execute("BEGIN")
-                try:
-                    for (_, record, _), row in zip(batch, rows):
-                        cur.execute(_INSERT, row)
-                        record.id = cur.lastrowid
-                    keys = [
-                        (record.duplicate_key or duplicate_key(record.measure),)
-                        for _, record, _ in batch
-                        if record.stored and isinstance(record.measure, dict)
-                    ]
-                    if keys:
-                        cur.executemany("INSERT OR IGNORE INTO duplicate_keys (key) VALUES (?)", keys)
-                    self._count += len(batch)
-                    if self._count > self.cap:
-                        self._drop_oldest(cur)
-                    cur.execute("COMMIT")
-                except BaseException:
-                    cur.execute("ROLLBACK")
-                    self._count = cur.connection.execute("SELECT count(*) FROM records").fetchone()[0]
-                    raise
-        except Exception as exc:  # disk full, locked file...: the requests learn it
-            log.error("receiver store: could not commit %d records: %s", len(batch), exc)
-            error = exc
-            for _, record, _ in batch:
-                record.id = None
-        for _, record, done in batch:
-            if done is not None:
-                try:
-                    done(record, error)
-                except Exception:
-                    log.exception("receiver store: a done callback failed")
-        if error is None:
-            for record in (r for _, r, _ in batch):
-                for listener in list(self._listeners):
+                kind, payload = self._queue.get()
+                extras: list[tuple[str, Any]] = []
+                barrier = None
+                while True:  # everything queued meanwhile goes in one transaction
+                    if kind == "add":
+                        tickets += payload
+                    elif kind in ("refused", "note"):
+                        extras.append((kind, payload))
+                    else:
+                        barrier = (kind, payload)
+                        break
+                    if len(tickets) >= BATCH_MAX:
+                        break
                     try:
-                        listener(record)
-                    except Exception:
-                        log.exception("receiver store: a listener failed")
+                        kind, payload = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                if tickets or extras:
+                    self._commit(tickets, extras)
+                if barrier is not None:
+                    kind, payload = barrier
+                    if kind == "stop":
+                        return
+                    box, finished = payload
+                    try:
+                        if kind == "reset":
+                            box.append(self._reset())
+                    except Exception as exc:
+                        log.error("receiver store: %s failed: %s", kind, exc)
+                        box.append(exc)
+                    finished.set()
+            except BaseException as exc:  # never die: requests wait on this thread
+                log.error("receiver store: the writer recovered from %s: %s", type(exc).__name__, exc)
+                for ticket in tickets:
+                    if not ticket.finished:
+                        self._finish(ticket, exc)
+
+    def _commit(self, tickets: list[Ticket], extras: list[tuple[str, Any]]) -> None:
+        with self._claim_lock:
+            for ticket in tickets:
+                ticket.claimed = True
+        for ticket in tickets:
+            if ticket.abandoned is not None:  # answered 503 meanwhile: kept as answered
+                _set_failed(ticket.record, ticket.abandoned)
+        rows = [self._row_of(ticket.record) for ticket in tickets]
+        keep = [(t, r) for t, r in zip(tickets, rows) if r is not None]
+        failed: list[tuple[Ticket, BaseException]] = [
+            (t, ValueError("the record cannot be serialised")) for t, r in zip(tickets, rows) if r is None
+        ]
+        try:
+            self._transaction(keep, extras)
+        except Exception as exc:
+            if len(keep) + len(extras) <= 1:
+                failed += [(t, exc) for t, _ in keep]
+            else:  # one record at fault must not fail the others: each alone
+                log.warning("receiver store: a batch of %d failed (%s); committing one by one", len(keep), exc)
+                for ticket, row in keep:
+                    try:
+                        self._transaction([(ticket, row)], [])
+                    except Exception as alone:
+                        failed.append((ticket, alone))
+                for extra in extras:
+                    try:
+                        self._transaction([], [extra])
+                    except Exception as alone:
+                        log.error("receiver store: could not keep %s: %s", extra[0], alone)
+        failed_ids = {id(t) for t, _ in failed}
+        stored = [t for t, _ in keep if id(t) not in failed_ids]
+        for ticket, error in failed:
+            self._keep_failure(ticket, error)
+        with self._claim_lock:  # from now on, nobody may answer them otherwise
+            late = [t for t in stored if t.abandoned is not None and t.record.status != 503]
+            for ticket in tickets:
+                ticket.settled = True
+        for ticket in late:  # answered 503 while its commit was under way: the record says it
+            _set_failed(ticket.record, ticket.abandoned)
+            failed.append((ticket, StoreError(ticket.abandoned)))
+            self._correct(ticket.record)
+        self._release([t.record for t in tickets], stored={id(t.record) for t in stored})
+        for ticket in tickets:
+            self._finish(ticket, next((e for t, e in failed if t is ticket), None))
+        for ticket in stored:
+            for listener in list(self._listeners):
+                try:
+                    listener(ticket.record)
+                except Exception:
+                    log.exception("receiver store: a listener failed")
+
+    def _transaction(self, rows: list[tuple[Ticket, tuple]], extras: list[tuple[str, Any]]) -> None:
+        """One transaction: the rows, their duplicate keys, the counters; all or nothing."""
+        next_id, count, dropped, refused = self._next_id, self._count, self._dropped, Counter(self._refused)
+        with self._write_lock:
+            cur = self._write.cursor()
+            cur.execute("BEGIN")
+            try:
+                values = []
+                for ticket, row in rows:
+                    ticket.record.id = self._next_id
+                    values.append((self._next_id, *row))
+                    self._next_id += 1
+                start = 0
+                for size in _CHUNKS:
+                    while len(values) - start >= size:
+                        cur.execute(_insert_sql(size), [v for row in values[start:start + size] for v in row])
+                        start += size
+                keys = [
+                    (record.duplicate_key or duplicate_key(record.measure),)
+                    for record in (t.record for t, _ in rows)
+                    if record.stored and isinstance(record.measure, dict)
+                ]
+                if keys:
+                    cur.executemany("INSERT OR IGNORE INTO duplicate_keys (key) VALUES (?)", keys)
+                for kind, payload in extras:
+                    if kind == "refused":
+                        self._refused[payload] += 1
+                    else:
+                        record_id, error, status, response = payload
+                        cur.execute(
+                            "UPDATE records SET error = ?, status = coalesce(?, status), "
+                            "response = coalesce(?, response) WHERE id = ?",
+                            (jsontext.encodable(error), status,
+                             None if response is None else jsontext.encodable(response), record_id),
+                        )
+                if self._refused != refused:
+                    cur.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('http_refused', ?)",
+                                (json.dumps(self._refused, ensure_ascii=False),))
+                self._count += len(rows)
+                if self._count > self.cap:
+                    self._drop_oldest(cur)
+                cur.execute("COMMIT")
+            except BaseException:
+                self._next_id, self._count, self._dropped, self._refused = next_id, count, dropped, refused
+                for ticket, _ in rows:
+                    ticket.record.id = None
+                try:
+                    cur.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                raise
+
+    def _row_of(self, record: Record) -> tuple | None:
+        """The record's row; one that cannot be serialised is kept without what failed."""
+        try:
+            return _clean(_row(record))
+        except Exception as exc:
+            log.error("receiver store: cannot serialise the record of %s %s: %s: %s",
+                      record.method, record.path, type(exc).__name__, exc)
+            note = f"the receiver could not keep this request in full ({type(exc).__name__}: {exc})"
+            record.error = f"{record.error}; {note}" if record.error else note
+        try:
+            bare = dataclasses.replace(record, headers={}, measure=None, has_measure=False, warnings=[])
+            row = _clean(_row(bare))
+            record.measure, record.has_measure = None, False  # what the record now says
+            return row
+        except Exception as exc:
+            log.error("receiver store: cannot serialise even the bare record: %s", exc)
+            return None
+
+    def _correct(self, record: Record) -> None:
+        try:
+            self._transaction([], [("note", (record.id, record.error, record.status, record.response))])
+        except Exception as exc:
+            log.error("receiver store: could not correct record %s: %s", record.id, exc)
+
+    def _keep_failure(self, ticket: Ticket, error: BaseException) -> None:
+        """A record SQLite would not take: its request gets 503, kept as such if possible."""
+        record = ticket.record
+        log.error("receiver store: could not store the record of %s %s: %s", record.method, record.path, error)
+        _set_failed(record, stored_failure(error))
+        bare = dataclasses.replace(record, headers={}, measure=None, has_measure=False, warnings=[])
+        try:
+            self._transaction([(Ticket(bare, None), _clean(_row(bare)))], [])
+            record.id = bare.id
+        except Exception as again:
+            self._unrecorded += 1
+            record.id = None
+            log.error("receiver store: not even its 503 could be stored: %s", again)
+
+    def _release(self, records: list[Record], stored: set[int] | bool) -> None:
+        """Pending duplicate keys become remembered (committed, and stored by production) or are forgotten."""
+        with self._seen_lock:
+            for record in records:
+                key = record.duplicate_key
+                if key is None:
+                    continue
+                if self._pending[key] <= 1:
+                    self._pending.pop(key, None)
+                else:
+                    self._pending[key] -= 1
+                if stored is not False and id(record) in stored and record.stored:
+                    self._seen.add(key)
+
+    def _finish(self, ticket: Ticket, error: BaseException | None) -> None:
+        ticket.finished = True
+        if ticket.done is not None:
+            try:
+                ticket.done(ticket.record, error)
+            except Exception:
+                log.exception("receiver store: a done callback failed")
 
     def _drop_oldest(self, cur: sqlite3.Cursor) -> None:
         excess = self._count - self.cap
@@ -375,15 +625,23 @@ class Store:
         with self._write_lock:
             cur = self._write.cursor()
             cur.execute("BEGIN")
-            cur.execute("DELETE FROM records")
-            removed = cur.rowcount
-            cur.execute("DELETE FROM duplicate_keys")
-            cur.execute("DELETE FROM meta WHERE name = 'dropped'")
-            cur.execute("DELETE FROM aggregates")
-            cur.execute("DELETE FROM aggregation_passes")
-            cur.execute("COMMIT")
+            try:
+                cur.execute("DELETE FROM records")
+                removed = cur.rowcount
+                cur.execute("DELETE FROM duplicate_keys")
+                cur.execute("DELETE FROM meta WHERE name IN ('dropped', 'http_refused')")
+                cur.execute("DELETE FROM aggregates")
+                cur.execute("DELETE FROM aggregation_passes")
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
             self._count = 0
             self._dropped = 0
+            self._refused = Counter()
+            self._unrecorded = 0
+        with self._seen_lock:
+            self._seen.clear()
         return removed
 
     @contextmanager
@@ -429,6 +687,7 @@ class Store:
             (Kind.MEASURE,),
         ))
         requests = self._query("SELECT count(*) FROM records")[0][0]
+        refused = dict(self._refused)
         out: dict[str, Any] = {
             "total": total,
             "accepted": accepted,
@@ -440,7 +699,12 @@ class Store:
             "requests": requests,
             "cap": self.cap,
             "dropped": self._dropped,
+            # Answered by the HTTP layer before the receiver saw them (not records).
+            "httpRefused": sum(refused.values()),
+            "httpRefusedWhy": refused,
         }
+        if self._unrecorded:
+            out["unrecorded"] = self._unrecorded
         if self._dropped:
             out["note"] = (
                 f"record cap of {self.cap} reached: the {self._dropped} oldest records were dropped"
@@ -533,10 +797,77 @@ def _since_text(since: str | datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _inspect(path: Path) -> bool:
+    """Check a database file without writing to it; True if it is new (or empty).
+
+    Raises StoreError, saying what is wrong, for a file that is not SQLite, is
+    damaged, is of a newer schema or holds someone else's tables: such a file
+    is left exactly as it is (no journal switch, no schema written).
+    """
+    def refuse(why: str) -> StoreError:
+        return StoreError(f"{path} {why}; it was left untouched: choose another --db file or move it away")
+
+    try:
+        if not path.exists():
+            return True
+        if path.is_dir():
+            raise StoreError(f"{path} is a folder, not a database file")
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+        if not os.access(path, os.W_OK):
+            raise StoreError(f"cannot write to the receiver database {path} (no permission)")
+    except OSError as exc:
+        raise StoreError(f"cannot read the receiver database {path}: {exc.strerror or exc}") from exc
+    if not header:
+        return True  # an empty file is an empty database
+    if header != SQLITE_HEADER:
+        raise refuse("is not a receiver database (not an SQLite file)")
+    # Without a -wal file beside it the file is the whole database: "immutable" reads
+    # it without creating -wal/-shm files. With one (a crash), read it through it.
+    wal = Path(f"{path}-wal")
+    mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path))}?{mode}", uri=True, timeout=WAIT)
+    except sqlite3.Error as exc:
+        raise refuse(f"cannot be opened as a database ({exc})") from exc
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables -= {"sqlite_sequence"}
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path} was written by a newer dacc-gui (schema {version}, this one reads "
+                f"{SCHEMA_VERSION}); it was left untouched: use another --db file"
+            )
+        if version == 0 and not tables:
+            return True
+        if version == 0 or not _TABLES <= tables:
+            raise refuse("is not a receiver database (it has other tables)")
+        # Reads every page: garbage in the middle of the file shows here, not at the first insert.
+        problems = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise refuse("is damaged (SQLite: " + "; ".join(problems) + ")")
+    except sqlite3.DatabaseError as exc:
+        raise refuse(f"is damaged or not a database (SQLite: {exc})") from exc
+    finally:
+        conn.close()
+    return False
+
+
+def _clean(row: tuple) -> tuple:
+    """The row with every text encodable as UTF-8 (a lone surrogate as a \\udXXX escape)."""
+    return tuple(jsontext.encodable(v) if type(v) is str else v for v in row)
+
+
+def _set_failed(record: Record, error: str) -> None:
+    """The record says it was answered 503 with ``error``."""
+    record.status = 503
+    record.error = error
+    record.response = jsontext.dumps({"error": error})
+
+
 def _row(record: Record) -> tuple:
-    measure_json = (
-        json.dumps(record.measure, ensure_ascii=False, allow_nan=True) if record.has_measure else None
-    )
+    measure_json = jsontext.dumps(record.measure, keep_nan=True) if record.has_measure else None
     columns = stored_columns(record.row if record.stored else None)
     return (
         record.received_at,
@@ -587,7 +918,7 @@ def _record(row: tuple) -> Record:
         headers=json.loads(headers),
         body=bytes(body),
         has_measure=bool(has_measure),
-        measure=json.loads(measure) if measure is not None else None,
+        measure=jsontext.loads(measure) if measure is not None else None,
         status=status,
         response=response,
         error=error,

@@ -28,7 +28,7 @@ from dacc_gui.dacc.measures import load_catalog
 from dacc_gui.receiver.app import ReceiverApp
 from dacc_gui.receiver.backends import open_store
 from dacc_gui.receiver.pg_store import SharedFaults
-from dacc_gui.receiver.protocol import ExactAuthorizationProtocol
+from dacc_gui.receiver.httplayer import DEFAULT_READ_TIMEOUT, Hooks, RawAuthorizationProtocol, ReceiverProtocol
 from dacc_gui.receiver.schedule import AggregationSchedule
 from dacc_gui.receiver.server import _bind
 
@@ -58,7 +58,9 @@ def create_app():
     settings = json.loads(os.environ[SETTINGS_ENV])
     store = open_store(settings["db"], cap=settings["cap"])
     atexit.register(store.close)  # what is queued is committed before the worker exits
-    http = _SharedModeApp(store, SharedFaults(store), settings["token"], load_catalog())
+    global _store
+    _store = store
+    http = _SharedModeApp(store, SharedFaults(store), settings["token"], load_catalog(), host=settings["host"])
     if settings["log"]:
         store.add_listener(lambda record: print(record.log_line(), flush=True))
     if settings["aggregation_schedule"]:  # each worker's schedule; the pass lock lets one pass run
@@ -66,6 +68,16 @@ def create_app():
         schedule.start()
         atexit.register(schedule.stop)
     return http.app
+
+
+_store = None  # this worker's store, once create_app made it
+
+
+def _count_refused(status: int, reason: str) -> None:
+    """The HTTP layer's refusals, counted in this worker's store (a module function: the
+    protocol's hooks go to each worker process with uvicorn's config)."""
+    if _store is not None:
+        _store.count_refused(status, reason)
 
 
 def serve_workers(
@@ -78,6 +90,7 @@ def serve_workers(
     clear_errors: bool = False,
     aggregation_schedule: bool = False,
     log: bool = True,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
     on_listening: Callable[[int], None] | None = None,
 ) -> None:
     """Serve until SIGINT or SIGTERM. The database is checked and the port bound first, so
@@ -91,20 +104,23 @@ def serve_workers(
     sock.set_inheritable(True)
     sock.listen(2048)  # requests wait in the backlog while the workers start, not refused
     os.environ[SETTINGS_ENV] = json.dumps({
-        "db": db, "token": token, "cap": cap, "clear_errors": clear_errors,
+        "db": db, "token": token, "host": host, "cap": cap, "clear_errors": clear_errors,
         "aggregation_schedule": aggregation_schedule, "log": log,
     })
     config = uvicorn.Config(
         "dacc_gui.receiver.workers:create_app",
         factory=True,
+        interface="asgi3",
         workers=workers,
         log_level="warning",
         access_log=False,
         lifespan="off",
-        http=ExactAuthorizationProtocol,  # the token compared as sent, as in one process
-        timeout_graceful_shutdown=3,
+        http=RawAuthorizationProtocol if token else ReceiverProtocol,  # as in one process
+        proxy_headers=False,  # nothing stands in front of it: the client is who connected
+        timeout_graceful_shutdown=read_timeout + 5,
         backlog=2048,
     )
+    config.dacc_hooks = Hooks(refused=_count_refused, read_timeout=read_timeout)
     if on_listening is not None:
         on_listening(sock.getsockname()[1])
     sys.stdout.flush()

@@ -76,6 +76,18 @@ def _image(chart: ChartImage) -> str:
             f"<figcaption>{_e(chart.caption)}</figcaption></figure>")
 
 
+def _period_words(definition: Any) -> str:
+    """" · day" for a measure aggregated per day; the measures the DACC keeps per value have
+    no aggregation period: say how often they are sent instead of printing None."""
+    if definition is None:
+        return ""
+    if definition.aggregationPeriod:
+        return f" · {definition.aggregationPeriod}"
+    if definition.executionFrequency:
+        return f" · sent each {definition.executionFrequency}"
+    return ""
+
+
 def aggregate_table(rows: Sequence[dict[str, Any]], threshold: int) -> str:
     """One measure's aggregates as an HTML table; hidden groups greyed and labelled."""
     stats = [s for s in STATISTICS if any(s in r for r in rows)]
@@ -139,7 +151,7 @@ def render_report(
     for name in names:
         rows = result.aggregates[name]
         definition = catalog.get(name)
-        period = f" · {definition.aggregationPeriod}" if definition else ""
+        period = _period_words(definition)
         n_hidden = sum(1 for r in rows if r.get("hidden"))
         parts.append(f'<h2 id="{_e(name)}">{_e(name)}<span class="lead" style="font-size:.6em">{_e(period)} · '
                      f"{len(rows) - n_hidden} published, {n_hidden} hidden</span></h2>")

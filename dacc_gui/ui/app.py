@@ -51,4 +51,6 @@ def run(path: Path | None = None, sample: bool = False) -> int:
         window.open_file(path, confirm=False)
     elif sample:
         window.open_sample()
+    else:
+        window.reopen_last()
     return app.exec()

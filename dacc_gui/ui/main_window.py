@@ -29,6 +29,7 @@ from dacc_gui.events.eventset import EventSet, Shape
 from dacc_gui.events.loader import load_file
 from dacc_gui.events.saver import save_file
 from dacc_gui.ui.common import errors
+from dacc_gui.ui.common.compact import ElidedLabel
 from dacc_gui.ui.common.feature import Feature, Tab
 from dacc_gui.ui.compare.feature import CompareFeature
 from dacc_gui.ui.events.context_editor import ContextEditor
@@ -42,6 +43,7 @@ from dacc_gui.ui.service.feature import ServiceFeature
 from dacc_gui.events.sample import load_sample
 from dacc_gui.ui.common.settings import Settings
 from dacc_gui.ui.common.tasks import Task, TaskRunner
+from dacc_gui.ui.common.undo_keys import UndoKeys
 
 APP_NAME = "DACC Inspector"
 FILE_FILTERS = "JSON exports (*.json *.jsonl *.ndjson);;All files (*)"
@@ -55,9 +57,10 @@ class TaskIndicator(QWidget):
 
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.label = QLabel()
+        self.label = ElidedLabel(min_chars=14)
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(180)
+        self.bar.setMinimumWidth(60)
         self.bar.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
         layout = QHBoxLayout(self)
@@ -78,7 +81,8 @@ class TaskIndicator(QWidget):
         self.task = task
         self.label.setText(task.label + "…")
         self.bar.setRange(0, 0)  # busy until the first progress report
-        self.cancel_button.setEnabled(task.cancellable)
+        # Work that cannot stop halfway (a save) shows no Cancel rather than a greyed one.
+        self.cancel_button.setVisible(task.cancellable)
         task.progressed.connect(self._progress)
         self.setVisible(True)
 
@@ -206,7 +210,7 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(panel)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(320)
+        scroll.setMinimumWidth(270)
         self.source_dock = QDockWidget("Source and user context", self)
         self.source_dock.setObjectName("dock-source")
         self.source_dock.setWidget(scroll)
@@ -226,6 +230,10 @@ class MainWindow(QMainWindow):
         self.open_action = self._menu_action(file_menu, "&Open…", self.ask_open, QKeySequence.StandardKey.Open)
         self.sample_action = self._menu_action(file_menu, "Open the bundled &sample", self.open_sample)
         self.recent_menu = file_menu.addMenu("Open &recent")
+        self.reopen_action = file_menu.addAction("Reopen last file on start")
+        self.reopen_action.setCheckable(True)
+        self.reopen_action.setChecked(self.settings.reopen_last_file)
+        self.reopen_action.toggled.connect(lambda on: setattr(self.settings, "reopen_last_file", on))
         file_menu.addSeparator()
         self.save_action = self._menu_action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._menu_action(file_menu, "Save &as…", self.ask_save_as, "Ctrl+Shift+S")
@@ -248,6 +256,7 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        self.undo_keys = UndoKeys(self)  # the keys reach them from date fields and spin boxes too
         edit_menu.addSeparator()
         for action in self.events_view.edit_actions:
             edit_menu.addAction(action)
@@ -277,9 +286,10 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.source_status = QLabel()
-        self.count_status = QLabel()
-        self.dirty_status = QLabel()
+        # Cut with "…" rather than widen the window (a long file name).
+        self.source_status = ElidedLabel(min_chars=16)
+        self.count_status = ElidedLabel(min_chars=14)
+        self.dirty_status = ElidedLabel(min_chars=14)
         self.task_indicator = TaskIndicator(self.runner)
         bar.addWidget(self.source_status)
         bar.addWidget(self.count_status)
@@ -393,9 +403,10 @@ class MainWindow(QMainWindow):
             self._loading = None
             self.statusBar().showMessage(f"Opening {path.name} cancelled", 5000)
 
+        # A cancelled load keeps nothing: the window goes on while it frees what it had read.
         self._loading = self.runner.run(
             f"Opening {path.name}", lambda progress, cancelled_: load_file(path, progress=progress, cancelled=cancelled_),
-            on_done=done, on_error=failed, on_cancel=cancelled)
+            on_done=done, on_error=failed, on_cancel=cancelled, quick_cancel=True)
         return self._loading
 
     def open_sample(self) -> None:
@@ -421,6 +432,16 @@ class MainWindow(QMainWindow):
             action = self.recent_menu.addAction(f"&{n + 1} {f}" if n < 9 else f)
             action.triggered.connect(lambda _=False, f=f: self.open_recent(f))
         self.recent_menu.setEnabled(bool(files))
+
+    def reopen_last(self) -> Task | None:
+        """On start: open the most recent file when "Reopen last file on start" is on."""
+        files = self.settings.recent_files
+        if not self.settings.reopen_last_file or not files:
+            return None
+        if not Path(files[0]).exists():
+            self.statusBar().showMessage(f"The last file, {files[0]}, does not exist any more", 8000)
+            return None
+        return self.open_file(files[0], confirm=False)
 
     def open_recent(self, path: str) -> None:
         if not Path(path).exists():

@@ -5,6 +5,7 @@ payloads side by side, "since", live updates, and the exported report."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, datetime, timezone
 
 import pytest
@@ -108,6 +109,7 @@ def test_since_leaves_out_what_came_before(window, view, receiver):
     payloads = by_hand()
     post(receiver.url, *payloads)  # an earlier run
     receiver.receiver.store.flush()
+    time.sleep(0.002)  # records keep milliseconds: "since" must not fall in the last one's
     since = datetime.now(timezone.utc)
     post(receiver.url, *payloads[1:])
     view.set_since(since)

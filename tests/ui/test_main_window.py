@@ -147,19 +147,19 @@ def test_settings_survive_a_restart(qtbot, tmp_path, copy_of_golden, messages):
     path = tmp_path / "settings.ini"
     first = MainWindow(Settings.at(path), SyncTaskRunner(), today=lambda: TODAY)
     qtbot.addWidget(first)
-    first.resize(700, 500)
+    first.resize(1000, 600)
     first.open_file(copy_of_golden, confirm=False)
     first.indicators_view.ignore_monthly.setChecked(True)
     first.show()
     size = first.size()
-    assert size.height() == 500  # not the default: what follows shows it was restored
+    assert size.height() == 600  # not the default: what follows shows it was restored
     first.close()
     second = MainWindow(Settings.at(path), SyncTaskRunner(), today=lambda: TODAY)
     qtbot.addWidget(second)
     assert second.settings.recent_files == [str(copy_of_golden.resolve())]
     assert second.recent_menu.actions()[0].text().endswith(str(copy_of_golden.resolve()))
     assert second.indicators_view.ignore_monthly.isChecked()
-    assert second.size().height() == size.height()  # widths follow the content here
+    assert second.size().height() == size.height()  # the width is clamped to the offscreen screen's 800
 
 
 def test_settings_defaults_types_and_damage(tmp_path):

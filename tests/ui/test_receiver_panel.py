@@ -274,3 +274,34 @@ def test_answering_as_production_or_with_clear_errors(qtbot, panel, client):
     summary = panel.summary_label.text()
     assert "3 that production answers 201 but does not store, so counted in no aggregate" in summary
     assert "(value is a boolean: 3)" in summary
+
+
+def test_the_panel_can_show_a_shared_receiver_instead(qtbot, panel, settings):
+    """A team's receiver (dacc-gui serve elsewhere): its list, summary, aggregates and faults, through
+    its control API; the built-in one is back on request."""
+    from tests.receiver_support import live_receiver
+
+    window = panel.window()
+    controller = window.receiver.controller
+    controller.poll_seconds = 0.05
+    with live_receiver(None, token="team-token") as (team, team_client):
+        auth = {"Authorization": "Bearer team-token"}
+        assert team_client.post("/measure", json=measure(), headers=auth).status_code == 201
+        team.store.flush()
+        window.receiver.menu.refresh()
+        assert controller.use_shared(team.url, "team-token") is not None
+        qtbot.waitUntil(lambda: controller.running, timeout=WAIT)
+        assert controller.shared and window.receiver.status.text() == f"Shared receiver at {team.url}"
+        assert settings.receiver_shared_url == team.url
+        wait_rows(qtbot, panel, 1)  # what it held already
+        assert team_client.post("/measure", json=measure(value=None), headers=auth).status_code == 500
+        wait_rows(qtbot, panel, 2)  # and what it gets meanwhile
+        assert [r.status for r in panel.model.records] == [201, 500]
+        panel.faults.kind.setCurrentIndex(panel.faults.kind.findData("500"))
+        panel.faults.count.setValue(1)
+        assert panel.faults.inject()
+        assert [(f.kind, f.remaining) for f in team.faults.pending()] == [("500", 1)]  # injected over there
+        window.receiver.menu.built_in_action.trigger()
+        qtbot.waitUntil(lambda: controller.running and not controller.shared, timeout=WAIT)
+        assert settings.receiver_shared_url == ""
+        assert team.running  # the team's receiver keeps serving for the others

@@ -22,6 +22,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from dacc_gui.rules.series import HasIndicators, MeasureRun, by_measure, daily_counts, in_catalog_order, series_for
 from dacc_gui.ui.charts.plots import ChartView, MeasurePlot, SummaryPlot
+from dacc_gui.ui.common.compact import compact_combo
 
 EMPTY_MESSAGE = "No indicators: choose a run date or a range in the Indicators tab"
 HOVER_HINT = "Hover a point or a bar to read its date, series and value. Wheel: zoom, drag: pan."
@@ -55,9 +56,9 @@ class ChartsPanel(QtWidgets.QWidget):
 
         self.view_combo = _combo((("Per measure", VIEW_MEASURE), ("Summary: indicators per day", VIEW_SUMMARY)))
         self.measure_combo = QtWidgets.QComboBox()
-        self.measure_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
-        # Measure names are long ("fluid-data-granularity-monthly"): never squeeze them away.
-        self.measure_combo.setMinimumContentsLength(30)
+        # Measure names are long ("fluid-data-granularity-monthly (12)"): room for most of one,
+        # the whole name in the popup.
+        compact_combo(self.measure_combo, 26)
         self.measure_combo.setToolTip("Measure to draw")
         self.style_combo = _combo(_STYLES)
         self.daily_combo = _combo(_DAILY)
@@ -81,6 +82,7 @@ class ChartsPanel(QtWidgets.QWidget):
         self.readout = QtWidgets.QLabel(HOVER_HINT)
         self.readout.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.readout.setStyleSheet("font-size: 11pt; padding: 4px;")
+        self.readout.setWordWrap(True)
         self.note = QtWidgets.QLabel("")
         self.note.setWordWrap(True)
         self.note.setVisible(False)
@@ -90,18 +92,22 @@ class ChartsPanel(QtWidgets.QWidget):
         self._refresh()
 
     def _lay_out(self) -> None:
-        bar = QtWidgets.QHBoxLayout()
+        # Two rows: what to draw, then how; one row was 1,240 pixels wide.
+        bar, how = QtWidgets.QHBoxLayout(), QtWidgets.QHBoxLayout()
         bar.addWidget(QtWidgets.QLabel("View:"))
         bar.addWidget(self.view_combo)
         self.measure_label = QtWidgets.QLabel("Measure:")
-        for w in (self.measure_label, self.measure_combo, self.style_combo, self.daily_combo,
-                  self.layout_combo):
+        for w in (self.measure_label, self.measure_combo):
             bar.addWidget(w)
         bar.addStretch(1)
+        for w in (self.style_combo, self.daily_combo, self.layout_combo):
+            how.addWidget(w)
+        how.addStretch(1)
         for w in (self.light_check, self.reset_button, self.export_button):
-            bar.addWidget(w)
+            how.addWidget(w)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addLayout(how)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.note)
         layout.addWidget(self.readout)

@@ -27,6 +27,8 @@ from dacc_gui.ui.common.chart_style import (
     Theme,
     bar_brush,
     day_x,
+    fill_legend,
+    wrap_title,
     format_value,
     style_plot,
     symbol,
@@ -77,7 +79,8 @@ class ChartView(pg.GraphicsLayoutWidget):
         self._y_label = ""
         self._title_text = ""
         self._y_extent: tuple[float, float] | None = None
-        self._legend_labels: list[str] = []
+        self._legend_entries: list[tuple[object, str]] = []  # (item, name): what the legend would show
+        self.legend_plan = None
         self.apply_theme(light)
 
     # --- look -------------------------------------------------------------
@@ -100,12 +103,12 @@ class ChartView(pg.GraphicsLayoutWidget):
         """Clear the plot and the legend before drawing again."""
         self.plot.clear()
         self.legend.clear()
+        self._legend_entries, self.legend_plan = [], None
         self._y_label = y_label
         style_plot(self.plot, self.theme, y_label)
         self._set_title(title)
 
-    def _finish(self, targets: list[HoverTarget], labels: list[str]) -> None:
-        self._legend_labels = labels
+    def _finish(self, targets: list[HoverTarget]) -> None:
         self._fit_legend()
         self.hover.set_targets(targets)
         ys = [t.y for t in targets] + [t.rect[1] for t in targets if t.rect]
@@ -114,16 +117,19 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.reset_zoom()
 
     def _fit_legend(self) -> None:
-        labels = getattr(self, "_legend_labels", None)  # resized while pyqtgraph sets it up
-        if not labels:
-            return
-        columns = _legend_columns(labels, self.width())
-        if columns != self.legend.columnCount:
-            self.legend.setColumnCount(columns)
+        """As many columns as fit, at most a share of the height; the rest counted ("… and 40 more")."""
+        if not hasattr(self, "_legend_entries"):
+            return  # resized while pyqtgraph sets it up
+        wrap_title(self.title, self.width() - 40)
+        self.legend_plan = fill_legend(self.legend, self._legend_entries, self.width(), self.height(),
+                                       self.legend_plan)
 
     def resizeEvent(self, event) -> None:
+        # Title and legend to the new size first, so that the scene is laid out at the view's width:
+        # a wider view holds more legend columns, a taller one more rows.
+        if not self.closed:  # once closed, pyqtgraph has emptied the scene
+            self._fit_legend()
         super().resizeEvent(event)
-        self._fit_legend()  # a wider view holds more legend columns
 
     def reset_zoom(self) -> None:
         """Fit the data; values that are all positive are read from zero."""
@@ -153,14 +159,6 @@ class ChartView(pg.GraphicsLayoutWidget):
         if width:
             params["width"] = int(width)
         return exporter.export(toBytes=True)
-
-
-def _legend_columns(labels: list[str], width: int) -> int:
-    """As many columns as the widest label allows, so a long legend takes few rows."""
-    longest = max((len(label) for label in labels), default=0)
-    per_column = longest * 7.5 + 48  # ~7.5 px a character at the legend size, plus the sample
-    fits = int(max(width, 600) * 0.95 // per_column)
-    return max(1, min(fits, 6, len(labels)))
 
 
 def _slot_offsets(n: int) -> list[float]:
@@ -247,7 +245,7 @@ class MeasurePlot(ChartView):
             targets = self._draw_bars(shaped.series)
         else:
             targets = self._draw_lines(shaped.series)
-        self._finish(targets, list(self.legend_names.values()))
+        self._finish(targets)
 
     def _draw_lines(self, series: list[Series]) -> list[HoverTarget]:
         gap = float("inf") if self.shaped and _is_monthly(self.shaped.measure) else DAY_SECONDS
@@ -339,7 +337,7 @@ class MeasurePlot(ChartView):
                 for px, py, p in zip(xs, ys, daily.points)]
 
     def _add_legend(self, item, label: str) -> None:
-        self.legend.addItem(item, self.legend_names.get(label, label))
+        self._legend_entries.append((item, self.legend_names.get(label, label)))
         self.items[label] = item
 
     def series_labels(self) -> list[str]:
@@ -385,7 +383,7 @@ class SummaryPlot(ChartView):
                 brush=bar_brush(self.theme, i), pen=pg.mkPen(self.theme.background, width=1),
             )
             self.plot.addItem(item)
-            self.legend.addItem(item, measure)
+            self._legend_entries.append((item, measure))
             self.items[measure] = item
             for day, cx, bottom, h in zip(counts.days, x, y0, heights):
                 if h > 0:
@@ -395,4 +393,4 @@ class SummaryPlot(ChartView):
                         rect=(cx - width / 2, float(bottom), cx + width / 2, float(bottom + h))))
             if self.layout_kind == "stacked":
                 base = base + heights
-        self._finish(targets, counts.measures)
+        self._finish(targets)

@@ -9,10 +9,14 @@ symbol or fill pattern each time the colours come round again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
+
+from dacc_gui.ui.common.chart_layout import LegendPlan, legend_plan, more_text
 
 # Okabe-Ito without its yellow (unreadable on white), then Tol's muted palette.
 PALETTE = (
@@ -93,8 +97,63 @@ def style_plot(plot: pg.PlotItem, t: Theme, y_label: str) -> None:
         axis.setPen(pg.mkPen(t.foreground))
         axis.setTextPen(pg.mkPen(t.foreground))
         axis.setTickFont(axis_font())
-    plot.getAxis("left").setLabel(y_label, color=t.foreground, **{"font-size": "11pt"})
+    left = plot.getAxis("left")
+    # Values at their real scale: pyqtgraph would draw 0.73 as 730 under "(x0.001)".
+    left.enableAutoSIPrefix(False)
+    left.setLabel(y_label, color=t.foreground, **{"font-size": "11pt"})
     plot.showGrid(x=False, y=True, alpha=t.grid_alpha)
+
+
+def legend_font(legend: pg.LegendItem) -> QtGui.QFont:
+    """The font a legend writes its labels in (its size is a "10pt" string)."""
+    font = QtGui.QFont()
+    size = str(legend.opts.get("labelTextSize") or "9pt")
+    if size.endswith("pt"):
+        font.setPointSizeF(float(size[:-2]))
+    elif size.endswith("px"):
+        font.setPixelSize(int(float(size[:-2])))
+    return font
+
+
+def wrap_title(title: pg.LabelItem, width: float) -> None:
+    """Let a chart's title wrap at ``width`` pixels instead of widening the scene past the view."""
+    width = max(120.0, float(width))
+    if abs(title.item.textWidth() - width) > 1:
+        title.item.setTextWidth(width)
+        title.updateMin()
+
+
+def refit_scene(view: pg.GraphicsView) -> None:
+    """Lay the scene out again at the view's size, after texts in it got narrower."""
+    central = view.centralWidget
+    if central is not None and abs(central.geometry().width() - view.width()) > 1:
+        view.resizeEvent(None)
+
+
+LEGEND_SHARE = 0.3  # of the chart's height, at most; the entries that do not fit are counted
+
+
+def fill_legend(legend: pg.LegendItem, entries: Sequence[tuple[Any, str]], width: float, height: float,
+                previous: LegendPlan | None = None) -> LegendPlan | None:
+    """Put ``(item, name)`` entries in ``legend``: as many columns as fit ``width``, as many rows
+    as fit ``LEGEND_SHARE`` of ``height``, then "… and N more". Returns the plan followed."""
+    if not entries:
+        legend.clear()
+        return None
+    metrics = QtGui.QFontMetricsF(legend_font(legend))
+    max_rows = int(max(height, 200) * LEGEND_SHARE // (metrics.height() * 1.6))  # a label's margins
+    plan = legend_plan([name for _, name in entries], metrics.horizontalAdvance, max(width - 40, 200), max_rows)
+    if plan == previous and len(legend.items) == len(plan.shown) + bool(plan.more):
+        return plan  # the same legend: rebuilding it would only resize the plot again
+    legend.clear()
+    legend.setColumnCount(plan.columns)
+    for item, name in entries[:len(plan.shown)]:
+        legend.addItem(item, name)
+    if plan.more:
+        # an entry with no sample to draw; kept by the legend, or Python would free it under Qt's feet
+        legend.more_item = pg.PlotDataItem(pen=None)
+        legend.addItem(legend.more_item, more_text(plan.more))
+    return plan
 
 
 def day_x(day: dt.date) -> float:

@@ -1,27 +1,31 @@
-"""Telling the user what went wrong: plain words first, details behind a button.
+"""Telling the user what went wrong: plain words first, never a traceback.
 
 Every failure the user sees goes through ``show_error``: what happened, where,
-and what to do, in a message box whose "Show Details..." button holds the
-technical text (a traceback at most). ``install_excepthook`` makes sure an
-unexpected error in a slot ends up there too, never as a bare traceback.
+and what to do, in a message box whose "Show Details..." button says what
+kind of error it was and where the log file is. The traceback goes to the
+log (``logging``, into the file ``dacc_gui.common.logs`` sets up when the app starts),
+where a bug report can take it from, not into the dialog. ``install_excepthook``
+makes sure an unexpected error in a slot ends up there too.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import traceback
 from collections.abc import Callable
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from dacc_gui.common.logs import active_log_file
 from dacc_gui.events.loader import LoadError
+from dacc_gui.ui.common.tasks import TaskFailed
+
+log = logging.getLogger(__name__)
 
 # Tests replace this to see the messages instead of opening boxes.
 _sink: Callable[[str, str, str], None] | None = None
-
-
-log = logging.getLogger(__name__)
+# What the user can fix (a bad file, a place they cannot write to): said in words, no report asked.
+USER_ERRORS = (LoadError, TaskFailed, ValueError, OSError, MemoryError)
 
 
 def set_sink(sink: Callable[[str, str, str], None] | None) -> None:
@@ -32,7 +36,7 @@ def set_sink(sink: Callable[[str, str, str], None] | None) -> None:
 
 def describe(exc: BaseException) -> str:
     """An exception in words a user understands."""
-    if isinstance(exc, (LoadError, ValueError)) and str(exc):
+    if isinstance(exc, (LoadError, TaskFailed, ValueError)) and str(exc):
         return str(exc)
     if isinstance(exc, PermissionError):
         return f"Permission denied: {exc.filename or exc}. Choose another place or check the file's permissions."
@@ -57,11 +61,20 @@ def show_error(parent: QWidget | None, title: str, text: str, details: str = "")
     box.open()  # not exec(): the window keeps running behind it
 
 
+def details_of(exc: BaseException) -> str:
+    """What "Show Details..." holds: the kind of error and where its traceback is, never the traceback."""
+    path = active_log_file()
+    where = f"The technical details are in the log file {path}." if path else \
+        "The technical details are in the app's log."
+    if isinstance(exc, USER_ERRORS):
+        return where
+    return f"{type(exc).__name__}: {exc}\n\n{where} Please attach it when you report this."
+
+
 def show_exception(parent: QWidget | None, title: str, exc: BaseException, todo: str = "") -> None:
-    details = getattr(exc, "details", "") or "".join(traceback.format_exception(exc))
-    log.warning("%s: %s", title, describe(exc), exc_info=exc)
     text = describe(exc) + (f"\n\n{todo}" if todo else "")
-    show_error(parent, title, text, details)
+    log.error("%s: %s", title, describe(exc), exc_info=(type(exc), exc, exc.__traceback__))
+    show_error(parent, title, text, details_of(exc))
 
 
 def install_excepthook(parent_getter: Callable[[], QWidget | None]) -> None:
@@ -72,14 +85,13 @@ def install_excepthook(parent_getter: Callable[[], QWidget | None]) -> None:
         if issubclass(kind, KeyboardInterrupt):
             previous(kind, value, tb)
             return
-        details = "".join(traceback.format_exception(kind, value, tb))
-        log.critical("unexpected error", exc_info=(kind, value, tb))  # kept for bug reports
+        log.error("Unexpected error", exc_info=(kind, value, tb))  # kept for bug reports
         show_error(
             parent_getter(),
             "Something went wrong",
             f"The app hit an unexpected error ({kind.__name__}: {value}). Your edits are still there; "
             "save them to be safe, and please report this with the details.",
-            details,
+            details_of(value),
         )
 
     sys.excepthook = hook

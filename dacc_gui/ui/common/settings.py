@@ -63,6 +63,7 @@ class Settings:
     # Files.
     recent_files = Option("files/recent", list, [])
     last_directory = Option("files/lastDirectory", str, "")
+    reopen_last_file = Option("files/reopenLastOnStart", bool, False)
     # Run options of the indicators preview.
     ignore_monthly_protection = Option("run/ignoreMonthlyDateProtection", bool, False)
     simulate_range = Option("run/simulateRange", bool, False)
@@ -74,6 +75,7 @@ class Settings:
     receiver_database = Option("receiver/database", str, "")  # "": the user data dir; ":memory:"
     # False: answer as production does (its 500s, its 201s that store nothing); True: clear errors.
     receiver_clear_errors = Option("receiver/clearErrors", bool, False)
+    receiver_shared_url = Option("receiver/sharedUrl", str, "")  # a team's receiver last used ("": built-in)
     # "Run Ecolyo's service" (part 2 of the app: Compare).
     ecolyo_folder = Option("service/ecolyoFolder", str, "")
     service_command = Option("service/command", str, DEFAULT_SERVICE_COMMAND)

@@ -50,11 +50,14 @@ class Task(QObject):
     _w_failed = Signal(object)
     _w_cancelled = Signal()
 
-    def __init__(self, label: str, cancellable: bool = True) -> None:
+    def __init__(self, label: str, cancellable: bool = True, quick_cancel: bool = False) -> None:
         super().__init__()
         self.label = label
         self.cancellable = cancellable
+        self.quick_cancel = quick_cancel
         self._cancel = threading.Event()
+        self._ended_lock = threading.Lock()
+        self._ending_sent = False  # the worker told the UI thread how it ended (once)
         self.details = ""
         self.running = True
         self.quiet = False
@@ -72,25 +75,45 @@ class Task(QObject):
         return self._cancel.is_set()
 
     # --- on the worker thread ----------------------------------------------
+    def _first_ending(self) -> bool:
+        """True for the first way the work ended that the worker reports (the others are dropped)."""
+        with self._ended_lock:
+            first, self._ending_sent = not self._ending_sent, True
+        return first
+
+    def _cancel_seen(self) -> bool:
+        """What work asks ("was Cancel pressed?"). With ``quick_cancel`` the UI thread hears of the
+        cancel as soon as the work sees it, not once the work has let go of all it built, which can
+        take a while (a big load); other work may still record what it did before it ends."""
+        if not self._cancel.is_set():
+            return False
+        if self.quick_cancel and self._first_ending():
+            self._w_cancelled.emit()
+        return True
+
     def _run(self, work: Work) -> None:
         try:
-            result = work(self._w_progress.emit, self.is_cancelled)
+            result = work(self._w_progress.emit, self._cancel_seen)
         except Cancelled:
             log.info("%s: cancelled", self.label)
-            self._w_cancelled.emit()
+            if self._first_ending():
+                self._w_cancelled.emit()
         except BaseException as exc:  # noqa: BLE001 - every failure goes to the UI as a message
-            log.warning("%s: failed", self.label, exc_info=exc)  # the traceback goes to the log file
+            # the traceback reaches the log file when the failure is shown (errors.show_exception)
+            log.info("%s: failed (%s: %s)", self.label, type(exc).__name__, exc)
             self.details = traceback.format_exc()
             try:
                 exc.details = self.details  # type: ignore[attr-defined]
             except AttributeError:
                 pass
-            self._w_failed.emit(exc)
+            if self._first_ending():
+                self._w_failed.emit(exc)
         else:
-            if self.is_cancelled():
-                self._w_cancelled.emit()
-            else:
-                self._w_done.emit(result)
+            if self._first_ending():
+                if self.is_cancelled():
+                    self._w_cancelled.emit()
+                else:
+                    self._w_done.emit(result)
 
     # --- on the UI thread ------------------------------------------------------
     @Slot(int, int)
@@ -148,12 +171,14 @@ class TaskRunner(QObject):
         on_cancel: Callable[[], None] | None = None,
         cancellable: bool = True,
         quiet: bool = False,
+        quick_cancel: bool = False,
     ) -> Task:
         """Run ``work`` in the background; callbacks come back on the UI thread.
 
-        ``quiet`` tasks (a debounced recompute) do not show in the status bar.
+        ``quiet`` tasks (a debounced recompute) do not show in the status bar. ``quick_cancel``:
+        the work keeps nothing once it sees Cancel, so the window may go on at once (see Task).
         """
-        task = Task(label, cancellable)
+        task = Task(label, cancellable, quick_cancel)
         task.quiet = quiet
         if on_done is not None:
             task.done.connect(on_done)

@@ -23,13 +23,14 @@ from typing import Any
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDateEdit, QDateTimeEdit, QFileDialog, QHBoxLayout, QLabel, QPushButton,
+    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
     QTextEdit, QVBoxLayout, QWidget,
 )
 
 from dacc_gui.compare.comparison import CATEGORY_HELP, ORDER, Category, Comparison, Row, compare, expected_from_results, \
     received_from_records
 from dacc_gui.compare.report import highlighted_lines, pretty, provenance, write_report
+from dacc_gui.ui.common.date_edit import DateEdit, DateTimeEdit
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.compare.model import CategoryFilter, CompareTableModel
 from dacc_gui.ui.common.settings import Settings
@@ -94,14 +95,15 @@ class CompareView(QWidget):
     # --- layout -------------------------------------------------------------------------
     def _build(self) -> None:
         iv = self.indicators_view
-        self.run_date = QDateEdit(iv.run_date.date())
+        self.run_date = DateEdit(iv.run_date.date())
         self.range_check = QCheckBox("nights up to")
-        self.range_end = QDateEdit(iv.range_end.date())
+        self.range_end = DateEdit(iv.range_end.date())
         for edit in (self.run_date, self.range_end):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
         self.run_date.setToolTip("The Indicators tab's run date: changing it here changes it there")
         self.expected_label = QLabel()
+        self.expected_label.setWordWrap(True)
         expected = QHBoxLayout()
         expected.addWidget(QLabel("<b>Expected</b>: the preview for run date"))
         expected.addWidget(self.run_date)
@@ -111,13 +113,14 @@ class CompareView(QWidget):
 
         self.received_mode = QComboBox()
         self.received_mode.addItems(["Everything received", "Received since"])
-        self.since_edit = QDateTimeEdit(QDateTime.currentDateTime())
+        self.since_edit = DateTimeEdit(QDateTime.currentDateTime())
         self.since_edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
         self.since_edit.setCalendarPopup(True)
         self.since_edit.setToolTip("Local time; set to when “Run Ecolyo's service” last started")
         self.since_edit.setEnabled(False)
         self.refresh_button = QPushButton("Refresh")
         self.receiver_label = QLabel()
+        self.receiver_label.setWordWrap(True)
         received = QHBoxLayout()
         received.addWidget(QLabel("<b>Received</b>:"))
         received.addWidget(self.received_mode)
@@ -218,6 +221,15 @@ class CompareView(QWidget):
         controller = self.controller()
         return getattr(controller, "receiver", None) if controller is not None else None
 
+    def received_store(self) -> Any:
+        """Where the received records are: the controller's store, open whether it serves or not."""
+        controller = self.controller()
+        store = getattr(controller, "store", None) if controller is not None else None
+        if store is None:
+            receiver = self.receiver()
+            store = receiver.store if receiver is not None else None
+        return store
+
     # --- received: since when ------------------------------------------------------------
     @property
     def since(self) -> datetime | None:
@@ -295,12 +307,18 @@ class CompareView(QWidget):
         received_from = self.describe_received(receiver)
         self._generation += 1
         generation = self._generation
-        if receiver is None:
+        # The records stay stored while the receiver is stopped (or moving to another port): compare with them.
+        store = self.received_store()
+        if store is None:
             self.receiver_label.setText("The receiver is not running: start it to receive what the service sends.")
             self.set_comparison(compare(expected, [], expected_from, "nothing: the receiver is not running"))
             return
-        self.receiver_label.setText(f"Receiver on {receiver.url}")
-        store = receiver.store
+        if receiver is None:
+            self.receiver_label.setText("The receiver is not running: comparing with what it stored; start it to "
+                                        "receive more.")
+            received_from += " by the receiver (stopped)"
+        else:
+            self.receiver_label.setText(f"Receiver on {receiver.url}")
 
         def work(_progress, _cancelled):
             records = store.records(kind="measure", since=since)

@@ -42,29 +42,12 @@ def enlarge(chart: AggregateChart, points: int) -> None:
     """Axis and legend text at ``points`` (for a room, not a desk)."""
     font = QtGui.QFont()
     font.setPointSize(points)
+    chart.tick_font = font
     for name in ("bottom", "left"):
         axis = chart.plot.getAxis(name)
         axis.setStyle(tickFont=font)
         axis.label.setFont(font)
     chart.legend.setLabelTextSize(f"{points}pt")
-
-
-def short_period_ticks(chart: AggregateChart, crowded: int = 7) -> None:
-    """Periods of one year written ``MM-DD`` once there are many of them, and
-    only every n-th one labelled, so that the labels do not run together."""
-    periods = sorted({bar.period for bar, _height in chart.drawn})
-    if len(periods) < crowded:
-        return
-    same_year = len({p[:4] for p in periods}) == 1
-    step = max(1, len(periods) // 16)
-    ticks = [(i, p[5:] if same_year else p) for i, p in enumerate(periods) if i % step == 0]
-    chart.plot.getAxis("bottom").setTicks([ticks])
-
-
-def keep_ticks_short(chart: AggregateChart) -> None:
-    """Shorten the period labels after each redraw the chart does on its own (a combo changed)."""
-    chart.measure_combo.currentIndexChanged.connect(lambda _i: short_period_ticks(chart))
-    chart.statistic_combo.currentIndexChanged.connect(lambda _i: short_period_ticks(chart))
 
 
 def show_measure(chart: AggregateChart, rows: Sequence[dict[str, Any]], measure: str,
@@ -76,17 +59,23 @@ def show_measure(chart: AggregateChart, rows: Sequence[dict[str, Any]], measure:
         chart.set_aggregates(list(rows))
     chart.select_measure(measure)
     chart.set_statistic(statistic)
-    short_period_ticks(chart)
     return statistic
+
+
+def report_chart(rows: Sequence[dict[str, Any]], measure: str, size: tuple[int, int] = (1100, 560)) -> AggregateChart:
+    """One measure's aggregate chart alone, drawn off screen and laid out (UI thread only)."""
+    chart = AggregateChart(light=True)
+    strip_controls(chart)
+    chart.resize(*size)
+    show_measure(chart, rows, measure)
+    chart.lay_out_now()  # no event loop runs before the picture is taken: the labels and legend now
+    return chart
 
 
 def chart_png(rows: Sequence[dict[str, Any]], measure: str, size: tuple[int, int] = (1100, 560)) -> bytes:
     """One measure's aggregate chart as PNG bytes, drawn off screen (UI thread only)."""
-    chart = AggregateChart(light=True)
+    chart = report_chart(rows, measure, size)
     try:
-        strip_controls(chart)
-        chart.resize(*size)
-        show_measure(chart, rows, measure)
         return widget_png(chart, size)
     finally:
         chart.deleteLater()
@@ -96,5 +85,4 @@ def all_rows(aggregates: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]
     return [r for rows in aggregates.values() for r in rows]
 
 
-__all__ = ["STATISTIC_WORDS", "all_rows", "chart_png", "default_statistic", "enlarge", "keep_ticks_short", "short_period_ticks",
-           "show_measure", "strip_controls"]
+__all__ = ["STATISTIC_WORDS", "all_rows", "chart_png", "report_chart", "default_statistic", "enlarge", "show_measure", "strip_controls"]

@@ -12,11 +12,12 @@ from typing import Any
 
 from PySide6.QtCore import QDate, QObject, Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QDateEdit, QDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
+    QCheckBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
     QVBoxLayout,
 )
 
 from dacc_gui.simulation.demo import MAX_DAYS, MAX_USERS, DemoConfig, DemoResult, run_demo
+from dacc_gui.ui.common.date_edit import DateEdit
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.task_dialog import TaskDialog
 
@@ -52,7 +53,7 @@ class SimulateDialog(TaskDialog, QDialog):
             start = date.fromisoformat(s.demo_start)
         except ValueError:
             start = DemoConfig().start
-        self.start_edit = QDateEdit(QDate(start.year, start.month, start.day))
+        self.start_edit = DateEdit(QDate(start.year, start.month, start.day))
         self.start_edit.setCalendarPopup(True)
         self.start_edit.setDisplayFormat("yyyy-MM-dd")
         self.seed_spin = QSpinBox()

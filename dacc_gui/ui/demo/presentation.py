@@ -32,7 +32,8 @@ class Presentation(QWidget):
 
     def __init__(self, result: DemoResult, start: str | None = None) -> None:
         super().__init__()
-        self.setWindowTitle("DACC Inspector — presentation")
+        # Qt adds " — DACC Inspector" (the application's name) to a title that does not end with it.
+        self.setWindowTitle("Presentation — DACC Inspector")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         self.setStyleSheet("background: white; color: #1d2330;")
         self.result = result
@@ -84,8 +85,9 @@ class Presentation(QWidget):
         definition = load_catalog().get(measure)
         threshold = definition.aggregationThreshold if definition else self.result.threshold
         self.heading.setText(measure)
+        published = len(rows) - hidden
         self.caption.setText(f"{STATISTIC_WORDS[statistic].capitalize()} per group and period · "
-                             f"{len(rows) - hidden} groups published, {hidden} greyed: "
+                             f"{published} group{'s' if published != 1 else ''} published; {hidden} greyed, "
                              f"{hidden_label(threshold)}")
         self.footer.setText(f"{self.position + 1} / {len(self.measures)} · {self.footer_text}")
 

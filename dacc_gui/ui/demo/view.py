@@ -23,7 +23,7 @@ from dacc_gui.dacc.measures import load_catalog
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.aggregate_chart import AggregateChart
 from dacc_gui.ui.common.aggregate_table import SHORT, TITLES, AggregateTableModel
-from dacc_gui.ui.demo.charts import STATISTIC_WORDS, all_rows, chart_png, keep_ticks_short, show_measure
+from dacc_gui.ui.demo.charts import STATISTIC_WORDS, all_rows, chart_png, show_measure
 from dacc_gui.ui.common.splitter import splitter
 from dacc_gui.ui.common.table_view import table_view
 
@@ -44,7 +44,6 @@ class DemoView(QWidget):
         self.present_button = QPushButton("Presentation (F11)")
         self.export_button = QPushButton("Export HTML report…")
         self.chart = AggregateChart(light=True)
-        keep_ticks_short(self.chart)
         self.model = AggregateTableModel(self, TITLES)
         self.table = table_view(self.model, (95, 260, 70, 80, 80, 70, 70), select_rows=False)
         self.table_title = QLabel()

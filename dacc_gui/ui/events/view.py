@@ -14,15 +14,17 @@ import numpy as np
 from PySide6.QtCore import QDate, QDateTime, QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QDateTimeEdit, QDialog, QDialogButtonBox,
+    QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
     QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QStyledItemDelegate,
     QTableView, QToolBar, QVBoxLayout, QWidget,
 )
 
 from dacc_gui.events import edits
 from dacc_gui.events.edits import Command
-from dacc_gui.events.model import EventType
+from dacc_gui.events.model import EventType, parse_event_date
 from dacc_gui.ui.common import errors
+from dacc_gui.ui.common.compact import compact_combo
+from dacc_gui.ui.common.date_edit import DateEdit, DateTimeEdit
 from dacc_gui.ui.common.document import EventsDocument
 from dacc_gui.ui.events.model import EventTableModel, to_qdatetime
 from dacc_gui.events.query import COLUMNS, EventFilter
@@ -36,7 +38,7 @@ class DateTimeDelegate(QStyledItemDelegate):
     """Edits ``eventDate`` with a date-time editor."""
 
     def createEditor(self, parent, option, index):  # noqa: N802, ANN001
-        editor = QDateTimeEdit(parent)
+        editor = DateTimeEdit(parent=parent)
         editor.setDisplayFormat("yyyy-MM-dd HH:mm:ss.zzz")
         editor.setCalendarPopup(True)
         return editor
@@ -88,9 +90,10 @@ class EventsView(QWidget):
         self.type_filter = QComboBox()
         self.type_filter.addItems([ALL_TYPES, FLAGGED, *(t.value for t in EventType)])
         self.type_filter.setToolTip("Show only events of this type")
+        compact_combo(self.type_filter, 14)
         self.type_filter.setMaximumWidth(210)
-        self.from_check, self.from_date = QCheckBox("From"), QDateEdit()
-        self.to_check, self.to_date = QCheckBox("to"), QDateEdit()
+        self.from_check, self.from_date = QCheckBox("From"), DateEdit()
+        self.to_check, self.to_date = QCheckBox("to"), DateEdit()
         for check, edit in ((self.from_check, self.from_date), (self.to_check, self.to_date)):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
@@ -99,6 +102,7 @@ class EventsView(QWidget):
             check.toggled.connect(edit.setEnabled)
         self.aggregated_filter = QComboBox()
         self.aggregated_filter.addItems(["Aggregated or not", "Not aggregated", "Aggregated"])
+        compact_combo(self.aggregated_filter, 12)
         self.text_filter = QLineEdit()
         self.text_filter.setPlaceholderText("Find in id, type, date, target, context, result (Ctrl+F)")
         self.text_filter.setClearButtonEnabled(True)
@@ -106,7 +110,7 @@ class EventsView(QWidget):
         self.clear_filter_button = QPushButton("Show all")
         self.clear_filter_button.setToolTip("Clear the filter")
         self.count_label = QLabel()
-        self.count_label.setMinimumWidth(140)
+        self.count_label.setMinimumWidth(110)
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         # Two rows, so that the window still fits a laptop screen.
         first, second = QHBoxLayout(), QHBoxLayout()
@@ -114,9 +118,9 @@ class EventsView(QWidget):
                   self.to_date):
             first.addWidget(w)
         first.addStretch(1)
-        first.addWidget(self.count_label)
         second.addWidget(self.text_filter, 1)
         second.addWidget(self.clear_filter_button)
+        second.addWidget(self.count_label)
         bar.addLayout(first)
         bar.addLayout(second)
         # Typing waits for a pause before filtering a million rows.
@@ -322,8 +326,10 @@ class EventsView(QWidget):
 
     # --- edits --------------------------------------------------------------------------
     def _apply(self, label: str, build: Callable[[list, list[int]], Command | None], rows: list[int] | None = None,
-               tries: int = 3) -> None:
-        """Build a command over the selected rows (off the UI thread if many) and push it."""
+               tries: int = 3, day: date | None = None) -> None:
+        """Build a command over the selected rows (off the UI thread if many) and push it.
+
+        ``day``: the day a move goes to, to say why nothing moved."""
         rows = self.selected_source_rows() if rows is None else rows
         if not rows:
             self.status.emit("Select some events first.")
@@ -345,7 +351,8 @@ class EventsView(QWidget):
                     self.status.emit(f"{label}: the events kept changing; nothing done, please try again.")
                 return
             if command is None:
-                self.status.emit(f"{label}: nothing to change.")
+                on_day = self._already_on(rows, day)
+                self.status.emit(f"{label}: nothing to change" + (f": {on_day}." if on_day else "."))
                 return
             self.document.push(command)
             self.status.emit(command.label)
@@ -357,7 +364,9 @@ class EventsView(QWidget):
                 errors.show_exception(self, f"{label}: the edit could not be prepared", exc,
                                       "Nothing was changed.")
                 return
-            self._refused(str(exc))
+            # The edit says which dates it cannot read; a move also says which were on the day already.
+            on_day = self._already_on(rows, day)
+            self._refused(f"{exc} {on_day[0].upper()}{on_day[1:]}." if on_day else str(exc))
 
         if len(rows) <= BACKGROUND_ROWS:
             try:
@@ -379,15 +388,24 @@ class EventsView(QWidget):
 
         self.runner.run(label, work, on_done=push, on_error=refused, cancellable=False)
 
+    def _already_on(self, rows: list[int], day: date | None) -> str:
+        """``1 is already on 2021-12-08``: why a move changed these events' readable dates not at all."""
+        if day is None:
+            return ""
+        events = self.document.events
+        on_day = sum(1 for row in rows if (m := parse_event_date(events[row].eventDate)) and m.date() == day)
+        return f"{on_day:,} {'is' if on_day == 1 else 'are'} already on {day.isoformat()}" if on_day else ""
+
     def shift_selected(self, amount: int, unit: str) -> None:
         self._apply("Shift", lambda ev, rows: edits.shift_dates(ev, rows, amount, unit))
 
     def move_selected_to_day(self, day: date) -> None:
-        self._apply("Move", lambda ev, rows: edits.move_to_day(ev, rows, day))
+        self._apply("Move", lambda ev, rows: edits.move_to_day(ev, rows, day), day=day)
 
     def move_selected_to_yesterday(self) -> None:
         today = self.today()
-        self._apply("Move to yesterday", lambda ev, rows: edits.move_to_yesterday(ev, rows, today))
+        self._apply("Move to yesterday", lambda ev, rows: edits.move_to_yesterday(ev, rows, today),
+                    day=today - timedelta(days=1))
 
     def toggle_selected(self) -> None:
         self._apply("Toggle aggregated", edits.toggle_aggregated)
@@ -458,7 +476,7 @@ class DayDialog(QDialog):
     def __init__(self, parent: QWidget | None, default: date) -> None:
         super().__init__(parent)
         self.setWindowTitle("Move events to a day")
-        self.edit = QDateEdit(QDate(default.year, default.month, default.day))
+        self.edit = DateEdit(QDate(default.year, default.month, default.day))
         self.edit.setCalendarPopup(True)
         self.edit.setDisplayFormat("yyyy-MM-dd")
         form = QFormLayout(self)
@@ -480,7 +498,7 @@ class AddEventDialog(QDialog):
         self.type_box.setEditable(True)
         self.type_box.addItems([t.value for t in EventType])
         self.type_box.setCurrentText(EventType.NAVIGATION.value)
-        self.date_edit = QDateTimeEdit(to_qdatetime(default))
+        self.date_edit = DateTimeEdit(to_qdatetime(default))
         self.date_edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
         self.date_edit.setCalendarPopup(True)
         self.edits = {name: QLineEdit() for name in ("target", "context", "result", "startDate")}

@@ -17,11 +17,12 @@ from pathlib import Path
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QDateEdit, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
+    QAbstractItemView, QCheckBox, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
     QTableView, QVBoxLayout, QWidget,
 )
 
 from dacc_gui.events import edits
+from dacc_gui.ui.common.date_edit import DateEdit
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.document import EventsDocument
 from dacc_gui.ui.indicators.models import IndicatorTableModel, SkippedTableModel
@@ -76,7 +77,7 @@ class IndicatorsView(QWidget):
     # --- layout ---------------------------------------------------------------------
     def _build(self) -> None:
         today = self.today()
-        self.run_date = QDateEdit(_qdate(today))
+        self.run_date = DateEdit(_qdate(today))
         self.run_date.setCalendarPopup(True)
         self.run_date.setDisplayFormat("yyyy-MM-dd")
         self.run_date.setToolTip("The night of the run (the service runs at 01:00): it takes events of earlier days")
@@ -85,22 +86,27 @@ class IndicatorsView(QWidget):
         self.ignore_monthly.setChecked(self.settings.ignore_monthly_protection)
         self.range_check = QCheckBox("Simulate nights up to")
         self.range_check.setChecked(self.settings.simulate_range)
-        self.range_end = QDateEdit(_qdate(today + timedelta(days=max(0, self.settings.range_nights - 1))))
+        self.range_end = DateEdit(_qdate(today + timedelta(days=max(0, self.settings.range_nights - 1))))
         self.range_end.setCalendarPopup(True)
         self.range_end.setDisplayFormat("yyyy-MM-dd")
         self.range_end.setEnabled(self.range_check.isChecked())
         self.range_check.toggled.connect(self.range_end.setEnabled)
         self.recompute_button = QPushButton("Recompute")
         self.state_label = QLabel()
-        options = QHBoxLayout()
-        options.addWidget(QLabel("Run date"))
-        options.addWidget(self.run_date)
-        options.addWidget(self.ignore_monthly)
-        options.addWidget(self.range_check)
-        options.addWidget(self.range_end)
-        options.addWidget(self.recompute_button)
-        options.addStretch(1)
-        options.addWidget(self.state_label)
+        # Two rows, so that the tab fits beside the source panel on a 1280-pixel screen.
+        options = QVBoxLayout()
+        first, second = QHBoxLayout(), QHBoxLayout()
+        first.addWidget(QLabel("Run date"))
+        first.addWidget(self.run_date)
+        first.addWidget(self.range_check)
+        first.addWidget(self.range_end)
+        first.addWidget(self.recompute_button)
+        first.addStretch(1)
+        second.addWidget(self.ignore_monthly)
+        second.addStretch(1)
+        second.addWidget(self.state_label)
+        options.addLayout(first)
+        options.addLayout(second)
         for signal in (self.run_date.dateChanged, self.range_end.dateChanged, self.ignore_monthly.toggled,
                        self.range_check.toggled):
             signal.connect(self._options_changed)
@@ -169,8 +175,9 @@ class IndicatorsView(QWidget):
         sl.addWidget(self.skipped_table)
         sl.addWidget(self.notes_label)
 
-        self.apply_flags_button = QPushButton("Apply the run's aggregated flags to the events")
-        self.apply_flags_button.setToolTip("Mark aggregated the events the previewed nights take (undoable). "
+        self.apply_flags_button = QPushButton("Apply aggregated flags")
+        self.apply_flags_button.setToolTip("Apply the run's aggregated flags to the events: mark aggregated the "
+                                           "events the previewed nights take (undoable). "
                                            "The preview itself never changes the events.")
         self.apply_flags_button.clicked.connect(self.apply_aggregated_flags)
         self.export_json_button = QPushButton("Export JSON…")

@@ -28,7 +28,9 @@ restarts), unless a ``db_path`` is given to the constructor or the setting
 
 from __future__ import annotations
 
+import os
 import socket
+from collections.abc import Callable
 import threading
 from pathlib import Path
 from typing import Any
@@ -36,11 +38,13 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
 from dacc_gui.receiver import DEFAULT_HOST, PortInUseError, Receiver, ReceiverError, Record, StoreError
+from dacc_gui.receiver.remote import RemoteError, RemoteReceiver
 from dacc_gui.receiver.server import default_db_path
 from dacc_gui.ui.common.settings import Settings
 from dacc_gui.ui.common.tasks import Task, TaskRunner
 
 MEMORY = ":memory:"
+TOKEN_ENV = "DACC_GUI_RECEIVER_TOKEN"  # the shared receiver's token, when none is typed in
 DRAIN_MS = 30  # new records reach the views at most this late
 _FROM_SETTINGS = object()
 
@@ -53,6 +57,19 @@ def database_for(setting: str) -> Path | None:
     if text == MEMORY:
         return None
     return Path(text).expanduser()
+
+
+def port_is_free(port: int, host: str = DEFAULT_HOST) -> bool:
+    """Whether nobody listens on ``port`` (binding as the receiver binds, then letting go)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
 
 
 def free_port_near(port: int, host: str = DEFAULT_HOST, tries: int = 20) -> int:
@@ -79,6 +96,7 @@ class ReceiverController(QObject):
     records_received = Signal(list)  # the same records, one list per burst (for models)
     cleared = Signal()  # every record was removed (Clear)
     mode_changed = Signal(bool)  # clear errors on (True) or production's answers (False)
+    switched = Signal()  # now showing another receiver (a shared one, or the built-in one again)
     _wake = Signal()  # from the writer thread: records are waiting
 
     def __init__(self, settings: Settings, db_path: str | Path | None | object = _FROM_SETTINGS,
@@ -98,6 +116,7 @@ class ReceiverController(QObject):
         self.error: str | None = None  # why the last start failed
         self.suggested_port: int | None = None  # a free port when the wanted one is taken
         self.database_note: str | None = None  # when the database file could not be used
+        self.poll_seconds = 1.0  # how often a shared receiver is asked for new records
         # Records wait up to DRAIN_MS and go together: at a thousand requests a second,
         # one wake of the UI thread per writer batch would keep it busy.
         self._drain_timer = QTimer(self)
@@ -169,11 +188,33 @@ class ReceiverController(QObject):
         self._stopped()
 
     def restart(self, port: int | None = None) -> bool:
-        """Stop, then start on ``port`` (default: the same one)."""
-        if port is None:
-            port = self._core.port if self._core is not None and self._core.running else None
+        """Stop, then start on ``port`` (default: the same one).
+
+        Moving a running receiver to another port keeps it serving where it is
+        until the new port is free: a port in use leaves it running, and says so.
+        """
+        old = self._core.port if self.running else None
+        port = old if port is None else port
+        if self._port_taken(port):
+            return False
         self.stop()
-        return self.start(port)
+        if self.start(port):
+            return True
+        if old is not None and self.start(old):  # taken meanwhile: back where it was
+            error = self.error
+            self._set_state(f"Receiver on {self._core.url} (port {port}: {error})")
+            return False
+        return False
+
+    def _port_taken(self, port: int | None) -> bool:
+        """A running receiver asked to move to a port in use stays where it is, and says so."""
+        if not self.running or port in (0, None, self._core.port) or port_is_free(port, self.host):
+            return False
+        self.suggested_port = free_port_near(port, self.host)
+        self.error = f"port {port} on {self.host} is already in use"
+        instead = f"; port {self.suggested_port} is free" if self.suggested_port else ""
+        self._set_state(f"Receiver on {self._core.url} (port {port} is in use{instead})")
+        return True
 
     # --- the same, off the UI thread -------------------------------------------------
     def start_in_background(self, port: int | None = None) -> Task | None:
@@ -192,17 +233,33 @@ class ReceiverController(QObject):
         """``stop`` on the task runner; the state line says "stopping" meanwhile."""
         return self._in_background("stopping", "Receiver stopping…", self._stop_work, lambda _r: self._stopped())
 
-    def restart_in_background(self, port: int | None = None) -> Task | None:
-        """Stop, then start on ``port`` (default: the same one), on the task runner."""
-        if port is None:
-            port = self._core.port if self._core is not None and self._core.running else None
-        wanted = self._wanted(port)
+    def restart_in_background(self, port: int | None = None,
+                              then: Callable[[bool], object] = lambda _ok: None) -> Task | None:
+        """Stop, then start on ``port`` (default: the same one), on the task runner; ``then(ok)`` after.
+
+        As ``restart``: a port in use leaves it serving where it is (None, the state says so),
+        and a port taken meanwhile sends it back where it was."""
+        old = self._core.port if self.running else None
+        wanted = self._wanted(old if port is None else port)
+        if self._port_taken(wanted):
+            return None
 
         def work():
             self._stop_work()
-            return self._start_work(wanted)
+            outcome = self._start_work(wanted)
+            if outcome[0] != "ok" and old is not None and self._start_work(old)[0] == "ok":
+                return ("back", outcome[1], wanted)
+            return outcome
 
-        return self._in_background("starting", f"Receiver restarting on port {wanted}…", work, self._started)
+        def done(outcome: tuple) -> None:
+            if outcome[0] == "back":
+                self.error = outcome[1]
+                self._set_state(f"Receiver on {self._core.url} (port {outcome[2]}: {outcome[1]})")
+                then(False)
+            else:
+                then(self._started(outcome))
+
+        return self._in_background("starting", f"Receiver restarting on port {wanted}…", work, done)
 
     def clear_in_background(self) -> Task | None:
         """``clear`` on the task runner; ``cleared`` is emitted once the records are gone."""
@@ -240,6 +297,12 @@ class ReceiverController(QObject):
         with self._serve_lock:
             if core.running:
                 return ("ok",)
+            if self.shared:
+                try:
+                    core.start()  # reach it and follow its records; it serves on its own port
+                except RemoteError as exc:
+                    return ("failed", str(exc))
+                return ("ok",)
             core.port = wanted
             try:
                 core.start()
@@ -262,7 +325,7 @@ class ReceiverController(QObject):
             return False
         self.error = None
         self.suggested_port = None
-        self._set_state(f"Receiver on {self.core.url}")
+        self._set_state(f"Shared receiver at {self.core.url}" if self.shared else f"Receiver on {self.core.url}")
         return True
 
     def _stop_work(self) -> None:
@@ -278,6 +341,8 @@ class ReceiverController(QObject):
     def start_with_app(self) -> Task | None:
         """Start in the background if the "start the receiver with the app" setting
         is on (the default): the window shows at once, the state line says "starting"."""
+        if self.settings.receiver_shared_url:  # the team's receiver, as the last session ended
+            return self.use_shared(self.settings.receiver_shared_url)
         if not self.settings.receiver_autostart:
             self._set_state("Receiver stopped (Receiver ▸ Start)")
             return None
@@ -295,6 +360,29 @@ class ReceiverController(QObject):
             pass  # quitting: nothing more to do with it
         self._drain()
         self._set_state("Receiver stopped")
+
+    # --- a shared receiver instead of the built-in one ------------------------------------
+    @property
+    def shared(self) -> bool:
+        """True while the views show a receiver someone else runs (see ``use_shared``)."""
+        return isinstance(self._core, RemoteReceiver)
+
+    def use_shared(self, url: str, token: str | None = None) -> Task | None:
+        """Show a team's receiver (``dacc-gui serve`` elsewhere) through its control API, instead of the
+        built-in one, which stops; its records stay in its database. The token is kept in memory only."""
+        self.close()
+        self._core = RemoteReceiver(url, token or os.environ.get(TOKEN_ENV) or None, self.poll_seconds)
+        self._core.add_listener(self._on_record)
+        self.settings.receiver_shared_url = self._core.url
+        self.switched.emit()  # the lists now show another receiver's records
+        return self.start_in_background()
+
+    def use_built_in(self) -> Task | None:
+        """Back to the built-in receiver (the shared one keeps serving for the others)."""
+        self.close()
+        self.settings.receiver_shared_url = ""
+        self.switched.emit()
+        return self.start_in_background()
 
     # --- how it answers ------------------------------------------------------------------
     @property

@@ -16,13 +16,15 @@ from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
     QTableView, QVBoxLayout, QWidget,
 )
 
 from dacc_gui.dacc.measures import MeasureDefinition, load_catalog
 from dacc_gui.receiver import AggregateQueryError
 from dacc_gui.dacc.aggregate import timestamp
+from dacc_gui.ui.common.compact import compact_combo
+from dacc_gui.ui.common.date_edit import DateEdit
 from dacc_gui.ui.common import errors
 from dacc_gui.ui.common.aggregate_chart import AggregateChart
 from dacc_gui.ui.common.aggregate_table import AggregateTableModel
@@ -72,14 +74,15 @@ class DaccView(QWidget):
         self._timer.timeout.connect(self._refresh_if_shown)
         controller.records_received.connect(lambda _b: self._changed())
         controller.cleared.connect(self._changed)
+        controller.switched.connect(self._changed)
 
     def _build(self) -> None:
         self.measure_combo = QComboBox()
         for name in self.catalog.names():
             self.measure_combo.addItem(name, name)
         today = self.today()
-        self.start_date = QDateEdit(_qdate(today - timedelta(days=30)))
-        self.end_date = QDateEdit(_qdate(today))
+        self.start_date = DateEdit(_qdate(today - timedelta(days=30)))
+        self.end_date = DateEdit(_qdate(today))
         for edit in (self.start_date, self.end_date):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
@@ -95,25 +98,33 @@ class DaccView(QWidget):
             "Live recomputes the aggregates over every measure production would have stored. Production "
             "aggregates only in its passes (a cron, on each measure's executionFrequency) and shows what the "
             "last pass saved, rounded to 2 decimals.")
+        compact_combo(self.view_combo, 20)
         self.pass_button = QPushButton("Run an aggregation pass")
         self.pass_button.setToolTip("Aggregate what arrived since the last pass, as production's cron does "
                                     "(forced, whatever the executionFrequency)")
         self.pass_label = QLabel()
-        views = QHBoxLayout()
-        views.addWidget(QLabel("View"))
-        views.addWidget(self.view_combo)
-        views.addWidget(self.pass_button)
-        views.addWidget(self.pass_label, 1)
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Measure"))
-        bar.addWidget(self.measure_combo)
-        bar.addWidget(QLabel("startDate from"))
-        bar.addWidget(self.start_date)
-        bar.addWidget(QLabel("to"))
-        bar.addWidget(self.end_date)
-        bar.addWidget(self.fit_button)
-        bar.addWidget(self.refresh_button)
-        bar.addStretch(1)
+        self.pass_label.setWordWrap(True)
+        compact_combo(self.measure_combo, 20)
+        # Three rows: the measure, the period, the view (one row was 800 pixels wide).
+        bar = QVBoxLayout()
+        first, second, third = QHBoxLayout(), QHBoxLayout(), QHBoxLayout()
+        first.addWidget(QLabel("Measure"))
+        first.addWidget(self.measure_combo)
+        first.addStretch(1)
+        second.addWidget(QLabel("startDate from"))
+        second.addWidget(self.start_date)
+        second.addWidget(QLabel("to"))
+        second.addWidget(self.end_date)
+        second.addWidget(self.fit_button)
+        second.addWidget(self.refresh_button)
+        second.addStretch(1)
+        third.addWidget(QLabel("View"))
+        third.addWidget(self.view_combo)
+        third.addWidget(self.pass_button)
+        third.addWidget(self.pass_label, 1)
+        bar.addLayout(first)
+        bar.addLayout(second)
+        bar.addLayout(third)
         self.caption = QLabel()
         self.caption.setWordWrap(True)
 
@@ -133,7 +144,6 @@ class DaccView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
-        layout.addLayout(views)
         layout.addWidget(self.caption)
         layout.addWidget(split, 1)
 

@@ -66,6 +66,8 @@ class RecordDetail(QWidget):
         self.record: Record | None = None
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.title = QLabel()
+        # Wrapped: a long title would widen the pane and squeeze the list of requests.
+        self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)

@@ -7,10 +7,13 @@ DACC's HTML page for a bad token, which the Cozy stack turns into a 502) or
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox
+from PySide6.QtWidgets import (
+    QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout,
+)
 
 from dacc_gui.receiver import FaultError
 from dacc_gui.receiver.faults import MAX_DELAY
+from dacc_gui.ui.common.compact import compact_combo
 from dacc_gui.ui.receiver.controller import ReceiverController
 
 KINDS = (
@@ -39,15 +42,20 @@ class FaultControls(QGroupBox):
         self.delay.setSuffix(" s delay")
         self.inject_button = QPushButton("Inject")
         self.clear_button = QPushButton("Clear faults")
+        compact_combo(self.kind, 12)
         self.pending_label = QLabel()
-        layout = QHBoxLayout(self)
-        layout.addWidget(QLabel("Answer"))
-        layout.addWidget(self.kind)
-        layout.addWidget(self.count)
-        layout.addWidget(self.delay)
-        layout.addWidget(self.inject_button)
-        layout.addWidget(self.clear_button)
-        layout.addWidget(self.pending_label, 1)
+        self.pending_label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Answer"))
+        row.addWidget(self.kind)
+        row.addWidget(self.count)
+        row.addWidget(self.delay)
+        row.addWidget(self.inject_button)
+        row.addWidget(self.clear_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addWidget(self.pending_label)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.inject_button.clicked.connect(self.inject)
         self.clear_button.clicked.connect(self.clear)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtWidgets import QInputDialog, QLabel, QMenu, QWidget
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMenu, QWidget
 
+from dacc_gui.ui.common.compact import ElidedLabel
 from dacc_gui.ui.common.feature import Feature, Host, Tab
 
 from dacc_gui.ui.receiver.controller import ReceiverController
@@ -22,11 +23,11 @@ STOPPED_STYLE = "QLabel { color: #8a5a00; }"
 RUNNING_STYLE = "QLabel { color: #1b6e2a; }"
 
 
-class ReceiverStatus(QLabel):
+class ReceiverStatus(ElidedLabel):
     """The receiver's state in the status bar; a click shows the Receiver tab."""
 
     def __init__(self, controller: ReceiverController, on_click=None) -> None:
-        super().__init__()
+        super().__init__(min_chars=24)
         self.controller = controller
         self.on_click = on_click
         controller.state_changed.connect(self.show_state)
@@ -36,7 +37,7 @@ class ReceiverStatus(QLabel):
         self.setText(text)
         self.setStyleSheet(RUNNING_STYLE if self.controller.running else STOPPED_STYLE)
         tip = self.controller.error or "Click to see what it received"
-        self.setToolTip(tip)
+        self.setToolTip(f"{text}\n{tip}")
 
     def mousePressEvent(self, event) -> None:  # noqa: N802, ANN001
         if self.on_click is not None:
@@ -60,6 +61,11 @@ class ReceiverMenu(QMenu):
         self.clear_action = self.addAction("Clear…")
         self.export_action = self.addAction("Export (JSON)…")
         self.addSeparator()
+        self.shared_action = self.addAction("Use a shared receiver…", self.ask_shared)
+        self.shared_action.setToolTip("Show a team's receiver (dacc-gui serve on another machine, or on "
+                                      "PostgreSQL) instead of the built-in one: its list, aggregates and faults")
+        self.built_in_action = self.addAction("Use the built-in receiver", controller.use_built_in)
+        self.addSeparator()
         self.clear_errors_action = self.addAction("Answer with clear errors (not as production)")
         self.clear_errors_action.setCheckable(True)
         self.clear_errors_action.setChecked(controller.clear_errors)
@@ -77,6 +83,9 @@ class ReceiverMenu(QMenu):
 
     def refresh(self) -> None:
         self.toggle_action.setText("Stop" if self.controller.running else "Start")
+        shared = self.controller.shared
+        self.built_in_action.setEnabled(shared)
+        self.port_action.setEnabled(not shared)  # a shared receiver's port is its own
         busy = self.controller.busy is not None  # a start, stop or clear is running
         self.toggle_action.setEnabled(not busy)
         self.port_action.setEnabled(not busy)
@@ -98,12 +107,32 @@ class ReceiverMenu(QMenu):
         if ok:
             self.use_port(port)
 
+    def ask_shared(self) -> None:
+        url, ok = QInputDialog.getText(self.window_, "Shared receiver",
+                                       "Address of the team's receiver (its dacc-gui serve):",
+                                       text=self.controller.settings.receiver_shared_url or "http://")
+        if not ok or not url.strip():
+            return
+        token, ok = QInputDialog.getText(self.window_, "Shared receiver",
+                                         "Its token (from whoever runs it; kept in memory only, or set "
+                                         "DACC_GUI_RECEIVER_TOKEN); empty if it has none:", QLineEdit.EchoMode.Password)
+        if ok:
+            self.controller.use_shared(url.strip(), token.strip() or None)
+
     def use_port(self, port: int):  # noqa: ANN201
-        """Remember the port and (re)start the receiver on it, off the UI thread; the task, or None when busy."""
-        self.controller.settings.receiver_port = port
-        if self.controller.running:
-            return self.controller.restart_in_background(port)
-        return self.controller.start_in_background(port)
+        """(Re)start the receiver on ``port`` off the UI thread, remembered once it listens there.
+
+        The task; False when the receiver keeps serving where it is (the port is in use) or is busy."""
+        controller = self.controller
+
+        def remember(ok: bool) -> None:
+            if ok:
+                controller.settings.receiver_port = port
+
+        if not controller.running:
+            controller.settings.receiver_port = port  # the port to try next time
+            return controller.start_in_background(port) or False
+        return controller.restart_in_background(port, then=remember) or False
 
     def _set_autostart(self, on: bool) -> None:
         self.controller.settings.receiver_autostart = on

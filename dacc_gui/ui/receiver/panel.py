@@ -25,6 +25,7 @@ from dacc_gui.ui.receiver.controller import ReceiverController
 from dacc_gui.ui.receiver.detail import RecordDetail
 from dacc_gui.ui.receiver.faults import FaultControls
 from dacc_gui.ui.receiver.models import RECORD_ROLE, STATUS_FILTERS, RecordListModel
+from dacc_gui.ui.common.compact import compact_combo
 from dacc_gui.ui.common.splitter import splitter
 from dacc_gui.ui.common.table_view import table_view
 from dacc_gui.ui.common.tasks import TaskRunner
@@ -48,6 +49,7 @@ class ReceiverPanel(QWidget):
         controller.records_received.connect(self.model.add)
         controller.state_changed.connect(self._state_changed)
         controller.cleared.connect(self.model.clear)
+        controller.switched.connect(lambda: (self.model.clear(), self.reload()))
         self.model.counts_changed.connect(self._update_summary)
         self.model.rowsInserted.connect(self._follow)
         self._state_changed(controller.state)
@@ -55,6 +57,7 @@ class ReceiverPanel(QWidget):
     # --- layout ------------------------------------------------------------------------
     def _build(self) -> None:
         self.state_label = QLabel()
+        self.state_label.setWordWrap(True)  # the URL is never cut: it wraps when room is short
         self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_url_button = QPushButton("Copy URL")
         self.copy_url_button.clicked.connect(self.copy_url)
@@ -84,6 +87,8 @@ class ReceiverPanel(QWidget):
         self.measure_filter.addItem("All measures", "")
         for name in load_catalog().names():
             self.measure_filter.addItem(name, name)
+        compact_combo(self.status_filter, 10)
+        compact_combo(self.measure_filter, 14)
         self.text_filter = QLineEdit()
         self.text_filter.setPlaceholderText("Find in path, body, error, warnings…")
         self.text_filter.setClearButtonEnabled(True)
@@ -116,6 +121,7 @@ class ReceiverPanel(QWidget):
 
         self.faults = FaultControls(self.controller)
         self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note_label = QLabel()
         self.note_label.setWordWrap(True)
