@@ -26,7 +26,8 @@ from tests.receiver_support import live_receiver, measure
 from dacc_gui.cli.main import main
 from dacc_gui.receiver import StoreError
 from dacc_gui.receiver.pg_store import PostgresStore
-from dacc_gui.receiver.store import SCHEMA_VERSION
+from dacc_gui.receiver.records import Record, now_iso
+from dacc_gui.receiver.store import SCHEMA_VERSION, Ticket
 
 ROOT = Path(__file__).resolve().parents[1]
 DUPLICATE = "duplicate: the same measure, startDate and groups were already received"
@@ -257,3 +258,104 @@ def test_a_nul_postgresql_text_cannot_hold_is_stored_and_the_measure_kept_whole(
         assert response.status_code == 400  # an unknown measureName, as production answers
         [record] = receiver.store.records()
         assert record.measure == sent and record.status == 400
+
+
+# -- the writer's protocol, in PostgreSQL ---------------------------------------------------
+def _refuse_inserts(url: str, condition: str) -> None:
+    """A trigger that makes PostgreSQL refuse the records matching ``condition``."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF {condition} THEN RAISE EXCEPTION 'simulated failure'; END IF; RETURN NEW; END $$"
+        )
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION refuse()")
+
+
+def _allow_inserts(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TRIGGER refuse ON records")
+        conn.execute("DROP FUNCTION refuse()")
+
+
+def test_a_record_postgresql_refuses_fails_alone_in_its_batch(postgres_url):
+    store = PostgresStore(postgres_url)
+    try:
+        _refuse_inserts(postgres_url, "NEW.path = '/bad' AND NEW.status = 400")
+        outcomes: dict[str, BaseException | None] = {}
+        finished = threading.Event()
+
+        def done(record: Record, error: BaseException | None) -> None:
+            outcomes[record.path] = error
+            if len(outcomes) == 20:
+                finished.set()
+
+        paths = ["/bad" if n == 7 else f"/good/{n}" for n in range(20)]
+        store.submit_all([Ticket(_record(path), done) for path in paths])  # one batch
+        assert finished.wait(10)
+        assert outcomes.pop("/bad") is not None
+        assert all(error is None for error in outcomes.values())
+        kept = {r.path: r for r in store.records()}
+        assert len(kept) == 20 and store.count() == 20  # the bad one too: as the 503 it was answered
+        assert kept["/bad"].status == 503 and "simulated failure" in kept["/bad"].error
+        good = [r.path for r in store.records() if r.path != "/bad"]
+        assert good == [p for p in paths if p != "/bad"]  # in the order they were submitted
+    finally:
+        store.close()
+
+
+def test_a_duplicate_key_counts_once_its_record_is_committed(postgres_url):
+    with live_receiver(postgres_url) as (receiver, client):
+        _refuse_inserts(postgres_url, "NEW.status = 201")
+        assert client.post("/measure", json=measure()).status_code == 503
+        _allow_inserts(postgres_url)
+        assert client.post("/measure", json=measure()).status_code == 201
+        assert receiver.store.records()[-1].warnings == []  # not a duplicate of what was never stored
+        assert client.post("/measure", json=measure()).status_code == 201
+        assert receiver.store.records()[-1].warnings[0].startswith(DUPLICATE)
+
+
+def test_a_copy_committed_by_another_process_while_this_one_waited_is_flagged(postgres_url):
+    # The first receiver checks the measure (new to it), then its writer is held; meanwhile the
+    # second receiver stores the same measure. The first, committing after, finds the key claimed.
+    with live_receiver(postgres_url) as (first, one), live_receiver(postgres_url) as (second, other):
+        held, release = threading.Event(), threading.Event()
+
+        def hold(record: Record) -> None:
+            if record.path == "/status" and not held.is_set():
+                held.set()
+                release.wait(10)
+
+        first.store.add_listener(hold)
+        assert one.get("/status").status_code == 200
+        assert held.wait(10)  # the first receiver's writer is busy now
+        with ThreadPoolExecutor(1) as pool:
+            late = pool.submit(lambda: one.post("/measure", json=measure()).status_code)
+            deadline = time.monotonic() + 10
+            while not first.store._pending and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert first.store._pending  # validated, waiting for its commit
+            assert other.post("/measure", json=measure()).status_code == 201
+            release.set()
+            assert late.result(10) == 201
+        by_path = [(r.id, r.warnings) for r in first.store.records(kind="measure")]
+        assert len(by_path) == 2
+        (_, earlier), (_, later) = by_path
+        assert earlier == [] and later[0].startswith(DUPLICATE)  # the one committed second
+        assert first.store.summary()["warnings"] == 1
+
+
+def test_the_http_layers_refusals_are_counted_for_every_process(postgres_url):
+    with live_receiver(postgres_url) as (first, _), live_receiver(postgres_url) as (second, _):
+        first.store.count_refused(400, "Invalid HTTP request received.")
+        second.store.count_refused(400, "Invalid HTTP request received.")
+        first.store.flush()
+        second.store.flush()
+        summary = first.store.summary()
+        assert summary["httpRefused"] == 2
+        assert summary["httpRefusedWhy"] == {"400 Invalid HTTP request received.": 2}
+        first.store.reset()
+        assert second.store.summary()["httpRefused"] == 0
+
+
+def _record(path: str = "/measure", **fields) -> Record:
+    return Record(received_at=now_iso(), method="POST", path=path, status=fields.pop("status", 400), **fields)

@@ -4,10 +4,15 @@ The same tables, answers and public methods as :class:`~dacc_gui.receiver.store.
 but several server processes (``serve --workers N``) may write one database at
 once, so nothing that must hold across them lives in process memory:
 
-- a duplicate key is claimed with one ``INSERT ... ON CONFLICT DO NOTHING``:
-  of two workers getting the same measure at once, exactly one sees it new;
-- the record count and the dropped count are rows of ``meta``, updated in the
-  transaction that inserts or drops records;
+- the writer thread, its tickets and queue messages are :class:`Store`'s (an
+  answer once its record is committed, a failing batch retried one record at a
+  time); only its transaction is PostgreSQL's;
+- a duplicate key is claimed with ``INSERT ... ON CONFLICT DO NOTHING`` in the
+  transaction of its record, for a measure production stores: it counts once
+  committed, and of two workers getting the same measure at once, the one
+  committing second finds it claimed and flags its copy;
+- the record count, the dropped count and the HTTP layer's refusals are rows
+  of ``meta``, updated in the transaction that inserts or drops records;
 - the schema is created and checked under an advisory lock, and production's
   aggregation passes run under another (``pass_lock``).
 
@@ -23,6 +28,7 @@ import logging
 import queue
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -31,19 +37,22 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
-from dacc_gui.dacc.validation import duplicate_key
+from dacc_gui.dacc.measures import load_catalog
+from dacc_gui.dacc.validation import duplicate_key, duplicate_message
+from dacc_gui.receiver import jsontext
 from dacc_gui.receiver.faults import Fault, Faults
 from dacc_gui.receiver.records import Record
 from dacc_gui.receiver.store import (
-    _COLUMNS,
+    _CHUNKS,
     _SCHEMA,
-    BATCH_MAX,
     DEFAULT_CAP,
     SCHEMA_VERSION,
-    Done,
     Listener,
     Store,
     StoreError,
+    Ticket,
+    _clean,
+    _insert_sql,
     _row,
 )
 
@@ -61,9 +70,7 @@ _SHARED_STATE = (
     'kind TEXT COLLATE "C" NOT NULL, remaining BIGINT NOT NULL, delay DOUBLE PRECISION NOT NULL)'
 )
 
-_INSERT = (
-    f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join(['%s'] * len(_COLUMNS.split(', ')))}) RETURNING id"
-)
+_REFUSED = "http_refused:"  # meta rows: how many requests the HTTP layer refused, by reason
 
 
 def pg_sql(sql: str) -> str:
@@ -94,6 +101,10 @@ def describe(url: str) -> str:
     where = f"{host}:{parts.get('port') or 5432}" if not host.startswith("/") else f"the socket in {host}"
     user = f" as {parts['user']}" if parts.get("user") else ""
     return f"PostgreSQL at {where}, database {parts.get('dbname') or '(default)'}{user}"
+
+
+def _is_flagged(record: Record) -> bool:
+    return any(w.startswith("duplicate: ") for w in record.warnings)
 
 
 def _no_nul(value: Any) -> Any:
@@ -127,25 +138,31 @@ class _Cursor:
 
 
 class _ClaimedKeys:
-    """The duplicate keys as the validator's ``seen`` set sees them, claimed in the database.
-
-    ``key in seen`` inserts the key: the one request that inserts it is the
-    first, every other (in any worker process) finds it there.
+    """The duplicate keys as the validator's ``seen`` set sees them: committed in the database
+    (by any process) or pending in this one, until :meth:`PostgresStore._transaction` claims
+    them with ``INSERT ... ON CONFLICT`` in the records' own transaction.
     """
 
-    def __init__(self, pool: ConnectionPool):
-        self._pool = pool
+    __slots__ = ("_store", "added")
+
+    def __init__(self, store: PostgresStore):
+        self._store = store
         self.added: str | None = None
 
+    def __enter__(self) -> _ClaimedKeys:
+        self._store._seen_lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._store._seen_lock.release()
+
     def __contains__(self, key: str) -> bool:
-        with self._pool.connection() as conn:
-            inserted = conn.execute(
-                "INSERT INTO duplicate_keys (key) VALUES (%s) ON CONFLICT DO NOTHING RETURNING key", (key,)
-            ).fetchone()
-        self.added = key
-        return inserted is None
+        if key in self._store._pending:
+            return True
+        return bool(self._store.read("SELECT 1 FROM duplicate_keys WHERE key = ?", (key,)))
 
     def add(self, key: str) -> None:
+        self._store._pending[key] += 1
         self.added = key
 
 
@@ -219,6 +236,10 @@ class PostgresStore(Store):
         except BaseException:
             self._pool.close()
             raise
+        self._unrecorded = 0  # answered 503 and not even that could be stored (this process)
+        self._seen_lock = threading.Lock()
+        self._pending: Counter = Counter()  # keys of this process's records not yet committed
+        self._claim_lock = threading.Lock()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="dacc-receiver-writer", daemon=True)
@@ -289,113 +310,98 @@ class PostgresStore(Store):
             )
 
     # -- writing -------------------------------------------------------------
-    @contextmanager
-    def duplicate_keys(self) -> Iterator[_ClaimedKeys]:
-        yield _ClaimedKeys(self._pool)
+    # Store's writer thread, tickets and queue messages as they are; what is PostgreSQL's
+    # is the transaction, the duplicate keys' claim and the counters kept in ``meta``.
+    def duplicate_keys(self) -> _ClaimedKeys:
+        return _ClaimedKeys(self)
 
-    def submit(self, record: Record, done: Done | None = None) -> None:
-        if self._closed:
-            raise StoreError("the receiver store is closed")
-        self._queue.put(("add", record, done))
-
-    def reset(self, timeout: float = 30) -> int:
-        return self._command("reset", timeout)
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(("stop", None, None))
-        self._thread.join()
-        self._pool.close()
-
-    def _run(self) -> None:
-        while True:
-            op = self._queue.get()
-            batch = []
-            while op is not None and op[0] == "add":
-                batch.append(op)
-                try:
-                    op = self._queue.get_nowait() if len(batch) < BATCH_MAX else None
-                except queue.Empty:
-                    op = None
-            if batch:
-                self._commit(batch)
-            if op is None:
-                continue
-            name, box, finished = op
-            if name == "stop":
-                return
-            try:
-                if name == "reset":
-                    box.append(self._reset())
-            except psycopg.Error as exc:
-                log.error("receiver store: %s failed: %s", name, exc)
-                box.append(0)
-            finished.set()
-
-    def _commit(self, batch: list[tuple]) -> None:
+    def _transaction(self, rows: list[tuple[Ticket, tuple]], extras: list[tuple[str, Any]]) -> None:
+        """One transaction: the rows, their duplicate keys' claim, the counters; all or nothing."""
+        records = [ticket.record for ticket, _ in rows]
         try:
-            self._insert([record for _, record, _ in batch])
-            errors: list[BaseException | None] = [None] * len(batch)
-        except Exception as exc:
-            if len(batch) == 1:
-                errors = [exc]
-            else:  # one bad record must not fail the others: each alone
-                errors = []
-                for _, record, _ in batch:
-                    try:
-                        self._insert([record])
-                        errors.append(None)
-                    except Exception as one:
-                        errors.append(one)
-        for (_, record, done), error in zip(batch, errors):
-            if error is not None:
-                log.error("receiver store: could not store a record: %s", error)
-                record.id = None
-            if done is not None:
-                try:
-                    done(record, error)
-                except Exception:
-                    log.exception("receiver store: a done callback failed")
-        for (_, record, _), error in zip(batch, errors):
-            if error is None:
-                for listener in list(self._listeners):
-                    try:
-                        listener(record)
-                    except Exception:
-                        log.exception("receiver store: a listener failed")
-
-    def _insert(self, records: list[Record]) -> None:
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            ids = []
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                pg = _Cursor(cur)
+                # The count row first: its lock orders the writers of every process, so that ids
+                # grow in commit order, two claims never deadlock and trimming is exact.
+                count = int(pg.execute(
+                    "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + ? AS TEXT) WHERE name = 'count' "
+                    "RETURNING value", (len(rows),),
+                ).fetchone()[0])
+                values = [tuple(_no_nul(v) for v in row) for _, row in rows]
+                for i, record in enumerate(records):
+                    if not (record.stored and isinstance(record.measure, dict)):
+                        continue
+                    key = record.duplicate_key or duplicate_key(record.measure)
+                    claimed = pg.execute(
+                        "INSERT INTO duplicate_keys (key) VALUES (?) ON CONFLICT DO NOTHING RETURNING key", (key,)
+                    ).fetchone()
+                    if claimed is None and record.duplicate_key is not None and not _is_flagged(record):
+                        # Another process committed it after the validator looked: this copy is the second.
+                        record.warnings.append(duplicate_message(record.measure, load_catalog()))
+                        values[i] = tuple(_no_nul(v) for v in _clean(_row(record)))
+                if values:
+                    ids = sorted(r[0] for r in pg.execute(
+                        "SELECT nextval(pg_get_serial_sequence('records', 'id')) FROM generate_series(1, ?)",
+                        (len(values),),
+                    ).fetchall())
+                    for record, id_ in zip(records, ids):
+                        record.id = id_
+                    full = [(id_, *row) for id_, row in zip(ids, values)]
+                    start = 0
+                    for size in _CHUNKS:
+                        while len(full) - start >= size:
+                            pg.execute(_insert_sql(size), [v for row in full[start:start + size] for v in row])
+                            start += size
+                for kind, payload in extras:
+                    if kind == "refused":
+                        pg.execute(
+                            "INSERT INTO meta (name, value) VALUES (?, '1') ON CONFLICT (name) DO UPDATE "
+                            "SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)",
+                            (_REFUSED + _no_nul(jsontext.encodable(payload)),),
+                        )
+                    else:
+                        record_id, error, status, response = payload
+                        pg.execute(
+                            "UPDATE records SET error = ?, status = coalesce(?, status), "
+                            "response = coalesce(?, response) WHERE id = ?",
+                            (_no_nul(jsontext.encodable(error)), status,
+                             None if response is None else _no_nul(jsontext.encodable(response)), record_id),
+                        )
+                if count > self.cap:
+                    gone = pg.execute(
+                        "DELETE FROM records WHERE id IN (SELECT id FROM records ORDER BY id LIMIT ?)",
+                        (count - self.cap,),
+                    ).rowcount
+                    pg.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + ? AS TEXT) "
+                               "WHERE name = 'dropped'", (gone,))
+                    pg.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) - ? AS TEXT) "
+                               "WHERE name = 'count'", (gone,))
+        except BaseException:
             for record in records:
-                cur.execute(_INSERT, tuple(_no_nul(v) for v in _row(record)))
-                ids.append(cur.fetchone()[0])
-            keys = [
-                (record.duplicate_key or duplicate_key(record.measure),)
-                for record in records
-                if record.stored and isinstance(record.measure, dict)
-            ]
-            if keys:
-                cur.executemany("INSERT INTO duplicate_keys (key) VALUES (%s) ON CONFLICT DO NOTHING", keys)
-            # The count row also orders the writers of every process (its row lock): trimming is exact.
-            count = int(cur.execute(
-                "UPDATE meta SET value = (value::bigint + %s)::text WHERE name = 'count' RETURNING value",
-                (len(records),),
-            ).fetchone()[0])
-            if count > self.cap:
-                cur.execute(
-                    "DELETE FROM records WHERE id IN (SELECT id FROM records ORDER BY id LIMIT %s)",
-                    (count - self.cap,),
-                )
-                gone = cur.rowcount
-                cur.execute(
-                    "UPDATE meta SET value = (value::bigint + %s)::text WHERE name = 'dropped'", (gone,)
-                )
-                cur.execute("UPDATE meta SET value = (value::bigint - %s)::text WHERE name = 'count'", (gone,))
-        for record, id_ in zip(records, ids):
-            record.id = id_
+                record.id = None
+            raise
+
+    def _release(self, records: list[Record], stored: set[int] | bool) -> None:
+        """Pending keys are done with: a committed one is in the database (claimed in its transaction)."""
+        with self._seen_lock:
+            for record in records:
+                key = record.duplicate_key
+                if key is None:
+                    continue
+                if self._pending[key] <= 1:
+                    self._pending.pop(key, None)
+                else:
+                    self._pending[key] -= 1
+
+    @property
+    def _refused(self) -> Counter:  # Store.summary reads it: every process's, from the database
+        rows = self.read("SELECT name, value FROM meta WHERE name LIKE ?", (_REFUSED + "%",))
+        return Counter({name[len(_REFUSED):]: int(value) for name, value in rows})
+
+    def _close_connections(self) -> None:
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.close()
 
     def _reset(self) -> int:
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
@@ -405,6 +411,8 @@ class PostgresStore(Store):
             for table in ("duplicate_keys", "aggregates", "aggregation_passes"):
                 cur.execute(f"DELETE FROM {table}")
             cur.execute("UPDATE meta SET value = '0' WHERE name IN ('count', 'dropped')")
+            cur.execute("DELETE FROM meta WHERE name LIKE %s", (_REFUSED + "%",))
+        self._unrecorded = 0
         return removed
 
     @contextmanager
