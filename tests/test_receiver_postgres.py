@@ -4,6 +4,7 @@ run on PostgreSQL too, through the ``receiver_db`` and ``module_db`` fixtures.)"
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -21,7 +22,7 @@ import psutil
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
-from tests.receiver_support import live_receiver, measure
+from tests.receiver_support import live_receiver, measure, raw_exchange, raw_request
 
 from dacc_gui.cli.main import main
 from dacc_gui.receiver import StoreError
@@ -97,8 +98,8 @@ def test_the_cap_holds_across_two_receivers(postgres_url):
         assert first.store.summary()["dropped"] == 7 and first.store.count() == 5
 
 
-def _start_serve(*args: str) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _start_serve(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "dacc_gui", "serve", "--port", "0", *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -164,6 +165,55 @@ def test_serve_with_two_workers_records_every_request_once(postgres_url):
     assert export["summary"]["total"] == 120 and export["summary"]["warnings"] == 60
     # one log line per request, whichever worker printed it
     assert sum(line.startswith("201 connection-count-daily") for line in out.splitlines()) == 120
+
+
+TOKEN = "s3cret-team-token"
+
+
+@pytest.mark.parametrize("how", ["file", "environment"])
+def test_with_two_workers_the_token_comes_from_a_file_or_the_environment(postgres_url, tmp_path, how):
+    if how == "file":
+        (tmp_path / "token").write_text(TOKEN + "\n")
+        proc, url = _start_serve("--db", postgres_url, "--workers", "2", "--token-file", str(tmp_path / "token"))
+    else:
+        proc, url = _start_serve("--db", postgres_url, "--workers", "2", env={"DACC_GUI_RECEIVER_TOKEN": TOKEN})
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        assert not any(TOKEN in part for part in psutil.Process(proc.pid).cmdline())
+        for _ in range(4):  # new connections: whichever worker answers
+            assert httpx.post(url + "/measure", json=measure()).status_code == 401  # as the real DACC
+            assert httpx.post(url + "/measure", json=measure(), headers=auth).status_code == 201
+            assert httpx.get(url + "/_receiver/summary").status_code == 401  # the control API too
+            assert httpx.get(url + "/_receiver/summary", headers=auth).status_code == 200
+        # The token as sent: one followed by a space is refused, as production does.
+        port = int(url.rsplit(":", 1)[1])
+        body = json.dumps(measure()).encode()
+        spaced = f"Content-Type: application/json\r\nAuthorization: Bearer {TOKEN} \r\nConnection: close\r\n"
+        assert raw_exchange(port, raw_request(port, body=body, headers=spaced)).startswith(b"HTTP/1.1 401")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+
+
+def test_with_two_workers_a_stalled_body_gets_408_after_the_read_timeout(postgres_url):
+    proc, url = _start_serve("--db", postgres_url, "--workers", "2", "--read-timeout", "0.5")
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        body = b'{"measureName": "connection-count-daily"'
+        head = (f"POST /measure HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body) + 100}\r\n\r\n").encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            started = time.monotonic()
+            sock.sendall(head + body)  # and nothing more
+            answer = sock.recv(4096)
+            waited = time.monotonic() - started
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert 0.4 < waited < 5
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
 
 
 def test_with_two_workers_faults_and_the_mode_hold_whichever_worker_answers(postgres_url):
