@@ -89,3 +89,14 @@ def test_a_receiver_that_is_not_there_is_said_plainly():
     with pytest.raises(RemoteError, match=f"the shared receiver at http://127.0.0.1:{port} does not answer"):
         remote.start()
     assert time.monotonic() - started < 15 and not remote.running
+
+
+def test_a_wrong_token_is_refused_with_what_to_do():
+    with live_receiver(None, token="team-token") as (receiver, _client):
+        with pytest.raises(RemoteError, match="refused the token \\(401\\): ask whoever runs it"):
+            RemoteReceiver(receiver.url, "not-it").start()
+        with pytest.raises(RemoteError, match="refused the token"):
+            RemoteReceiver(receiver.url).start()  # none given
+        remote = RemoteReceiver(receiver.url, "team-token").start()
+        assert remote.running
+        remote.close()

@@ -38,10 +38,11 @@ def register(subparsers) -> None:
         "serve",
         help="run the built-in DACC receiver without the app",
         description=(
-            "Run the built-in DACC receiver: it validates like the real DACC, tells what "
-            "production would have answered, and keeps every request. One line per request "
-            "on stdout. Control API for scripts under /_receiver/ (summary, measures, reset, "
-            "export, faults)."
+            "Run the built-in DACC receiver: it answers every measure as the real DACC does "
+            "(its 500s and its 201s that store nothing included; --clear-errors makes those "
+            "400 and 422), says why in each record, and keeps every request. One line per "
+            "request on stdout. Control API for scripts under /_receiver/ (summary, measures, "
+            "reset, export, faults, mode, aggregation, aggregates)."
         ),
     )
     parser.add_argument(

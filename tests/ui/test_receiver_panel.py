@@ -305,3 +305,16 @@ def test_the_panel_can_show_a_shared_receiver_instead(qtbot, panel, settings):
         qtbot.waitUntil(lambda: controller.running and not controller.shared, timeout=WAIT)
         assert settings.receiver_shared_url == ""
         assert team.running  # the team's receiver keeps serving for the others
+
+
+def test_what_the_http_layer_refused_is_counted_in_the_summary(qtbot, panel):
+    import socket
+
+    controller = panel.window().receiver.controller
+    host, port = controller.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"NOT A REQUEST LINE\r\n\r\n")  # refused by the HTTP parser: no record at all
+        sock.recv(1024)
+    qtbot.waitUntil(lambda: controller.store.summary().get("httpRefused") == 1, timeout=WAIT)
+    panel.reload()
+    assert "1 refused by the HTTP layer before any record (not listed)" in panel.summary_label.text()

@@ -68,6 +68,8 @@ class Summary:
         self.by_measure: Counter[str] = Counter()  # accepted measures per name
         # 201s of production that store nothing, by reason ("value true is a boolean"...)
         self.not_stored: Counter[str] = Counter(counts.get("notStoredReasons") or {})
+        # Requests the HTTP layer refused before any record existed (a garbled request line...)
+        self.http_refused = int(counts.get("httpRefused") or 0)
 
     @property
     def rejected(self) -> int:
@@ -96,6 +98,8 @@ class Summary:
         if dropped:
             line += (f" · {dropped:,} that production answers 201 but does not store, so counted in no "
                      f"aggregate ({self.not_stored_text()})")
+        if self.http_refused:
+            line += f" · {self.http_refused:,} refused by the HTTP layer before any record (not listed)"
         if self.dropped:
             line += f" · {self.dropped:,} oldest dropped (record cap)"
         return line
