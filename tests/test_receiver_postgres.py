@@ -25,6 +25,7 @@ from psycopg.conninfo import conninfo_to_dict
 from tests.receiver_support import live_receiver, measure, raw_exchange, raw_request
 
 from dacc_gui.cli.main import main
+from dacc_gui.dacc.validation import duplicate_key
 from dacc_gui.receiver import StoreError
 from dacc_gui.receiver.pg_store import PostgresStore
 from dacc_gui.receiver.records import Record, now_iso
@@ -409,3 +410,28 @@ def test_the_http_layers_refusals_are_counted_for_every_process(postgres_url):
 
 def _record(path: str = "/measure", **fields) -> Record:
     return Record(received_at=now_iso(), method="POST", path=path, status=fields.pop("status", 400), **fields)
+
+
+def test_a_copy_found_claimed_in_a_batch_that_failed_keeps_its_flag_when_retried_alone(postgres_url):
+    first, second = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    try:
+        sent = measure()
+        second.add(_record(status=201, measure=sent, has_measure=True, stored=True))  # claims the key
+        _refuse_inserts(postgres_url, "NEW.path = '/bad'")
+        copy = _record(status=201, measure=sent, has_measure=True, stored=True, duplicate_key=duplicate_key(sent))
+        finished = threading.Event()
+        outcomes: list[BaseException | None] = []
+
+        def done(record: Record, error: BaseException | None) -> None:
+            outcomes.append(error)
+            if len(outcomes) == 2:
+                finished.set()
+
+        first.submit_all([Ticket(copy, done), Ticket(_record("/bad"), done)])  # one batch, which fails
+        assert finished.wait(10)
+        [kept] = [r for r in first.records() if r.id == copy.id]
+        assert len(kept.warnings) == 1 and kept.warnings[0].startswith(DUPLICATE)  # as the record says
+        assert kept.warnings == copy.warnings
+    finally:
+        first.close()
+        second.close()

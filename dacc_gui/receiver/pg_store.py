@@ -44,6 +44,7 @@ from dacc_gui.receiver.faults import Fault, Faults
 from dacc_gui.receiver.records import Record
 from dacc_gui.receiver.store import (
     _CHUNKS,
+    _COLUMNS,
     _SCHEMA,
     DEFAULT_CAP,
     SCHEMA_VERSION,
@@ -70,6 +71,7 @@ _SHARED_STATE = (
     'kind TEXT COLLATE "C" NOT NULL, remaining BIGINT NOT NULL, delay DOUBLE PRECISION NOT NULL)'
 )
 
+_N_WARNINGS = _COLUMNS.split(", ").index("n_warnings")  # in a record's row
 _REFUSED = "http_refused:"  # meta rows: how many requests the HTTP layer refused, by reason
 
 
@@ -338,6 +340,7 @@ class PostgresStore(Store):
                     if claimed is None and record.duplicate_key is not None and not _is_flagged(record):
                         # Another process committed it after the validator looked: this copy is the second.
                         record.warnings.append(duplicate_message(record.measure, load_catalog()))
+                    if values[i][_N_WARNINGS] != len(record.warnings):  # flagged here (now or in a failed try)
                         values[i] = tuple(_no_nul(v) for v in _clean(_row(record)))
                 if values:
                     ids = sorted(r[0] for r in pg.execute(
