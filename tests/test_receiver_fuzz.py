@@ -13,6 +13,7 @@ import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.postgres_support import fresh_database
 from tests.receiver_support import live_receiver
 
 from dacc_gui.dacc.measures import load_catalog
@@ -100,6 +101,12 @@ def test_with_clear_errors_no_request_gets_a_5xx(method, path, body, extra, auth
     _check_any_request(_live(clear_errors=True), method, path, body, extra, auth)
 
 
+@settings(max_examples=max(EXAMPLES // 2, 50), deadline=None, suppress_health_check=list(HealthCheck))
+@given(method=methods, path=paths, body=bodies, extra=headers, auth=authorization)
+def test_any_request_is_recorded_in_postgresql_too(postgres_server, method, path, body, extra, auth):
+    _check_any_request(_live(postgres_server=postgres_server), method, path, body, extra, auth)
+
+
 def _check_any_request(pair, method, path, body, extra, auth):
     receiver, client = pair
     before = receiver.store.count()
@@ -136,11 +143,13 @@ def test_fuzzed_records_export_as_valid_json():
 _state: dict = {}
 
 
-def _live(clear_errors: bool = False):
-    if clear_errors not in _state:
-        cm = live_receiver(clear_errors=clear_errors)
-        _state[clear_errors] = (cm, cm.__enter__())
-    return _state[clear_errors][1]
+def _live(clear_errors: bool = False, postgres_server: str | None = None):
+    key = (clear_errors, postgres_server is not None)
+    if key not in _state:
+        db = fresh_database(postgres_server) if postgres_server else None
+        cm = live_receiver(db, clear_errors=clear_errors)
+        _state[key] = (cm, cm.__enter__())
+    return _state[key][1]
 
 
 _live.last_id = {}

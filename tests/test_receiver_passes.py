@@ -34,8 +34,8 @@ def aggregate(client):
 
 
 @pytest.fixture
-def served():
-    with live_receiver(catalog=CATALOG) as pair:
+def served(receiver_db):
+    with live_receiver(receiver_db, catalog=CATALOG) as pair:
         yield pair
 
 

@@ -55,8 +55,8 @@ def raw_post(client: httpx.Client, path: str, headers: dict, body: bytes) -> htt
 
 
 @pytest.fixture(scope="module")
-def served():
-    with live_receiver() as pair:
+def served(module_db):
+    with live_receiver(module_db) as pair:
         yield pair
 
 

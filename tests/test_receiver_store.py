@@ -12,6 +12,7 @@ import pytest
 from tests.receiver_support import live_receiver, measure, wrapped
 
 from dacc_gui.receiver import Receiver, Store, StoreError
+from dacc_gui.receiver.backends import open_store
 from dacc_gui.receiver.records import Record, now_iso
 from dacc_gui.receiver.store import SCHEMA_VERSION
 
@@ -47,8 +48,8 @@ def test_stop_and_start_again_on_another_port_keeps_everything():
             httpx.get(receiver.url + "/status")
 
 
-def test_reset_empties_records_and_forgets_duplicates():
-    with live_receiver() as (receiver, client):
+def test_reset_empties_records_and_forgets_duplicates(receiver_db):
+    with live_receiver(receiver_db) as (receiver, client):
         client.post("/measure", json=measure())
         client.post("/measure", json=measure())
         assert client.post("/_receiver/reset").json() == {"ok": True, "removed": 2}
@@ -57,8 +58,9 @@ def test_reset_empties_records_and_forgets_duplicates():
         assert receiver.store.records()[-1].warnings == []
 
 
-def test_the_cap_drops_the_oldest_and_the_summary_says_so(tmp_path):
-    with live_receiver(tmp_path / "c.sqlite3", cap=3) as (receiver, client):
+def test_the_cap_drops_the_oldest_and_the_summary_says_so(tmp_path, receiver_db):
+    db = receiver_db or tmp_path / "c.sqlite3"
+    with live_receiver(db, cap=3) as (receiver, client):
         for value in range(5):
             client.post("/measure", json=measure(value=value))
         kept = receiver.store.records()
@@ -66,7 +68,7 @@ def test_the_cap_drops_the_oldest_and_the_summary_says_so(tmp_path):
         summary = client.get("/_receiver/summary").json()
         assert summary["total"] == 3 and summary["dropped"] == 2
         assert "cap of 3 reached" in summary["note"]
-    store = Store(tmp_path / "c.sqlite3", cap=3)  # the count of dropped records persists
+    store = open_store(db, cap=3)  # the count of dropped records persists
     assert store.summary()["dropped"] == 2
     store.close()
 
@@ -93,9 +95,9 @@ def test_a_foreign_database_is_refused(tmp_path):
         Store(tmp_path / "junk.sqlite3")
 
 
-def test_listeners_get_each_new_record_after_commit_from_another_thread():
+def test_listeners_get_each_new_record_after_commit_from_another_thread(receiver_db):
     got: list[tuple[Record, str, int]] = []
-    with live_receiver() as (receiver, client):
+    with live_receiver(receiver_db) as (receiver, client):
         def listener(record: Record) -> None:
             # committed already: the store can read it back
             got.append((record, threading.current_thread().name, len(receiver.store.records())))
@@ -121,8 +123,8 @@ def test_a_failing_listener_does_not_stop_the_receiver():
         assert client.post("/measure", json=measure()).status_code == 201
 
 
-def test_measures_filters_of_the_control_api():
-    with live_receiver() as (receiver, client):
+def test_measures_filters_of_the_control_api(receiver_db):
+    with live_receiver(receiver_db) as (receiver, client):
         client.post("/measure", json=measure())
         client.post("/measure", json=measure())  # duplicate: a warning
         client.post("/measure", json=measure(measureName="quiz-stars", group1=...))  # rejected
@@ -147,8 +149,8 @@ def test_measures_filters_of_the_control_api():
         assert client.get("/_receiver/measures", params={"limit": "x"}).status_code == 400
 
 
-def test_export_has_everything_kept():
-    with live_receiver() as (receiver, client):
+def test_export_has_everything_kept(receiver_db):
+    with live_receiver(receiver_db) as (receiver, client):
         client.post("/measure", json=measure(), headers={"Authorization": "Bearer abc"})
         client.post("/measure", content=b"\xff not json")
         export = client.get("/_receiver/export").json()
@@ -163,8 +165,8 @@ def test_export_has_everything_kept():
         assert receiver.store.summary()["requests"] == 2
 
 
-def test_non_finite_values_are_kept_and_exported_as_valid_json():
-    with live_receiver() as (receiver, client):
+def test_non_finite_values_are_kept_and_exported_as_valid_json(receiver_db):
+    with live_receiver(receiver_db) as (receiver, client):
         response = client.post("/measure", content=b'{"createdBy":"ecolyo","measureName":"quiz-stars",'
                                 b'"startDate":"2021-12-08","value":NaN,"group1":{"challenge_id":"C1"},'
                                 b'"group2":{"quiz_id":"Q1"}}')
@@ -177,8 +179,8 @@ def test_non_finite_values_are_kept_and_exported_as_valid_json():
         assert export.json()["records"][1]["stored"] is True  # NUMERIC takes NaN
 
 
-def test_store_in_process_add_records_and_filters():
-    store = Store(None)
+def test_store_in_process_add_records_and_filters(receiver_db):
+    store = open_store(receiver_db)
     try:
         rec = Record(received_at=now_iso(), method="POST", path="/measure", status=201,
                      measure=measure(), has_measure=True)

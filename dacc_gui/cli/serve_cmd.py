@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from dacc_gui.cli.main import UsageError
+from dacc_gui.receiver.backends import is_postgres_url
 from dacc_gui.receiver import jsontext
 from dacc_gui.receiver.httplayer import DEFAULT_READ_TIMEOUT
 from dacc_gui.receiver import (
@@ -51,7 +52,11 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks one)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--db", metavar="PATH", help=f"SQLite file for the records (default {default_db_path()})")
+    where.add_argument(
+        "--db", metavar="PATH|URL",
+        help=f"SQLite file for the records (default {default_db_path()}), or a postgresql:// URL: "
+        "a receiver a team shares",
+    )
     where.add_argument("--memory", action="store_true", help="keep the records in memory only (lost on exit)")
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--token-file", metavar="F",
@@ -80,6 +85,10 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--cap", type=int, default=DEFAULT_CAP, help=f"records kept, oldest dropped first (default {DEFAULT_CAP})"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="server processes (default 1); more than one needs a postgresql:// --db",
+    )
     parser.set_defaults(func=run)
 
 
@@ -92,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--read-timeout must be a positive number of seconds")
     token = _token(args)
     db_path = None if args.memory else (args.db or default_db_path())
+    if args.workers != 1:
+        return _run_workers(args, db_path, token)
     try:
         receiver = Receiver(
             db_path, host=args.host, port=args.port, token=token, cap=args.cap,
@@ -111,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         receiver.close()
         raise UsageError(str(exc)) from exc
 
-    where = "memory only" if db_path is None else str(db_path)
+    where = "memory only" if db_path is None else getattr(receiver.store, "where", str(db_path))  # no password
     answers = "clear errors (400 for production's 500s, 422 for what it would not store)" if args.clear_errors \
         else "as production"
     print(f"DACC receiver on {receiver.url} (records: {where}; answers {answers}); Ctrl-C stops",
@@ -151,6 +162,37 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    return 0
+
+
+def _run_workers(args: argparse.Namespace, db: object, token: str | None) -> int:
+    """``--workers N``: uvicorn's supervisor and N processes on one PostgreSQL database."""
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if not is_postgres_url(db):
+        raise UsageError(
+            "--workers needs a PostgreSQL --db (postgresql://...): a SQLite file is one process's"
+        )
+    from dacc_gui.receiver.pg_store import describe
+    from dacc_gui.receiver.workers import serve_workers
+
+    def listening(port: int) -> None:
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        print(f"DACC receiver on http://{host}:{port} (records: {describe(db)}; {args.workers} workers); "
+              "Ctrl-C stops", file=sys.stderr, flush=True)
+        if not is_loopback(args.host):
+            print(f"warning: listening on {args.host}: anyone who reaches this address can post measures "
+                  "and read every record through /_receiver/", file=sys.stderr, flush=True)
+
+    try:
+        serve_workers(
+            db, args.host, args.port, args.workers, token, args.cap, clear_errors=args.clear_errors,
+            aggregation_schedule=args.aggregation_schedule, read_timeout=args.read_timeout,
+            on_listening=listening,
+        )
+    except (StoreError, ReceiverError) as exc:
+        raise UsageError(str(exc)) from exc
+    print("DACC receiver stopped", file=sys.stderr, flush=True)
     return 0
 
 

@@ -142,7 +142,8 @@ def duplicate_key(measure: dict[str, Any]) -> str:
     return json.dumps(parts, sort_keys=True, default=str)
 
 
-def _duplicate_message(measure: dict[str, Any], catalog: MeasureCatalog) -> str:
+def duplicate_message(measure: dict[str, Any], catalog: MeasureCatalog) -> str:
+    """The warning of a measure received twice (also given by a store that finds it so at commit)."""
     text = "duplicate: the same measure, startDate and groups were already received"
     definition = catalog.get(measure["measureName"])
     if definition is not None and definition.aggregationPeriod is None:
@@ -169,7 +170,7 @@ def validation_of(answer: Answer, catalog: MeasureCatalog | None = None, seen: s
         if seen is not None and answer.stored:  # what production did not store is no duplicate
             key = duplicate_key(measure)
             if key in seen:
-                result.warnings.append(_duplicate_message(measure, catalog or load_catalog()))
+                result.warnings.append(duplicate_message(measure, catalog or load_catalog()))
             seen.add(key)
     return result
 

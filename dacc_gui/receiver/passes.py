@@ -87,7 +87,7 @@ class ProductionAggregation:
     def run(self, force: bool = True, measure: str | None = None) -> list[PassOutcome]:
         """A pass over every definition (or one), as the cron runs it; ``force`` skips the
         executionFrequency check."""
-        with self._lock:
+        with self._lock, self.store.pass_lock():  # and one across the processes sharing a database
             definitions = [d for d in self.catalog.definitions if measure in (None, d.name)]
             return [self._run_one(d, force) for d in definitions]
 
@@ -171,10 +171,10 @@ class ProductionAggregation:
     def _record_pass(cur, name, now, force, ok, through, raw, groups, error=None) -> int:
         cur.execute(
             "INSERT INTO aggregation_passes (measure_name, ran_at, forced, ok, through_id, raw_rows, "
-            "groups, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "groups, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",  # PostgreSQL has no lastrowid
             (name, _iso(now), int(force), int(ok), through, raw, groups, error),
         )
-        return cur.lastrowid
+        return cur.fetchone()[0]
 
     # -- what production shows -----------------------------------------------------
     def query(self, query: Query, include_hidden: bool = False) -> list[dict[str, Any]]:

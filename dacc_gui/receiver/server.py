@@ -36,6 +36,7 @@ import uvicorn
 from dacc_gui.dacc.measures import MeasureCatalog, load_catalog
 from dacc_gui.dacc import aggregate as agg
 from dacc_gui.receiver.app import ReceiverApp
+from dacc_gui.receiver.backends import is_postgres_url, open_store
 from dacc_gui.receiver.faults import Faults
 from dacc_gui.receiver.httplayer import (
     DEFAULT_READ_TIMEOUT,
@@ -46,7 +47,7 @@ from dacc_gui.receiver.httplayer import (
 )
 from dacc_gui.receiver.passes import PassOutcome
 from dacc_gui.receiver.schedule import AggregationSchedule
-from dacc_gui.receiver.store import DEFAULT_CAP, WAIT, Listener, Store, StoreError
+from dacc_gui.receiver.store import DEFAULT_CAP, WAIT, Listener, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +93,15 @@ class Receiver:
     ):
         if db_path is _DEFAULT_DB:
             db_path = default_db_path()
-        self.db_path: Path | None = Path(db_path) if db_path is not None else None
+        # A postgresql:// URL is a shared database (db_url); anything else a SQLite file.
+        self.db_url: str | None = str(db_path) if is_postgres_url(db_path) else None
+        self.db_path: Path | None = Path(db_path) if db_path is not None and self.db_url is None else None
         self.host = host
         self.port = port
         self.token = token
         self.catalog = catalog or load_catalog()
         self.read_timeout = read_timeout
-        self.store = Store(self.db_path, cap=cap)
+        self.store = open_store(self.db_url or self.db_path, cap=cap)
         self.faults = Faults()
         self.http = ReceiverApp(self.store, self.faults, token, self.catalog, host=host, clear_errors=clear_errors)
         # Production's cron, when asked: passes on each definition's executionFrequency.

@@ -213,6 +213,8 @@ class _Seen:
 class Store:
     """Every request the receiver got, in SQLite; ``path=None`` keeps it in memory."""
 
+    _NO_LIMIT: int | None = -1  # SQLite's LIMIT for "all rows" (PostgreSQL's is NULL)
+
     def __init__(self, path: str | Path | None = None, cap: int = DEFAULT_CAP):
         if cap < 1:
             raise ValueError("the record cap must be at least 1")
@@ -655,6 +657,11 @@ class Store:
                 raise
             cur.execute("COMMIT")
 
+    @contextmanager
+    def pass_lock(self) -> Iterator[None]:
+        """Held during an aggregation pass: one process here, so the passes' own lock suffices."""
+        yield
+
     # -- reading -------------------------------------------------------------
     def _query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
         with self._read_lock:
@@ -668,8 +675,9 @@ class Store:
         """Measure requests: total, accepted (201), rejected, accepted with warnings, and what
         production would have stored and not (a 201 that stores nothing), with the reasons."""
         total, accepted, warned, stored = self._query(
-            "SELECT count(*), coalesce(sum(status = 201), 0), "
-            "coalesce(sum(status = 201 AND n_warnings > 0), 0), coalesce(sum(stored = 1), 0) "
+            # FILTER rather than a sum of booleans: the same SQL and integer counts in PostgreSQL
+            "SELECT count(*), count(*) FILTER (WHERE status = 201), "
+            "count(*) FILTER (WHERE status = 201 AND n_warnings > 0), count(*) FILTER (WHERE stored = 1) "
             "FROM records WHERE kind = ?",
             (Kind.MEASURE,),
         )[0]
@@ -739,7 +747,7 @@ class Store:
             params.append(kind)
         sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
         sql += " LIMIT ? OFFSET ?"
-        params += [-1 if limit is None else int(limit), int(offset)]
+        params += [self._NO_LIMIT if limit is None else int(limit), int(offset)]
         return [_record(row) for row in self._query(sql, params)]
 
     def count(self) -> int:
