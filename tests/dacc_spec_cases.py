@@ -11,25 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from tests.receiver_support import measure  # a valid connection-count-daily measure, with changes
+
 JSON = "application/json"
 BAD_REQUEST = "400 Bad Request: The browser (or proxy) sent a request that this server could not understand."
-
-
-def measure(**changes) -> dict:
-    """A valid connection-count-daily measure (group1 device), with changes (... removes)."""
-    m = {
-        "createdBy": "ecolyo",
-        "measureName": "connection-count-daily",
-        "startDate": "2021-12-08",
-        "value": 1,
-        "group1": {"device": "mobile"},
-    }
-    for key, value in changes.items():
-        if value is ...:
-            m.pop(key, None)
-        else:
-            m[key] = value
-    return m
 
 
 def text(value) -> str:

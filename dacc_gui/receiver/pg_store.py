@@ -217,6 +217,8 @@ class PostgresStore(Store):
     process, committing what arrived meanwhile in one transaction.
     """
 
+    _remembers_keys = False  # claimed in the database with the record (see Store)
+
     _NO_LIMIT = None
 
     def __init__(self, url: str, cap: int = DEFAULT_CAP):
@@ -383,18 +385,6 @@ class PostgresStore(Store):
             for record in records:
                 record.id = None
             raise
-
-    def _release(self, records: list[Record], stored: set[int] | bool) -> None:
-        """Pending keys are done with: a committed one is in the database (claimed in its transaction)."""
-        with self._seen_lock:
-            for record in records:
-                key = record.duplicate_key
-                if key is None:
-                    continue
-                if self._pending[key] <= 1:
-                    self._pending.pop(key, None)
-                else:
-                    self._pending[key] -= 1
 
     @property
     def _refused(self) -> Counter:  # Store.summary reads it: every process's, from the database

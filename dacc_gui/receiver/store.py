@@ -213,6 +213,10 @@ class _Seen:
 class Store:
     """Every request the receiver got, in SQLite; ``path=None`` keeps it in memory."""
 
+    # Committed duplicate keys are remembered in this process (PostgreSQL claims them in
+    # the database, in each record's own transaction, for every process at once).
+    _remembers_keys = True
+
     _NO_LIMIT: int | None = -1  # SQLite's LIMIT for "all rows" (PostgreSQL's is NULL)
 
     def __init__(self, path: str | Path | None = None, cap: int = DEFAULT_CAP):
@@ -599,7 +603,7 @@ class Store:
                     self._pending.pop(key, None)
                 else:
                     self._pending[key] -= 1
-                if stored is not False and id(record) in stored and record.stored:
+                if self._remembers_keys and stored is not False and id(record) in stored and record.stored:
                     self._seen.add(key)
 
     def _finish(self, ticket: Ticket, error: BaseException | None) -> None:
