@@ -18,6 +18,9 @@ from dacc_gui.events.model import KNOWN_TYPES, UsageEvent, event_id, parse_event
 from dacc_gui.rules import event_types as T
 
 FIRST_CONNECTION = "firstConnection"
+# The types whose already aggregated events still count (the monthly part's
+# history, the first connection and the first challenge).
+HISTORY_TYPES = frozenset((T.CONNECTION, T.CHALLENGE_LAUNCH, T.PROFILE_SET, T.REPORT_FROM, T.KONNECTOR_ATTEMPT))
 
 
 @dataclass(slots=True)
@@ -65,6 +68,8 @@ class Timeline:
             if cancelled is not None and index % 65536 == 0 and cancelled():
                 raise Cancelled()
             etype = event.type
+            if event.aggregated and etype not in HISTORY_TYPES:
+                continue  # sent already, and no rule looks back at its type: not even parsed
             moment = parse_event_date(event.eventDate) if etype in KNOWN_TYPES else None
             if moment is None:
                 if not event.aggregated:
