@@ -346,10 +346,22 @@ class MainWindow(QMainWindow):
                 f"{where}\n{SHAPE_NAMES.get(src.shape, src.shape)} · doctype {src.doctype}\n"
                 f"{len(doc.events):,} events" + ("" if doc.source.context is not None else " · no context in the file (defaults)"))
             self.problems_label.setVisible(False)
-            # Checking a million dates takes a while: in the background.
-            snapshot = EventSet(events=list(doc.events), rejected=list(src.rejected))
-            self.runner.run("Checking the events", lambda _p, _c: snapshot.problems(),
-                            on_done=self._show_problems, quiet=True)
+            # Checking a million dates takes a while: in the background, on the
+            # live list (a copy of it is tens of ms on the UI thread at first
+            # paint); checked again if rows came or went meanwhile.
+            store = doc.store
+            structure = store.structure_version
+            checked = EventSet(events=store.events, rejected=list(src.rejected))
+
+            def show(problems: list[str]) -> None:
+                if doc.store is not store:
+                    return  # another file since: its own check is on its way
+                if store.structure_version != structure:
+                    self._update_source()
+                    return
+                self._show_problems(problems)
+
+            self.runner.run("Checking the events", lambda _p, _c: checked.problems(), on_done=show, quiet=True)
         self._update_title()
 
     def _show_problems(self, problems: list[str]) -> None:

@@ -4,7 +4,7 @@ settings that survive a restart, the user context editor, background loading."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -319,3 +319,43 @@ def test_help_opens_the_log_file_and_says_when_there_is_none(window, messages, t
     (tmp_path / "dacc-gui.log").write_text("started\n")
     entry.trigger()
     assert opened == [str(tmp_path / "dacc-gui.log")]
+
+
+class _HeldRunner(SyncTaskRunner):
+    """Runs tasks at once, except the check of the events, held until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list = []
+
+    def _start(self, task, work) -> None:
+        if task.label == "Checking the events":
+            self.held.append((task, work))
+        else:
+            super()._start(task, work)
+
+    def release(self) -> None:
+        held, self.held = self.held, []
+        for task, work in held:
+            task._run(work)
+
+
+def test_the_check_of_the_events_sees_rows_added_while_it_ran(qtbot, settings, messages):
+    """The background check reads the live list: an event added meanwhile gets it checked again."""
+    from dacc_gui.events.eventset import EventSet
+    from dacc_gui.events.model import UsageEvent
+    from dacc_gui.rules.preview_process import InlinePreviewer
+
+    runner = _HeldRunner()
+    win = MainWindow(settings, runner, today=lambda: TODAY, previewer=InlinePreviewer())
+    qtbot.addWidget(win)
+    win.ask_unsaved = lambda: "discard"
+    bad = {"_id": "b1", "type": "NavigationEvent", "eventDate": "someday", "target": "faq", "aggregated": False}
+    win.document.load(EventSet(events=[UsageEvent.from_document(bad)]), None, "held")
+    win.events_view.add_event(datetime(2021, 12, 8, 9, 0), "MadeUpEvent")  # an unknown type: a second problem
+    runner.release()  # the first check is stale: the rows changed
+    assert not win.problems_label.isVisibleTo(win)
+    runner.release()  # the check made again
+    assert win.problems_label.text().startswith("2 document(s) no rule can use:")
+    assert "b1" in win.problems_label.text()
+    win.document.undo_stack.setClean()
