@@ -495,3 +495,18 @@ def test_new_event_is_added_at_the_end_and_marked():
     assert (change.kind, list(change.rows)) == ("inserted", [1])
     assert store.events[1].type == "NavigationEvent" and store.events[1].aggregated is False
     assert store.edited_fields(store.events[1]) == {"*": 1}
+
+
+def test_a_store_taking_a_list_edits_that_list():
+    from dacc_gui.events.edits import InsertEvents
+
+    loaded = [UsageEvent.from_document({"_id": "a", "type": "NavigationEvent", "eventDate": "2021-12-08"})]
+    context = UserContext()
+    store = EventStore.taking(loaded, context)
+    assert store.context is context and store.version == 0 and not store.has_marks
+    added = UsageEvent.from_document({"_id": "b", "type": "NavigationEvent", "eventDate": "2021-12-09"})
+    InsertEvents("Add", [added]).do(store)
+    assert store.events is loaded
+    assert [e.id for e in loaded] == ["a", "b"]
+    copied = EventStore(loaded)
+    assert copied.events is not loaded and [e.id for e in copied.events] == ["a", "b"]

@@ -95,15 +95,3 @@ def test_extra_fields_changed_after_reading_are_written_as_they_are_now():
         ("_id", "a"), ("cozyMetadata", {"v": 1}), ("type", "NavigationEvent"), ("other", 2)]
     assert UsageEvent.from_document(doc).to_document() == doc
 
-
-def test_a_store_taking_a_list_edits_that_list():
-    from dacc_gui.events.edits import EventStore, InsertEvents
-
-    loaded = [UsageEvent.from_document({"_id": "a", "type": "NavigationEvent", "eventDate": "2021-12-08"})]
-    store = EventStore.taking(loaded)
-    added = UsageEvent.from_document({"_id": "b", "type": "NavigationEvent", "eventDate": "2021-12-09"})
-    InsertEvents("Add", [added]).do(store)
-    assert store.events is loaded
-    assert [e.id for e in loaded] == ["a", "b"]
-    copied = EventStore(loaded)
-    assert copied.events is not loaded and [e.id for e in copied.events] == ["a", "b"]
