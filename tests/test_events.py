@@ -95,3 +95,23 @@ def test_extra_fields_changed_after_reading_are_written_as_they_are_now():
         ("_id", "a"), ("cozyMetadata", {"v": 1}), ("type", "NavigationEvent"), ("other", 2)]
     assert UsageEvent.from_document(doc).to_document() == doc
 
+
+
+def test_fields_sets_made_by_the_ten_thousand_are_kept_out_of_the_collector():
+    import gc
+
+    from dacc_gui.events.model import fields_sets_lacking
+
+    many = [UsageEvent.from_document({"_id": f"e{n}", "type": "NavigationEvent", "eventDate": "2021-12-08"})
+            for n in range(10_010)]
+    few = many[:10]
+    gc.unfreeze()
+    try:
+        assert len(fields_sets_lacking(few, "target")) == 10
+        assert gc.get_freeze_count() == 0  # a small edit leaves the collector alone
+        sets = fields_sets_lacking(many, "target")
+        assert len(sets) == 10_010
+        # the 10,000 sets just made (and the rest alive) now out of the collector's reach
+        assert gc.get_freeze_count() >= 10_000
+    finally:
+        gc.unfreeze()

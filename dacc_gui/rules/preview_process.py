@@ -606,7 +606,9 @@ def _messages(item: tuple) -> Iterator[tuple]:
         _, name, rows, targets = item
         for start in range(0, len(rows), CHUNK * 4):
             part = targets[start:start + CHUNK * 4]
-            yield ("set", name, rows[start:start + CHUNK * 4], list(map(operator.itemgetter(name), map(vars, part))))
+            # C-level reads (an attribute is the field): a Python call an event here
+            # made each of the UI thread's calls into Python wait for the lock.
+            yield ("set", name, rows[start:start + CHUNK * 4], list(map(operator.attrgetter(name), part)))
     elif kind in ("replace", "insert"):
         _, rows, targets = item
         yield (kind, rows, _values(targets))

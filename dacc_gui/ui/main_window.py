@@ -106,6 +106,9 @@ class TaskIndicator(QWidget):
             self.task.cancel()
 
 
+CHECK_DELAY_MS = 300  # from a file's loading to the check of its events
+
+
 class MainWindow(QMainWindow):
     """Events, Indicators and Charts over one document."""
 
@@ -119,6 +122,7 @@ class MainWindow(QMainWindow):
         self.views: dict[str, QWidget] = {}
         self._after_save: Callable[[], object] | None = None  # a close or an open waiting for a save
         self._loading: Task | None = None
+        self._closed = False
         self.setWindowTitle(APP_NAME)
         self.resize(1280, 800)
 
@@ -354,6 +358,8 @@ class MainWindow(QMainWindow):
             checked = EventSet(events=store.events, rejected=list(src.rejected))
 
             def show(problems: list[str]) -> None:
+                if self._closed:
+                    return
                 if doc.store is not store:
                     return  # another file since: its own check is on its way
                 if store.structure_version != structure:
@@ -361,7 +367,13 @@ class MainWindow(QMainWindow):
                     return
                 self._show_problems(problems)
 
-            self.runner.run("Checking the events", lambda _p, _c: checked.problems(), on_done=show, quiet=True)
+            def check() -> None:
+                if doc.store is store and not self._closed:
+                    self.runner.run("Checking the events", lambda _p, _c: checked.problems(), on_done=show, quiet=True)
+
+            # After the first paint of the rows: running alongside it, the check
+            # made each of the paint's calls into Python wait for the lock.
+            QTimer.singleShot(CHECK_DELAY_MS, self, check)  # never after the window is gone
         self._update_title()
 
     def _show_problems(self, problems: list[str]) -> None:
@@ -585,6 +597,7 @@ class MainWindow(QMainWindow):
                     return
                 self._after_save = None
         self.save_state()
+        self._closed = True  # background work that ends now shows nothing
         self.runner.cancel_all()
         self.runner.wait(5000)
         self.indicators_view.shutdown()

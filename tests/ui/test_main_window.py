@@ -352,9 +352,11 @@ def test_the_check_of_the_events_sees_rows_added_while_it_ran(qtbot, settings, m
     win.ask_unsaved = lambda: "discard"
     bad = {"_id": "b1", "type": "NavigationEvent", "eventDate": "someday", "target": "faq", "aggregated": False}
     win.document.load(EventSet(events=[UsageEvent.from_document(bad)]), None, "held")
+    qtbot.waitUntil(lambda: bool(runner.held))  # the check starts once the rows are painted
     win.events_view.add_event(datetime(2021, 12, 8, 9, 0), "MadeUpEvent")  # an unknown type: a second problem
     runner.release()  # the first check is stale: the rows changed
     assert not win.problems_label.isVisibleTo(win)
+    qtbot.waitUntil(lambda: bool(runner.held))
     runner.release()  # the check made again
     assert win.problems_label.text().startswith("2 document(s) no rule can use:")
     assert "b1" in win.problems_label.text()
