@@ -130,6 +130,9 @@ def test_sessions_sort_by_written_time_and_keep_input_order_on_ties():
     result = run(late_nav, conn, tie)
     [session] = of_measure(result, "session-duration")
     assert session["value"] == 600 and session["group1"]["number_pages"] == "2"
+    # The page written first at the same time comes before the connection: not in its session.
+    [session] = of_measure(run(late_nav, tie, conn), "session-duration")
+    assert session["value"] == 600 and session["group1"]["number_pages"] == "1"
 
 
 def test_offsets_are_read_as_written_no_zone_conversion():

@@ -11,6 +11,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from datetime import date, datetime
 
 from dacc_gui.common.cancel import Cancelled
@@ -64,31 +65,37 @@ class Timeline:
         self.attempts_without_slug: list[Entry] = []
 
         attempts: dict[str, list[Entry]] = defaultdict(list)
+        pending = self.pending_by_day
+        # One pass over a million events: the loop's body is kept to what each needs.
         for index, event in enumerate(events):
             if cancelled is not None and index % 65536 == 0 and cancelled():
                 raise Cancelled()
             etype = event.type
-            if event.aggregated and etype not in HISTORY_TYPES:
+            aggregated = event.aggregated
+            if aggregated and etype not in HISTORY_TYPES:
                 continue  # sent already, and no rule looks back at its type: not even parsed
             moment = parse_event_date(event.eventDate) if etype in KNOWN_TYPES else None
             if moment is None:
-                if not event.aggregated:
+                if not aggregated:
                     problem = event.problem() or "unusable event"
                     day = event.day if etype not in KNOWN_TYPES else None
                     self.flagged_pending.append(Flagged(index, event_id(event, index), problem, day))
                 continue
-            entry = Entry(index, event, moment, event_id(event, index))
-            if not event.aggregated:
-                self.pending_by_day[moment.date()].append(entry)
-            self._note_history(entry, etype, attempts)
-        for entries in self.pending_by_day.values():
-            # Equal times keep the input order (the sort is stable on index).
-            entries.sort(key=_order)
+            entry = Entry(index, event, moment, event.id or f"#{index}")  # event_id, inlined
+            if not aggregated:
+                pending[moment.date()].append(entry)
+            if etype in HISTORY_TYPES:
+                self._note_history(entry, etype, attempts)
+        # By time; equal times keep the input order: every list was filled in
+        # that order and the sort is stable (by time alone: a third faster than
+        # by (time, index) tuples).
+        for entries in pending.values():
+            entries.sort(key=_moment)
         for slug, entries in attempts.items():
-            entries.sort(key=_order)
+            entries.sort(key=_moment)
             self.attempts[slug] = entries
         for history in (self.connections, self.profiles, self.reports):
-            history.sort(key=_order)
+            history.sort(key=_moment)
         self.days = sorted(self.pending_by_day)
 
     def _note_history(self, entry: Entry, etype: str, attempts: dict[str, list[Entry]]) -> None:
@@ -122,8 +129,9 @@ class Timeline:
         return self.days[: bisect_left(self.days, run_date)]
 
 
-def _order(entry: Entry) -> tuple[datetime, int]:
-    return (entry.moment, entry.index)
+# (moment, index): a C-level key, for sorts of a million entries.
+_order = attrgetter("moment", "index")
+_moment = attrgetter("moment")
 
 
 def _earlier(entry: Entry, current: Entry | None) -> bool:
