@@ -11,8 +11,8 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import attrgetter
 from datetime import date, datetime
+from operator import attrgetter
 
 from dacc_gui.common.cancel import Cancelled
 from dacc_gui.events.model import KNOWN_TYPES, UsageEvent, event_id, parse_event_date
@@ -129,9 +129,8 @@ class Timeline:
         return self.days[: bisect_left(self.days, run_date)]
 
 
-# (moment, index): a C-level key, for sorts of a million entries.
-_order = attrgetter("moment", "index")
-_moment = attrgetter("moment")
+_order = attrgetter("moment", "index")  # which of two entries comes first
+_moment = attrgetter("moment")  # a C-level key, for sorts of a million entries
 
 
 def _earlier(entry: Entry, current: Entry | None) -> bool:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from dacc_gui import __version__
 from dacc_gui.common.logs import log_file
+from dacc_gui.events.edits import EventStore
 from dacc_gui.events.eventset import EventSet, Shape
 from dacc_gui.events.loader import load_file
 from dacc_gui.events.saver import save_file
@@ -350,31 +351,31 @@ class MainWindow(QMainWindow):
                 f"{where}\n{SHAPE_NAMES.get(src.shape, src.shape)} · doctype {src.doctype}\n"
                 f"{len(doc.events):,} events" + ("" if doc.source.context is not None else " · no context in the file (defaults)"))
             self.problems_label.setVisible(False)
-            # Checking a million dates takes a while: in the background, on the
-            # live list (a copy of it is tens of ms on the UI thread at first
-            # paint); checked again if rows came or went meanwhile.
-            store = doc.store
-            structure = store.structure_version
-            checked = EventSet(events=store.events, rejected=list(src.rejected))
-
-            def show(problems: list[str]) -> None:
-                if self._closed:
-                    return
-                if doc.store is not store:
-                    return  # another file since: its own check is on its way
-                if store.structure_version != structure:
-                    self._update_source()
-                    return
-                self._show_problems(problems)
-
-            def check() -> None:
-                if doc.store is store and not self._closed:
-                    self.runner.run("Checking the events", lambda _p, _c: checked.problems(), on_done=show, quiet=True)
-
-            # After the first paint of the rows: running alongside it, the check
-            # made each of the paint's calls into Python wait for the lock.
-            QTimer.singleShot(CHECK_DELAY_MS, self, check)  # never after the window is gone
+            self._check_events(doc.store, list(src.rejected))
         self._update_title()
+
+    def _check_events(self, store: EventStore, rejected: list) -> None:
+        """Say which documents no rule can use, checked in the background on the
+        live list (a copy of a million is tens of ms on the UI thread), again
+        if rows came or went meanwhile."""
+        structure = store.structure_version
+        checked = EventSet(events=store.events, rejected=rejected)
+
+        def show(problems: list[str]) -> None:
+            if self._closed or self.document.store is not store:
+                return  # closed, or another file since: its own check is on its way
+            if store.structure_version != structure:
+                self._check_events(store, rejected)
+                return
+            self._show_problems(problems)
+
+        def check() -> None:
+            if self.document.store is store and not self._closed:
+                self.runner.run("Checking the events", lambda _p, _c: checked.problems(), on_done=show, quiet=True)
+
+        # After the first paint of the rows: running alongside it, the check
+        # made each of the paint's calls into Python wait for the lock.
+        QTimer.singleShot(CHECK_DELAY_MS, self, check)  # never after the window is gone
 
     def _show_problems(self, problems: list[str]) -> None:
         if problems:
