@@ -91,3 +91,33 @@ def test_duplicates_are_flagged_within_a_set():
 def test_a_measure_production_did_not_store_is_no_duplicate():
     results = validate_all([with_(value=True), with_(value=2)])
     assert results[1].warnings == []
+
+
+def test_messages_are_the_error_then_why_production_answers_so_then_the_lints():
+    refused = check_measure(with_(value=...))
+    assert refused.messages() == ["A value must be given"]  # a 400 says it all itself
+    crashed = check_measure(with_(value=None))
+    assert len(crashed.messages()) == 2 and crashed.messages()[1] == crashed.production_note
+    assert crashed.messages()[0] == crashed.error and crashed.error != crashed.production_note
+    assert check_measure(GOOD).messages() == []
+
+
+def test_a_catalog_given_is_the_one_every_check_uses():
+    from dacc_gui.dacc.measures import MeasureCatalog, MeasureDefinition
+
+    only = MeasureCatalog(definitions=[MeasureDefinition(name="page-count-weekly", group1Key="page",
+                                                         aggregationPeriod="week")])
+    measure = {"createdBy": "ecolyo", "measureName": "page-count-weekly", "startDate": "2021-12-06",
+               "value": 3, "group1": {"page": "faq"}}
+    # Unknown to the shipped definitions...
+    assert validate_all([measure])[0].error == "No measure definition found for: page-count-weekly"
+    # ...known to this catalog: stored, and linted against its weekly period.
+    [checked] = validate_all([measure], catalog=only)
+    assert checked.ok and checked.warnings == []  # 2021-12-06 is a Monday
+    wednesday = dict(measure, startDate="2021-12-08")
+    [checked] = validate_all([wednesday], catalog=only)
+    assert checked.ok and checked.warnings == ["startDate 2021-12-08 is not the start of its week period (a Monday)"]
+    assert validate_measure(wednesday, only).warnings == checked.warnings
+    assert check_measure(measure, only).ok
+    # The shipped measures are unknown to it.
+    assert check_measure(GOOD, only).error == "No measure definition found for: connection-count-daily"
