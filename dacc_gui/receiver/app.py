@@ -576,12 +576,13 @@ class ReceiverApp:
         record.stored = answer.stored
         record.not_stored_reason = answer.not_stored.reason if answer.not_stored else None
         record.row = answer.row
-        record.mode = modes.mode_name(self.clear_errors)
+        clear = self.clear_errors  # read once: under --workers, each read asks the database
+        record.mode = modes.mode_name(clear)
         if answer.status == 201:
             with self.store.duplicate_keys() as seen:
                 record.warnings = validation_of(answer, self.catalog, seen).warnings
                 record.duplicate_key = seen.added
-        status, body = modes.reply(answer, self.clear_errors)
+        status, body = modes.reply(answer, clear)
         return _Reply(status, body)
 
     # -- DACC queries -------------------------------------------------------------
@@ -593,10 +594,11 @@ class ReceiverApp:
         asked = answer_query(record.headers.get("content-type"), body, self.catalog)
         record.production_status = asked.status
         record.production_note = asked.why
-        record.mode = modes.mode_name(self.clear_errors)
+        clear = self.clear_errors  # read once, as in _judge
+        record.mode = modes.mode_name(clear)
         if asked.query is None:
             record.production_response = dump({"error": asked.error})
-            if self.clear_errors and asked.status == 500:
+            if clear and asked.status == 500:
                 return _Reply(400, {"error": asked.why, "production": {"status": 500, "error": asked.error}})
             return _Reply(asked.status, {"error": asked.error})
         rows = self.aggregation.query(asked.query)
