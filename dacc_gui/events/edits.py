@@ -268,12 +268,9 @@ class DeleteEvents(Command):
         old = store.events
         out: list[UsageEvent] = []
         it = iter(old)
-        taken = 0
         for row, event in zip(self.rows, self._removed):
             # Rows are sorted, so each goes back after the survivors before it.
-            need = row - len(out)
-            out.extend(itertools.islice(it, need))
-            taken += need
+            out.extend(itertools.islice(it, row - len(out)))
             out.append(event)
         out.extend(it)
         store.events[:] = out
