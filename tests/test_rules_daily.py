@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from dacc_gui.events.context import UserContext
+from dacc_gui.events.model import UsageEvent
 from dacc_gui.rules import NightlyRun
 from dacc_gui.rules.daily import device, quiz_stars
 from tests.helpers import ev, of_measure
@@ -242,3 +243,18 @@ def test_konnector_connected_daily_once_per_run_in_fluid_order():
         "value": 1, "group1": {"categories": "electricity:water:gas"},
     }]
     assert run().payloads() == []
+
+
+def test_first_challenge_counts_from_the_earliest_first_connection_of_history():
+    # Two firstConnection events (a reinstall): the earlier one, in input order first, is the start.
+    result = run(ev("ConnectionEvent", "2022-03-01T08:00", result="firstConnection", aggregated=True),
+                 ev("ConnectionEvent", "2022-03-05T08:00", result="firstConnection", aggregated=True),
+                 ev("ChallengeLaunchEvent", "2022-03-09T08:00", target="C1"))
+    [duration] = [p for p in of_measure(result, "event-duration") if p["group1"]["start_event"] == "first_session"]
+    assert duration["value"] == 8 * 86400  # from the 1st, not 4 days from the 5th
+
+
+def test_an_unusable_pending_event_without_id_is_named_by_its_place():
+    result = run(ev("NavigationEvent", "2022-03-09T08:00", target="faq"),
+                 UsageEvent.from_document({"type": "MadeUpEvent", "eventDate": "2022-03-09T09:00:00.000Z"}))
+    assert [s.to_json()["eventId"] for s in result.skipped] == ["#1"]
