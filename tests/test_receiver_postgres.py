@@ -242,6 +242,43 @@ def test_with_two_workers_faults_and_the_mode_hold_whichever_worker_answers(post
     assert proc.returncode == 0 and "Traceback" not in err
 
 
+
+def test_with_two_workers_a_stop_cuts_injected_delays_and_answers_every_request(postgres_url):
+    proc, url = _start_serve("--db", postgres_url, "--workers", "2")
+    codes: dict[int, object] = {}
+
+    def post(n: int, day: str) -> None:
+        try:
+            with httpx.Client(base_url=url, timeout=60) as client:  # a connection each: both workers get some
+                codes[n] = client.post("/measure", json=measure(startDate=day)).status_code
+        except httpx.HTTPError as exc:
+            codes[n] = type(exc).__name__
+
+    try:
+        deadline = time.monotonic() + 30
+        while len(_workers(proc)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with httpx.Client(base_url=url, timeout=30) as control:
+            # Far longer than the graceful stop (the read timeout + 5 s): only a cut delay ends in time.
+            assert control.post("/_receiver/faults", json={"kind": "delay", "count": 8, "delay": 60}).status_code == 201
+            threads = [threading.Thread(target=post, args=(n, day)) for n, day in enumerate(_days(8))]
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 30
+            while control.get("/_receiver/faults").json()["pending"] and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert control.get("/_receiver/faults").json()["pending"] == []  # all 8 are waiting in a worker
+    finally:
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        stopped_in = time.monotonic() - started
+    for thread in threads:
+        thread.join(10)
+    assert codes == {n: 201 for n in range(8)}
+    assert stopped_in < 8, stopped_in
+    assert proc.returncode == 0 and "Traceback" not in err
+
 # -- the schema guard ------------------------------------------------------------------------
 def test_a_newer_schema_is_refused_with_a_clear_message_and_nothing_written(postgres_url, capsys):
     PostgresStore(postgres_url).close()

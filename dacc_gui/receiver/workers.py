@@ -23,12 +23,15 @@ from collections.abc import Callable
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
+from uvicorn.supervisors import multiprocess as uvicorn_multiprocess
 
 from dacc_gui.dacc.measures import load_catalog
 from dacc_gui.receiver.app import ReceiverApp
 from dacc_gui.receiver.backends import open_store
 from dacc_gui.receiver.pg_store import SharedFaults
-from dacc_gui.receiver.httplayer import DEFAULT_READ_TIMEOUT, Hooks, RawAuthorizationProtocol, ReceiverProtocol
+from dacc_gui.receiver.httplayer import (
+    DEFAULT_READ_TIMEOUT, Hooks, RawAuthorizationProtocol, ReceiverProtocol, ReceiverServer,
+)
 from dacc_gui.receiver.schedule import AggregationSchedule
 from dacc_gui.receiver.server import _bind
 
@@ -67,10 +70,30 @@ def create_app():
         schedule = AggregationSchedule(http.aggregation)
         schedule.start()
         atexit.register(schedule.stop)
+    global _http
+    _http = http
     return http.app
 
 
 _store = None  # this worker's store, once create_app made it
+_http: ReceiverApp | None = None  # and its app
+
+
+def _begin_stop() -> None:
+    if _http is not None:
+        _http.begin_stop()
+
+
+class _WorkerProcess(uvicorn_multiprocess.Process):
+    """uvicorn's worker process serving with the receiver's own server, as in one
+    process: a stop ends the injected delays at once and answers the requests
+    still waiting in the listen backlog."""
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = ReceiverServer(self.config, on_stopping=_begin_stop)
+        return self._server
 
 
 def _count_refused(status: int, reason: str) -> None:
@@ -124,7 +147,11 @@ def serve_workers(
     if on_listening is not None:
         on_listening(sock.getsockname()[1])
     sys.stdout.flush()
+    # uvicorn's supervisor makes its workers with the module's ``Process``:
+    # pointed at ours while it runs (each worker, spawned, gets ours pickled).
+    uvicorn_multiprocess.Process = _WorkerProcess
     try:
         Multiprocess(config, sockets=[sock]).run()
     finally:
+        uvicorn_multiprocess.Process = _WorkerProcess.__mro__[1]
         sock.close()
