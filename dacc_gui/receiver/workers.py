@@ -149,9 +149,10 @@ def serve_workers(
     sys.stdout.flush()
     # uvicorn's supervisor makes its workers with the module's ``Process``:
     # pointed at ours while it runs (each worker, spawned, gets ours pickled).
+    uvicorn_process = uvicorn_multiprocess.Process
     uvicorn_multiprocess.Process = _WorkerProcess
     try:
         Multiprocess(config, sockets=[sock]).run()
     finally:
-        uvicorn_multiprocess.Process = _WorkerProcess.__mro__[1]
+        uvicorn_multiprocess.Process = uvicorn_process
         sock.close()

@@ -81,7 +81,7 @@ class Timeline:
                     day = event.day if etype not in KNOWN_TYPES else None
                     self.flagged_pending.append(Flagged(index, event_id(event, index), problem, day))
                 continue
-            entry = Entry(index, event, moment, event.id or f"#{index}")  # event_id, inlined
+            entry = Entry(index, event, moment, event_id(event, index))
             if not aggregated:
                 pending[moment.date()].append(entry)
             if etype in HISTORY_TYPES:

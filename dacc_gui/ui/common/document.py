@@ -61,7 +61,8 @@ class EventsDocument(QObject):
     # --- loading / saving --------------------------------------------------------
     def load(self, event_set: EventSet, path: Path | None, title: str | None = None, dirty: bool = False,
              cozy: object | None = None) -> None:
-        # The store edits the loaded list itself; the source keeps only the file's shape.
+        # The store edits the loaded list itself (the source holds the same list;
+        # only its shape, context, rejects and extras are read from it after this).
         self.store = EventStore.taking(event_set.events, event_set.context)
         self.source = event_set
         # A million events are millions of Python objects: a full garbage
