@@ -65,7 +65,7 @@ def create_app():
     _store = store
     http = _SharedModeApp(store, SharedFaults(store), settings["token"], load_catalog(), host=settings["host"])
     if settings["log"]:
-        store.add_listener(lambda record: print(record.log_line(), flush=True))
+        store.add_listener(_print_line)
     if settings["aggregation_schedule"]:  # each worker's schedule; the pass lock lets one pass run
         schedule = AggregationSchedule(http.aggregation)
         schedule.start()
@@ -77,6 +77,13 @@ def create_app():
 
 _store = None  # this worker's store, once create_app made it
 _http: ReceiverApp | None = None  # and its app
+
+
+def _print_line(record) -> None:  # noqa: ANN001 - a Record
+    # One write a line: the workers share one stdout, and print's text and
+    # newline, written apart, interleaved two workers' lines now and then.
+    line = (record.log_line() + "\n").encode("utf-8", "backslashreplace")
+    os.write(sys.stdout.fileno(), line)
 
 
 def _begin_stop() -> None:
