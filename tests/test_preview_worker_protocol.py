@@ -149,6 +149,39 @@ def test_a_preview_travels_whole_and_comes_back_together(serving):
     assert sorted(got.by_measure) == sorted(want.by_measure)
 
 
+def preview_of(serving, number: int, events, context, first, last) -> object:
+    post(serving, "preview", number, len(events), context, first, last, False)
+    assembly = P._Assembly()
+    for message in answers(serving, "end"):
+        if message[0] == "P":
+            assembly.add(message[1])
+    return assembly.preview
+
+
+def test_the_worker_updates_its_timeline_with_the_rows_edited(serving):
+    event_set = load_file(GOLDEN / "02-missed-nights.json")
+    events, context = event_set.events, event_set.context or UserContext()
+    nights = (date(2022, 3, 10), date(2022, 3, 12))
+    post(serving, "load")
+    post(serving, "events", events)
+    preview_of(serving, 1, events, context, *nights)
+    kept = serving.timeline
+    assert kept is not None and kept.events is serving.events
+    # Edits as the app sends them, mirrored on the test's copy.
+    edited = [e.copy_with() for e in events]
+    edited[0].eventDate, edited[2].eventDate = "2022-03-11T07:00:00.000Z", "2022-03-09T23:59:00.000Z"
+    post(serving, "set", "eventDate", [0, 2], [edited[0].eventDate, edited[2].eventDate])
+    edited[1] = edited[1].copy_with(aggregated=True)
+    post(serving, "replace", [1], [edited[1]])
+    got = preview_of(serving, 2, edited, context, *nights)
+    assert serving.timeline is kept and serving.edited == set()  # updated, not built again
+    want = compute_preview(edited, context, *nights)
+    assert got.to_json() == want.to_json() and got.to_json() != compute_preview(events, context, *nights).to_json()
+    post(serving, "remove", [0])
+    preview_of(serving, 3, edited[1:], context, *nights)
+    assert serving.timeline is not kept  # positions moved: built again
+
+
 def test_a_worker_holding_other_events_says_it_is_lost(serving):
     post(serving, "load")
     post(serving, "events", [ev(0), ev(1), ev(2)])

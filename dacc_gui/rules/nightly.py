@@ -84,13 +84,20 @@ def simulate(
     ignore_monthly_date_protection: bool = False,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    timeline: Timeline | None = None,
 ) -> list[RunResult]:
     """Nights ``first``..``last`` in order, each seeing the flags the previous
-    ones left. Every pending day is computed once over the whole range."""
+    ones left. Every pending day is computed once over the whole range.
+
+    ``timeline``: one already built of ``events`` (the preview's worker keeps
+    one from a preview to the next)."""
     context = context or UserContext()
     if last < first:
         raise ValueError(f"the range ends ({last}) before it starts ({first})")
-    timeline = Timeline(events, cancelled)
+    if timeline is None:
+        timeline = Timeline(events, cancelled)
+    elif timeline.events is not events:
+        raise ValueError("the timeline given was built of other events")
     nights = (last - first).days + 1
     results: list[RunResult] = []
     done_days = 0  # pending days already taken by an earlier night

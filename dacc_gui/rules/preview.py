@@ -22,6 +22,7 @@ from dacc_gui.events.model import UsageEvent
 from dacc_gui.rules.indicators import Indicator
 from dacc_gui.rules import RunResult, simulate
 from dacc_gui.rules.series import MeasureRun, by_measure
+from dacc_gui.rules.timeline import Timeline
 from dacc_gui.dacc.validation import Validation, validate_all
 
 CSV_FIELDS = ("runDate", "measureName", "startDate", "value", "group1", "group2", "group3",
@@ -105,10 +106,11 @@ def compute_preview(
     ignore_monthly_date_protection: bool = False,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    timeline: Timeline | None = None,
 ) -> Preview:
     """Simulate nights ``first``..``last`` (just ``first`` without a range end)."""
     last = last or first
-    results = simulate(events, context, first, last, ignore_monthly_date_protection, progress, cancelled)
+    results = simulate(events, context, first, last, ignore_monthly_date_protection, progress, cancelled, timeline)
     rows = []
     for result in results:
         checks = validate_all(result.payloads())

@@ -68,6 +68,7 @@ from dacc_gui.events.edits import Change
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.rules.preview import Preview, PreviewRow, compute_preview
 from dacc_gui.rules.series import by_measure
+from dacc_gui.rules.timeline import Timeline
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +209,10 @@ class _Serving:
     def __init__(self, conn) -> None:  # noqa: ANN001 - a multiprocessing Connection
         self.conn = conn
         self.events: list[UsageEvent] = []
+        # The last preview's timeline, and the rows edited since: the next
+        # preview files those again instead of building one of the whole list.
+        self.timeline: Timeline | None = None
+        self.edited: set[int] = set()
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.running: threading.Event | None = None  # the cancel flag of the computation running
@@ -249,6 +254,7 @@ class _Serving:
     # --- the events -------------------------------------------------------
     def _load(self) -> None:
         self.events = []
+        self._forget_timeline()
         # A million events are a million objects: collecting while they come
         # would walk them again and again. They are frozen before computing.
         gc.disable()
@@ -259,17 +265,35 @@ class _Serving:
     def _set(self, name: str, rows: list[int], values: list) -> None:
         targets = map(vars, map(self.events.__getitem__, rows))
         list(map(operator.setitem, targets, itertools.repeat(name), values))
+        self.edited.update(rows)
 
     def _replace(self, rows: list[int], values: list[dict]) -> None:
         for row, value in zip(rows, values):
             self.events[row] = value
+        self.edited.update(rows)
 
     def _insert(self, rows: list[int], values: list[dict]) -> None:
         self.events = _merge_inserted(self.events, rows, list(values))
+        self._forget_timeline()  # every position after the first insert moved
 
     def _remove(self, rows: list[int]) -> None:
         gone = set(rows)
         self.events = [e for n, e in enumerate(self.events) if n not in gone]
+        self._forget_timeline()
+
+    def _forget_timeline(self) -> None:
+        self.timeline = None
+        self.edited = set()
+
+    def _timeline(self, cancelled: Callable[[], bool]) -> Timeline:
+        """The timeline of the events as they are now: the last one updated, or a new one."""
+        timeline, self.timeline = self.timeline, None  # not kept if this fails half way
+        if timeline is None:
+            timeline = Timeline(self.events, cancelled)
+        elif self.edited:
+            timeline.update(self.edited)
+        self.timeline, self.edited = timeline, set()
+        return timeline
 
     def _cancel(self, request: int) -> None:
         pass  # seen by ``read``; a request still queued is dropped when its turn comes
@@ -296,7 +320,7 @@ class _Serving:
             try:
                 preview = compute_preview(self.events, context, first, last, ignore,
                                           lambda done, total: self.send(("progress", request, done, total)),
-                                          flag.is_set)
+                                          flag.is_set, self._timeline(flag.is_set))
             finally:
                 gc.enable()
             self._stream(request, preview, flag)

@@ -2,14 +2,16 @@
 and the few facts of the whole history that the rules look up.
 
 Built once per computation, so a range of nights costs about one pass over
-the events, never a rescan per night.
+the events, never a rescan per night. The preview's worker keeps one from a
+preview to the next and ``update``\\ s it with the rows edited since: a
+shift of a tenth of a million events files that tenth again, not the million.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import attrgetter
@@ -22,6 +24,8 @@ FIRST_CONNECTION = "firstConnection"
 # The types whose already aggregated events still count (the monthly part's
 # history, the first connection and the first challenge).
 HISTORY_TYPES = frozenset((T.CONNECTION, T.CHALLENGE_LAUNCH, T.PROFILE_SET, T.REPORT_FROM, T.KONNECTOR_ATTEMPT))
+# The histories kept in time order (equal times: input order).
+HISTORIES = ("connections", "launches", "profiles", "reports")
 
 
 @dataclass(slots=True)
@@ -48,26 +52,25 @@ class Flagged:
     day: date | None  # None: the date does not parse, so no night ever takes it
 
 
-class Timeline:
-    """What the nightly runs need to know about a list of events."""
+class _Filing:
+    """Entries of some events, filed by what the rules look up, in input order."""
 
-    def __init__(self, events: list[UsageEvent], cancelled: Callable[[], bool] | None = None) -> None:
-        self.events = events
-        self.pending_by_day: dict[date, list[Entry]] = defaultdict(list)
-        self.flagged_pending: list[Flagged] = []
-        self.first_challenge: Entry | None = None
-        self.first_connection: Entry | None = None
-        # History used by the monthly part (aggregated events included), by time.
+    def __init__(self) -> None:
+        self.pending: dict[date, list[Entry]] = defaultdict(list)
+        self.flagged: list[Flagged] = []
         self.connections: list[Entry] = []
+        self.launches: list[Entry] = []
         self.profiles: list[Entry] = []
         self.reports: list[Entry] = []
-        self.attempts: dict[str, list[Entry]] = {}
+        self.attempts: dict[str, list[Entry]] = defaultdict(list)
         self.attempts_without_slug: list[Entry] = []
 
-        attempts: dict[str, list[Entry]] = defaultdict(list)
-        pending = self.pending_by_day
+    def file(self, indexed: Iterable[tuple[int, UsageEvent]], cancelled: Callable[[], bool] | None) -> None:
+        pending, flagged = self.pending, self.flagged
+        histories = {T.CONNECTION: self.connections, T.CHALLENGE_LAUNCH: self.launches,
+                     T.PROFILE_SET: self.profiles, T.REPORT_FROM: self.reports}
         # One pass over a million events: the loop's body is kept to what each needs.
-        for index, event in enumerate(events):
+        for index, event in indexed:
             if cancelled is not None and index % 65536 == 0 and cancelled():
                 raise Cancelled()
             etype = event.type
@@ -79,43 +82,96 @@ class Timeline:
                 if not aggregated:
                     problem = event.problem() or "unusable event"
                     day = event.day if etype not in KNOWN_TYPES else None
-                    self.flagged_pending.append(Flagged(index, event_id(event, index), problem, day))
+                    flagged.append(Flagged(index, event_id(event, index), problem, day))
                 continue
             entry = Entry(index, event, moment, event_id(event, index))
             if not aggregated:
                 pending[moment.date()].append(entry)
             if etype in HISTORY_TYPES:
-                self._note_history(entry, etype, attempts)
-        # By time; equal times keep the input order: every list was filled in
-        # that order and the sort is stable (by time alone: a third faster than
-        # by (time, index) tuples).
-        for entries in pending.values():
-            entries.sort(key=_moment)
-        for slug, entries in attempts.items():
-            entries.sort(key=_moment)
-            self.attempts[slug] = entries
-        for history in (self.connections, self.profiles, self.reports):
-            history.sort(key=_moment)
-        self.days = sorted(self.pending_by_day)
+                if etype == T.KONNECTOR_ATTEMPT:
+                    slug = event.target
+                    if isinstance(slug, str) and slug:
+                        self.attempts[slug].append(entry)
+                    else:
+                        self.attempts_without_slug.append(entry)
+                else:
+                    histories[etype].append(entry)
 
-    def _note_history(self, entry: Entry, etype: str, attempts: dict[str, list[Entry]]) -> None:
-        if etype == T.CONNECTION:
-            self.connections.append(entry)
-            if entry.event.result == FIRST_CONNECTION and _earlier(entry, self.first_connection):
-                self.first_connection = entry
-        elif etype == T.CHALLENGE_LAUNCH:
-            if _earlier(entry, self.first_challenge):
-                self.first_challenge = entry
-        elif etype == T.PROFILE_SET:
-            self.profiles.append(entry)
-        elif etype == T.REPORT_FROM:
-            self.reports.append(entry)
-        elif etype == T.KONNECTOR_ATTEMPT:
-            slug = entry.event.target
-            if isinstance(slug, str) and slug:
-                attempts[slug].append(entry)
+    def sort(self) -> None:
+        """By time; equal times keep the input order: every list was filled in
+        that order and the sort is stable (by time alone: a third faster than
+        by (time, index) tuples)."""
+        for entries in self.pending.values():
+            entries.sort(key=_moment)
+        for entries in self.attempts.values():
+            entries.sort(key=_moment)
+        for name in HISTORIES:
+            getattr(self, name).sort(key=_moment)
+
+
+class Timeline:
+    """What the nightly runs need to know about a list of events."""
+
+    def __init__(self, events: list[UsageEvent], cancelled: Callable[[], bool] | None = None) -> None:
+        self.events = events
+        filing = _Filing()
+        filing.file(enumerate(events), cancelled)
+        filing.sort()
+        self.pending_by_day: dict[date, list[Entry]] = filing.pending
+        self.flagged_pending: list[Flagged] = filing.flagged
+        # History used by the monthly part (aggregated events included), by time.
+        self.connections: list[Entry] = filing.connections
+        self.launches: list[Entry] = filing.launches
+        self.profiles: list[Entry] = filing.profiles
+        self.reports: list[Entry] = filing.reports
+        self.attempts: dict[str, list[Entry]] = dict(filing.attempts)  # slugs in the order they first appear
+        self.attempts_without_slug: list[Entry] = filing.attempts_without_slug  # input order
+        self._settle()
+
+    def update(self, rows: Iterable[int]) -> None:
+        """The events at ``rows`` were edited (in place, or replaced at the same
+        positions): their entries are filed again, every other one stays.
+
+        The result is the timeline a fresh build of the edited events gives.
+        Not cancellable: it takes a fraction of a fresh build, and a timeline
+        left half updated would be wrong.
+        """
+        changed = set(rows)
+        if not changed:
+            return
+        events = self.events
+        filing = _Filing()
+        filing.file(((i, events[i]) for i in sorted(changed)), None)
+        filing.sort()  # so that each list below merges two sorted runs
+
+        pending = self.pending_by_day
+        for day in list(pending):
+            kept = _without(pending[day], changed)
+            if kept:
+                pending[day] = kept
             else:
-                self.attempts_without_slug.append(entry)
+                del pending[day]
+        for day, added in filing.pending.items():
+            pending[day] = _in_time_order(pending.get(day, []) + added)
+        for name in HISTORIES:
+            setattr(self, name, _in_time_order(_without(getattr(self, name), changed) + getattr(filing, name)))
+        attempts = {slug: _without(entries, changed) for slug, entries in self.attempts.items()}
+        for slug, added in filing.attempts.items():
+            attempts[slug] = _in_time_order(attempts.get(slug, []) + added)
+        # Slugs in the order a fresh build finds them: by their first event in the input.
+        self.attempts = {slug: attempts[slug] for slug in
+                         sorted((s for s in attempts if attempts[s]), key=lambda s: min(e.index for e in attempts[s]))}
+        self.attempts_without_slug = sorted(_without(self.attempts_without_slug, changed)
+                                            + filing.attempts_without_slug, key=_index)
+        self.flagged_pending = sorted(_without(self.flagged_pending, changed) + filing.flagged, key=_index)
+        self._settle()
+
+    def _settle(self) -> None:
+        """What follows from the lists: the pending days, the first connection and challenge."""
+        self.days = sorted(self.pending_by_day)
+        self.first_challenge: Entry | None = self.launches[0] if self.launches else None
+        self.first_connection: Entry | None = next(
+            (e for e in self.connections if e.event.result == FIRST_CONNECTION), None)
 
     @staticmethod
     def between(history: list[Entry], first: date | None, last: date) -> list[Entry]:
@@ -129,12 +185,18 @@ class Timeline:
         return self.days[: bisect_left(self.days, run_date)]
 
 
-_order = attrgetter("moment", "index")  # which of two entries comes first
+_order = attrgetter("moment", "index")  # time, then input order
 _moment = attrgetter("moment")  # a C-level key, for sorts of a million entries
+_index = attrgetter("index")
 
 
-def _earlier(entry: Entry, current: Entry | None) -> bool:
-    return current is None or _order(entry) < _order(current)
+def _without(items: list, rows: set[int]) -> list:
+    return [item for item in items if item.index not in rows]
+
+
+def _in_time_order(entries: list[Entry]) -> list[Entry]:
+    entries.sort(key=_order)
+    return entries
 
 
 __all__ = ["Entry", "Flagged", "Timeline", "event_id"]
