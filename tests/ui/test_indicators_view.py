@@ -145,8 +145,8 @@ def test_range_of_nights_and_apply_flags(window):
     nights = {view.model.index(r, 0).data() for r in range(view.model.rowCount())}
     assert "2022-03-10" in nights
     before = [e.aggregated for e in window.document.events]
+    taken = set(view.preview.aggregated_indices())  # the edit recomputes the preview at once
     assert view.apply_aggregated_flags()
-    taken = set(view.preview.aggregated_indices())
     after = [e.aggregated for e in window.document.events]
     assert after == [b or n in taken for n, b in enumerate(before)]
     assert window.undo_action.text().startswith("Undo Mark")
@@ -190,3 +190,36 @@ def test_copy_payload(window):
     view.table.selectRow(0)
     view.copy_payload()
     assert json.loads(QGuiApplication.clipboard().text()) == view.model.row_at(0).indicator.payload()
+
+
+def test_an_edit_recomputes_at_once_and_a_burst_once_more_at_its_end(window, qtbot):
+    view = preview_for(window, GOLDEN / "01-one-day.json")
+    asked = []
+    request = view.previewer.request
+    view.previewer.request = lambda *a, **k: asked.append(len(window.document.events)) or request(*a, **k)
+    qtbot.waitUntil(lambda: not view._timer.isActive())  # the moment after opening is over
+    view._timer.setInterval(300)
+    events_view = window.events_view
+    events_view.select_source_rows([0])
+    events_view.shift_selected(-1, "days")
+    assert asked == [len(window.document.events)]  # no wait for a single edit
+    assert not view.computing
+    # Two more edits within the moment after it: they wait, then one recompute for both.
+    events_view.shift_selected(-1, "days")
+    events_view.shift_selected(-1, "days")
+    assert len(asked) == 1 and view.computing
+    qtbot.waitUntil(lambda: not view.computing, timeout=5_000)
+    assert len(asked) == 2
+    core = simulate(list(window.document.events), window.document.context, date(2021, 12, 9), date(2021, 12, 9))[0]
+    assert shown_payloads(view) == [canonical(p) for p in core.payloads()]
+
+
+def test_opening_a_file_waits_a_moment_before_the_preview(window, qtbot):
+    asked = []
+    request = window.indicators_view.previewer.request
+    window.indicators_view.previewer.request = lambda *a, **k: asked.append(1) or request(*a, **k)
+    window.indicators_view._timer.setInterval(300)
+    open_golden(window, GOLDEN / "01-one-day.json")
+    assert asked == [] and window.indicators_view.computing  # the first paint comes first
+    qtbot.waitUntil(lambda: not window.indicators_view.computing, timeout=5_000)
+    assert asked == [1]

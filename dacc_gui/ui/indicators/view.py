@@ -78,7 +78,8 @@ class IndicatorsView(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(max(0, settings.recompute_delay_ms))
-        self._timer.timeout.connect(self.recompute)
+        self._timer.timeout.connect(self._quiet_again)
+        self._waiting = False  # an edit came while the timer ran: recompute when it ends
         document.changed.connect(self._on_changed)
         document.reloaded.connect(self._on_reloaded)
         self._show_detail(None)
@@ -236,7 +237,9 @@ class IndicatorsView(QWidget):
 
     def _on_reloaded(self) -> None:
         self.previewer.reload()
-        self.schedule()
+        # A moment later: sending a million events to the worker while the
+        # table paints them for the first time would slow that paint.
+        self.schedule(at_once=False)
 
     def _on_worker_stopped(self, message: str) -> None:
         """The worker died (killed, out of memory): say so, and start another."""
@@ -257,12 +260,23 @@ class IndicatorsView(QWidget):
         self.previewer.on_crash = None
         self.previewer.close()
 
-    def schedule(self) -> None:
-        """Recompute a moment from now (edits come in bursts)."""
+    def schedule(self, at_once: bool = True) -> None:
+        """Recompute for an edit: at once after a quiet moment, else once when
+        the burst is over (a field typed, a spin box held: edits come in bursts)."""
+        if at_once and not self._timer.isActive():
+            self.recompute()
+            self._timer.start()  # edits in the next moment wait for its end
+            return
+        self._waiting = True
         self._timer.start()
+
+    def _quiet_again(self) -> None:
+        if self._waiting:
+            self.recompute()
 
     def recompute(self) -> None:
         self._timer.stop()
+        self._waiting = False
         first, last = self.first_night(), self.last_night()
         if last is not None and last < first:
             self.range_error.setText(f"The range ends ({last}) before the run date ({first}): "
@@ -319,7 +333,7 @@ class IndicatorsView(QWidget):
 
     @property
     def computing(self) -> bool:
-        return self._task is not None or self._timer.isActive()
+        return self._task is not None or self._waiting
 
     def set_preview(self, preview: Preview) -> None:
         previous = [self.preview]
