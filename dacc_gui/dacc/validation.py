@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from dacc_gui.dacc import postgres
@@ -161,14 +162,16 @@ def validate_measure(
     return validation_of(answer_measure(measure, catalog), catalog, seen)
 
 
-def validation_of(answer: Answer, catalog: MeasureCatalog | None = None, seen: set[str] | None = None) -> Validation:
-    """A production answer with the lints of a 201, and duplicates among stored measures."""
+def validation_of(answer: Answer, catalog: MeasureCatalog | None = None, seen: set | None = None,
+                  key: Callable[[dict[str, Any]], Hashable] = duplicate_key) -> Validation:
+    """A production answer with the lints of a 201, and duplicates among stored
+    measures (``seen`` holds the ``key`` of each)."""
     result = Validation.of(answer)
     if answer.status == 201:
         measure = answer.measure
         result.warnings = lint_measure(measure, catalog)
         if seen is not None and answer.stored:  # what production did not store is no duplicate
-            key = duplicate_key(measure)
+            key = key(measure)
             if key in seen:
                 result.warnings.append(duplicate_message(measure, catalog or load_catalog()))
             seen.add(key)
@@ -177,5 +180,27 @@ def validation_of(answer: Answer, catalog: MeasureCatalog | None = None, seen: s
 
 def validate_all(measures: list[Any], catalog: MeasureCatalog | None = None) -> list[Validation]:
     """Each measure of a set, duplicates within the set included."""
-    seen: set[str] = set()
-    return [validate_measure(m, catalog, seen) for m in measures]
+    seen: set = set()
+    return [validation_of(answer_measure(m, catalog), catalog, seen, _set_key) for m in measures]
+
+
+def _set_key(measure: dict[str, Any]) -> Hashable:
+    """``duplicate_key`` for a set's own duplicates, without JSON where every part
+    is text (what the rulebook sends): equal where the JSON texts are equal.
+
+    A key of text parts and one of JSON never meet: JSON keys are strings, these
+    tuples. And a measure with a part other than text has no text-only twin,
+    since JSON writes a string with quotes and nothing else so.
+    """
+    parts = [measure.get("measureName"), measure.get("startDate")]
+    for n in (1, 2, 3):
+        group = measure.get(f"group{n}")
+        if group is None:
+            parts.append(None)
+        elif type(group) is dict and all(type(k) is str and type(v) is str for k, v in group.items()):
+            parts.append(tuple(sorted(group.items())))
+        else:
+            return duplicate_key(measure)
+    if type(parts[0]) is not str or type(parts[1]) is not str:
+        return duplicate_key(measure)
+    return tuple(parts)

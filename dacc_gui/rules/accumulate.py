@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from dacc_gui.rules.indicators import Indicator, Rule
@@ -11,7 +10,7 @@ Group = tuple[str, str] | None
 Groups = tuple[Group, Group, Group]
 
 
-@dataclass
+@dataclass(slots=True)
 class Skipped:
     """An event a rule could not use, and why."""
 
@@ -46,16 +45,25 @@ class SkipList:
     """Reasons per event: one entry per event, its reasons joined."""
 
     def __init__(self) -> None:
-        self._reasons: dict[int, list[str]] = defaultdict(list)
+        self._reasons: dict[int, list[str]] = {}
         self._ids: dict[int, str] = {}
+        # One object per distinct text: a hundred thousand skips say a few
+        # dozen things, and a pickle then writes each once.
+        self._texts: dict[str, str] = {}
 
     def add(self, index: int, event_id: str, reason: str) -> None:
-        self._ids[index] = event_id
-        if reason not in self._reasons[index]:
-            self._reasons[index].append(reason)
+        reason = self._texts.setdefault(reason, reason)
+        reasons = self._reasons.get(index)
+        if reasons is None:
+            self._reasons[index] = [reason]
+            self._ids[index] = event_id
+        elif reason not in reasons:
+            reasons.append(reason)
 
     def items(self) -> list[Skipped]:
-        return [Skipped(self._ids[i], "; ".join(r), i) for i, r in sorted(self._reasons.items())]
+        ids, reasons = self._ids, self._reasons
+        return [Skipped(ids[i], r[0] if len(r) == 1 else "; ".join(r), i) for i, r in
+                ((i, reasons[i]) for i in sorted(reasons))]
 
 
 def g(key: str, value: str) -> tuple[str, str]:

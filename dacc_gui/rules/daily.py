@@ -85,84 +85,93 @@ def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: Skip
     launches = Counter(R.CHALLENGE_LAUNCH_DAILY, start)
     durations: list[Indicator] = []
     stars: list[Indicator] = []
+    sessions: list[Indicator] = []
+    # Half a million entries go through this loop: the names it compares with
+    # are local, and a count is kept inline (no call per entry).
+    CONNECTION, NAVIGATION, CHALLENGE_LAUNCH, DUEL_LAUNCH, QUIZ_END = (
+        T.CONNECTION, T.NAVIGATION, T.CHALLENGE_LAUNCH, T.DUEL_LAUNCH, T.QUIZ_END)
+    KONNECTOR_EVENTS = (T.KONNECTOR_CONNECT, T.KONNECTOR_REFRESH)
+    by_device, by_konnector, by_page, by_action, by_challenge = (
+        connections.counts, konnectors.counts, pages.counts, actions.counts, launches.counts)
+    # The session open (section 4, Sessions): it starts at a ConnectionEvent and
+    # takes every later event of the day up to the next one.
+    opening: Entry | None = None
+    last = opening
+    session_ids: list[str] = []
+    session_pages = 0
 
     for entry in entries:
-        event, etype = entry.event, entry.event.type
-        if etype == T.CONNECTION:
-            connections.add((g("device", device(event.context)), None, None), entry.id)
-        elif etype in (T.KONNECTOR_CONNECT, T.KONNECTOR_REFRESH):
+        event = entry.event
+        etype = event.type
+        if etype == CONNECTION:
+            if opening is not None:
+                sessions.append(_session(opening, last, session_pages, session_ids, start))
+            opening = last = entry
+            session_ids = [entry.id]
+            session_pages = 0
+        elif opening is not None:
+            last = entry
+            session_ids.append(entry.id)
+            if etype == NAVIGATION:
+                session_pages += 1
+
+        if etype == CONNECTION:
+            by_device.setdefault((("device", device(event.context)), None, None), []).append(entry.id)
+        elif etype in KONNECTOR_EVENTS:
             slug = text(event.target)
             if not slug:
                 skips.add(entry.index, entry.id, f"{etype} without target (konnector slug)")
                 continue
             kind = "connection" if etype == T.KONNECTOR_CONNECT else "refresh"
             status = text(event.result) or "error"
-            konnectors.add((g("slug", slug), g("event_type", kind), g("status", status)), entry.id)
-        elif etype == T.NAVIGATION:
+            by_konnector.setdefault((("slug", slug), ("event_type", kind), ("status", status)), []).append(entry.id)
+        elif etype == NAVIGATION:
             page = text(event.target)
             if not page:
                 skips.add(entry.index, entry.id, "NavigationEvent without target (page name)")
                 continue
-            pages.add((g("page", page), None, None), entry.id)
+            by_page.setdefault((("page", page), None, None), []).append(entry.id)
         elif etype in NAVIGATION_ACTIONS:
             page, feature = NAVIGATION_ACTIONS[etype]
             if etype == T.PROFILE_SET:
                 params = "none"
             else:
                 params = ":".join(p for p in (text(event.target), text(event.context)) if p) or "none"
-            actions.add((g("page", page), g("feature", feature), g("params", params)), entry.id)
-        elif etype == T.CHALLENGE_LAUNCH:
+            by_action.setdefault((("page", page), ("feature", feature), ("params", params)), []).append(entry.id)
+        elif etype == CHALLENGE_LAUNCH:
             challenge = text(event.target)
             if not challenge:
                 skips.add(entry.index, entry.id, "ChallengeLaunchEvent without target (challenge id)")
             else:
-                launches.add((g("challenge_id", challenge), None, None), entry.id)
+                by_challenge.setdefault((("challenge_id", challenge), None, None), []).append(entry.id)
             first = _first_challenge(entry, timeline)
             if first is not None:
                 durations.append(first)
-        elif etype == T.DUEL_LAUNCH:
+        elif etype == DUEL_LAUNCH:
             skips.add(entry.index, entry.id, DUEL_LAUNCH_REASON)
-
-        if etype in END_EVENTS:
+        elif etype in END_EVENTS:
             duration = _event_duration(entry, skips)
             if duration is not None:
                 durations.append(duration)
-        if etype == T.QUIZ_END:
-            quiz = _quiz_stars(entry, start, skips)
-            if quiz is not None:
-                stars.append(quiz)
+            if etype == QUIZ_END:
+                quiz = _quiz_stars(entry, start, skips)
+                if quiz is not None:
+                    stars.append(quiz)
 
-    sessions = _sessions(entries, start)
+    if opening is not None:
+        sessions.append(_session(opening, last, session_pages, session_ids, start))
     return (
         connections.indicators() + konnectors.indicators() + pages.indicators()
         + actions.indicators() + launches.indicators() + sessions + durations + stars
     )
 
 
-def _sessions(entries: list[Entry], start: str) -> list[Indicator]:
-    """One session-duration per ConnectionEvent of the day (section 4, Sessions)."""
-    out: list[Indicator] = []
-    current: list[Entry] | None = None
-
-    def close(session: list[Entry]) -> None:
-        opening = session[0]
-        pages = sum(1 for e in session if e.event.type == T.NAVIGATION)
-        kind = "first" if opening.event.result == FIRST_CONNECTION else "any"
-        value = seconds_between(opening.moment, session[-1].moment)
-        groups = (g("number_pages", str(pages)), g("session_type", kind), None)
-        out.append(Indicator(R.SESSION_DURATION.measure, start, value, groups, R.SESSION_DURATION,
-                             [e.id for e in session]))
-
-    for entry in entries:
-        if entry.event.type == T.CONNECTION:
-            if current:
-                close(current)
-            current = [entry]
-        elif current is not None:
-            current.append(entry)
-    if current:
-        close(current)
-    return out
+def _session(opening: Entry, last: Entry, pages: int, ids: list[str], start: str) -> Indicator:
+    """One session-duration: from its ConnectionEvent to its last event."""
+    kind = "first" if opening.event.result == FIRST_CONNECTION else "any"
+    value = seconds_between(opening.moment, last.moment)
+    groups = (g("number_pages", str(pages)), g("session_type", kind), None)
+    return Indicator(R.SESSION_DURATION.measure, start, value, groups, R.SESSION_DURATION, ids)
 
 
 def _event_duration(entry: Entry, skips: SkipList) -> Indicator | None:

@@ -3,7 +3,7 @@ and the few facts of the whole history that the rules look up.
 
 Built once per computation, so a range of nights costs about one pass over
 the events, never a rescan per night. The preview's worker keeps one from a
-preview to the next and ``update``\\ s it with the rows edited since: a
+preview to the next and updates it with the rows edited since: a
 shift of a tenth of a million events files that tenth again, not the million.
 """
 
