@@ -110,6 +110,18 @@ def test_parts_hold_a_thousand_objects_at_most(monkeypatch):
     assert [list(p) for p in P._slices(weights, lambda w: w)] == [[600, 300, 200], [999, 1], [5]]
 
 
+def test_event_ids_travel_as_one_text_unless_one_holds_the_separator():
+    assert P._pack(["e1", "e2", ""]) == "e1\0e2\0"
+    assert P._unpack("e1\0e2\0") == ["e1", "e2", ""]
+    assert P._pack(["a\0b", "c"]) == ["a\0b", "c"]  # would split in three: sent as a list
+    assert P._pack([""]) == [""] and P._pack([]) == []
+    rule = compute_preview(load_file(GOLDEN / "01-one-day.json").events, UserContext(),
+                           date(2021, 12, 9)).results[0].indicators[0].rule
+    indicator = P.Indicator("m", "2021-12-08", 2.5, (("k", "v"), None, None), rule, ["x\0y", "z"], "other")
+    back = P._unpacked_indicator(pickle.loads(pickle.dumps(P._packed_indicator(indicator))))
+    assert back == indicator and back.event_ids == ["x\0y", "z"] and back.createdBy == "other"
+
+
 def test_the_outbox_cuts_the_events_and_the_edits_into_messages():
     events = [ev(n) for n in range(2_500)]
     messages = list(P._messages(("load", events)))

@@ -10,7 +10,7 @@ Group = tuple[str, str] | None
 Groups = tuple[Group, Group, Group]
 
 
-@dataclass(slots=True)
+@dataclass
 class Skipped:
     """An event a rule could not use, and why."""
 

@@ -44,6 +44,7 @@ and ``restart`` starts another, sent the app's events with the next request.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import gc
 import itertools
 import logging
@@ -66,6 +67,8 @@ from dacc_gui.common.cancel import Cancelled
 from dacc_gui.events.context import UserContext
 from dacc_gui.events.edits import Change
 from dacc_gui.events.model import UsageEvent
+from dacc_gui.rules.accumulate import Skipped
+from dacc_gui.rules.indicators import Indicator
 from dacc_gui.rules.preview import Preview, PreviewRow, compute_preview
 from dacc_gui.rules.series import by_measure
 from dacc_gui.rules.timeline import Timeline
@@ -145,14 +148,45 @@ def _slices(items: Sequence, weight: Callable[[Any], int] | None = None) -> Iter
 
 
 RUN_LISTS = ("indicators", "skipped", "aggregated", "aggregated_indices")
+_INDICATOR_FIELDS = tuple(f.name for f in dataclasses.fields(Indicator))
+_EVENT_IDS = _INDICATOR_FIELDS.index("event_ids")
+_indicator_values = operator.attrgetter(*_INDICATOR_FIELDS)
+SEPARATOR = "\0"
+
+
+def _pack(names: list[str]) -> str | list[str]:
+    """Event ids as one text, which a pickle writes and reads at once (a list
+    of a thousand strings is a thousand objects each way); as they are when
+    one holds the separator, or when there are fewer than two."""
+    if len(names) < 2:
+        return names
+    text = SEPARATOR.join(names)
+    return text if text.count(SEPARATOR) == len(names) - 1 else names
+
+
+def _unpack(packed: str | list[str]) -> list[str]:
+    return packed if isinstance(packed, list) else packed.split(SEPARATOR)
+
+
+def _packed_indicator(indicator: Indicator) -> tuple:
+    values = list(_indicator_values(indicator))
+    values[_EVENT_IDS] = _pack(values[_EVENT_IDS])
+    return tuple(values)
+
+
+def _unpacked_indicator(values: tuple) -> Indicator:
+    values = list(values)
+    values[_EVENT_IDS] = _unpack(values[_EVENT_IDS])
+    return Indicator(*values)
 
 
 def _parts(preview: Preview) -> Iterator[tuple]:
     """What a result is sent as, ``PART`` objects at most a part, each part
     pickled on its own; ``_Assembly`` puts it back together. A run goes out
-    empty and its items after it; the rows, the (run, skipped) pairs and the
-    split per measure only refer to those, so the app rebuilds them (a
-    pickle memo shared by the parts would hold a million references, and
+    empty and its items after it, as plain values (a dataclass pickles
+    slower) with their event ids packed; the rows, the (run, skipped) pairs
+    and the split per measure only refer to those, so the app rebuilds them
+    (a pickle memo shared by the parts would hold a million references, and
     letting go of it at once held the app's lock 0.1 s). Consumes the
     preview (its lists are taken out)."""
     offset = 0
@@ -161,10 +195,15 @@ def _parts(preview: Preview) -> Iterator[tuple]:
         for name in RUN_LISTS:
             setattr(result, name, [])
         yield ("run", result)
-        yield from (("extend", n, "indicators", piece)
-                    for piece in _slices(lists["indicators"], lambda i: 1 + len(i.event_ids)))
-        for name in RUN_LISTS[1:]:
-            yield from (("extend", n, name, piece) for piece in _slices(lists[name]))
+        for piece in _slices(lists["indicators"], lambda i: 1 + len(i.event_ids)):
+            yield ("indicators", n, list(map(_packed_indicator, piece)))
+        for piece in _slices(lists["skipped"]):
+            yield ("skipped", n, _pack([s.event_id for s in piece]), [s.reason for s in piece],
+                   [s.index for s in piece])
+        for piece in _slices(lists["aggregated"]):
+            yield ("aggregated", n, _pack(piece))
+        for piece in _slices(lists["aggregated_indices"]):
+            yield ("aggregated_indices", n, piece)
         # Rows are each run's indicators in order, with their validation.
         checks = [row.validation for row in preview.rows[offset:offset + len(lists["indicators"])]]
         offset += len(checks)
@@ -188,8 +227,15 @@ class _Assembly:
         if kind == "run":
             self.runs.append(part[1])
             self.validations.append([])
-        elif kind == "extend":
-            getattr(self.runs[part[1]], part[2]).extend(part[3])
+        elif kind == "indicators":
+            self.runs[part[1]].indicators.extend(map(_unpacked_indicator, part[2]))
+        elif kind == "skipped":
+            _, n, ids, reasons, indices = part
+            self.runs[n].skipped.extend(map(Skipped, _unpack(ids), reasons, indices))
+        elif kind == "aggregated":
+            self.runs[part[1]].aggregated.extend(_unpack(part[2]))
+        elif kind == "aggregated_indices":
+            self.runs[part[1]].aggregated_indices.extend(part[2])
         elif kind == "validations":
             self.validations[part[1]].extend(part[2])
         elif kind == "preview":
