@@ -360,16 +360,18 @@ class _Serving:
                                             f"the app {count:,}."))
                 return
             # The events stay, and a computation's objects hardly ever form
-            # cycles: collecting would walk a million events again and again.
+            # cycles: collecting would walk a million events again and again,
+            # and the result's million objects while it is sent.
             gc.freeze()
             gc.disable()
             try:
                 preview = compute_preview(self.events, context, first, last, ignore,
                                           lambda done, total: self.send(("progress", request, done, total)),
                                           flag.is_set, self._timeline(flag.is_set))
+                self._stream(request, preview, flag)
             finally:
+                gc.freeze()  # the timeline kept, out of the collector's walks between previews too
                 gc.enable()
-            self._stream(request, preview, flag)
         except Cancelled:
             self.send(("cancelled", request))
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the app
