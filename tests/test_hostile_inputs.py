@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dacc_gui import DEFAULT_DOCTYPE
@@ -316,6 +316,7 @@ def outcome(load):
 
 @FUZZ
 @given(event_files, st.booleans(), st.booleans(), st.booleans())
+@example({"events": [], "context": {"": {"\ud800": None}}}, True, False, False)  # a context key escaped so
 def test_bytes_load_as_their_text_does(value, ascii_only, jsonl, bom):
     # Bytes are read as they are, the documents one by one; what that gives
     # is what decoding them and reading the text gave.

@@ -63,7 +63,10 @@ class UserContext(BaseModel):
             raise ContextError(f"{where}.{loc}: {first['msg']}") from None
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        # Every field is a JSON value already; pydantic's "json" mode would
+        # also encode keys as UTF-8, and a lone surrogate the file escaped
+        # (an extra field's "\\ud800") would raise there.
+        return self.model_dump(mode="python")
 
     def ordered_fluids(self) -> list[str]:
         """Connected fluids in Ecolyo's order, each once."""
