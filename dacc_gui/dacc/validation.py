@@ -20,7 +20,8 @@ from dacc_gui.dacc.production import Answer, answer_measure, parse_date
 
 ECOLYO = "ecolyo"
 
-__all__ = ["Validation", "check_measure", "lint_measure", "parse_date", "validate_all", "validate_measure"]
+__all__ = ["Validation", "check_all", "check_measure", "flag_duplicates", "lint_measure", "parse_date",
+           "validate_all", "validate_measure"]
 
 
 @dataclass
@@ -168,20 +169,41 @@ def validation_of(answer: Answer, catalog: MeasureCatalog | None = None, seen: s
     measures (``seen`` holds the ``key`` of each)."""
     result = Validation.of(answer)
     if answer.status == 201:
-        measure = answer.measure
-        result.warnings = lint_measure(measure, catalog)
-        if seen is not None and answer.stored:  # what production did not store is no duplicate
-            key = key(measure)
-            if key in seen:
-                result.warnings.append(duplicate_message(measure, catalog or load_catalog()))
-            seen.add(key)
+        result.warnings = lint_measure(answer.measure, catalog)
+        if seen is not None:
+            _note_duplicate(result, answer.measure, seen, key, catalog)
     return result
+
+
+def _note_duplicate(result: Validation, measure: dict[str, Any], seen: set,
+                    key: Callable[[dict[str, Any]], Hashable], catalog: MeasureCatalog | None) -> None:
+    if not result.stored:
+        return  # what production did not store is no duplicate
+    k = key(measure)
+    if k in seen:
+        result.warnings.append(duplicate_message(measure, catalog or load_catalog()))
+    seen.add(k)
 
 
 def validate_all(measures: list[Any], catalog: MeasureCatalog | None = None) -> list[Validation]:
     """Each measure of a set, duplicates within the set included."""
+    return flag_duplicates(measures, check_all(measures, catalog), catalog)
+
+
+def check_all(measures: list[Any], catalog: MeasureCatalog | None = None) -> list[Validation]:
+    """Each measure of a set, duplicates aside: a set may be checked a piece
+    at a time (in another process), then ``flag_duplicates`` in its order."""
+    return [validation_of(answer_measure(m, catalog), catalog) for m in measures]
+
+
+def flag_duplicates(measures: list[Any], checks: list[Validation],
+                    catalog: MeasureCatalog | None = None) -> list[Validation]:
+    """The duplicate warnings of a set ``check_all`` checked, added in place."""
     seen: set = set()
-    return [validation_of(answer_measure(m, catalog), catalog, seen, _set_key) for m in measures]
+    for measure, result in zip(measures, checks, strict=True):
+        if result.status == 201:
+            _note_duplicate(result, measure, seen, _set_key, catalog)
+    return checks
 
 
 def _set_key(measure: dict[str, Any]) -> Hashable:

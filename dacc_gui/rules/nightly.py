@@ -88,12 +88,15 @@ def simulate(
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
     timeline: Timeline | None = None,
+    on_indicators: Callable[[int, list[Indicator]], None] | None = None,
 ) -> list[RunResult]:
     """Nights ``first``..``last`` in order, each seeing the flags the previous
     ones left. Every pending day is computed once over the whole range.
 
     ``timeline``: one already built of ``events`` (the preview's worker keeps
-    one from a preview to the next)."""
+    one from a preview to the next). ``on_indicators(night, indicators)`` is
+    told each night's indicators as they come, in order, so that they can be
+    checked meanwhile."""
     context = context or UserContext()
     if last < first:
         raise ValueError(f"the range ends ({last}) before it starts ({first})")
@@ -110,6 +113,12 @@ def simulate(
         run_date = first + timedelta(days=n)
         result = RunResult(run_date, monthly_analysis_day=context.monthlyAnalysisDay)
         results.append(result)
+
+        def add(indicators: list[Indicator], night: int = n, result: RunResult = result) -> None:
+            result.indicators.extend(indicators)
+            if on_indicators is not None and indicators:
+                on_indicators(night, indicators)
+
         if not context.daccConsent:
             # The gate: nothing sent, nothing marked; later nights see the same.
             result.consent_blocked = True
@@ -123,7 +132,7 @@ def simulate(
             if cancelled is not None and cancelled():
                 raise Cancelled()
             entries = timeline.pending_by_day[day]
-            result.indicators.extend(compute_day(day, entries, timeline, skips))
+            add(compute_day(day, entries, timeline, skips))
             taken.extend(entries)
         done_days = max(done_days, len(days))
         for flagged in timeline.flagged_pending:
@@ -134,10 +143,10 @@ def simulate(
         taken.sort(key=_index)
         result.aggregated_indices = list(map(_index, taken))
         result.aggregated = list(map(_id, taken))
-        result.indicators.extend(_connected(run_date, context))
+        add(_connected(run_date, context))
         if monthly_due(run_date, context, ignore_monthly_date_protection):
             result.monthly_ran = True
-            result.indicators.extend(compute_month(run_date, context, timeline, result.notes))
+            add(compute_month(run_date, context, timeline, result.notes))
         else:
             result.monthly_held_back = True
         if progress is not None:

@@ -60,6 +60,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
 from datetime import date
 from typing import Any
 
@@ -68,6 +69,7 @@ from dacc_gui.events.context import UserContext
 from dacc_gui.events.edits import Change
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.rules.accumulate import Skipped
+from dacc_gui.rules.checker_process import start_checker, usable
 from dacc_gui.rules.indicators import Indicator
 from dacc_gui.rules.preview import Preview, PreviewRow, compute_preview
 from dacc_gui.rules.series import by_measure
@@ -259,6 +261,7 @@ class _Serving:
         # preview files those again instead of building one of the whole list.
         self.timeline: Timeline | None = None
         self.edited: set[int] = set()
+        self.checker: Executor | None = None  # the process that makes the DACC's checks meanwhile
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.running: threading.Event | None = None  # the cancel flag of the computation running
@@ -289,13 +292,19 @@ class _Serving:
                     self.running.set()
             self.inbox.put(message)
 
-    def serve(self) -> None:
+    def serve(self, checked_apart: bool = True) -> None:
         threading.Thread(target=self.read, name="preview-inbox", daemon=True).start()
-        while True:
-            message = self.inbox.get()
-            if message is None:
-                return
-            getattr(self, "_" + message[0])(*message[1:])
+        if checked_apart:
+            self.checker = start_checker()
+        try:
+            while True:
+                message = self.inbox.get()
+                if message is None:
+                    return
+                getattr(self, "_" + message[0])(*message[1:])
+        finally:
+            if self.checker is not None:
+                self.checker.shutdown(wait=False, cancel_futures=True)
 
     # --- the events -------------------------------------------------------
     def _load(self) -> None:
@@ -367,7 +376,7 @@ class _Serving:
             try:
                 preview = compute_preview(self.events, context, first, last, ignore,
                                           lambda done, total: self.send(("progress", request, done, total)),
-                                          flag.is_set, self._timeline(flag.is_set))
+                                          flag.is_set, self._timeline(flag.is_set), self._checker())
                 self._stream(request, preview, flag)
             finally:
                 gc.freeze()  # the timeline kept, out of the collector's walks between previews too
@@ -379,6 +388,11 @@ class _Serving:
         finally:
             with self.lock:
                 self.running = None
+
+    def _checker(self) -> Executor | None:
+        if self.checker is not None:
+            self.checker = usable(self.checker)
+        return self.checker
 
     def _stream(self, request: int, preview: Preview, flag: threading.Event) -> None:
         self.send(("begin", request))
