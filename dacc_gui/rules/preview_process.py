@@ -59,6 +59,7 @@ import sys
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from datetime import date
@@ -90,14 +91,18 @@ Progress = Callable[[int, int], None]
 
 
 _exiting = False
+_links: "weakref.WeakSet[_Link]" = weakref.WeakSet()  # the workers running, stopped at exit
 
 
 @atexit.register
 def _at_exit() -> None:
-    # Runs before multiprocessing's own exit handler ends the daemon workers:
-    # their end is then no crash to report.
+    # Runs before multiprocessing's own exit handler, which would wait for
+    # the workers (they are no daemons: a daemon may not start the checker
+    # process); their end is then no crash to report.
     global _exiting
     _exiting = True
+    for link in list(_links):
+        link.close()
 
 
 class WorkerCrashed(RuntimeError):
@@ -471,7 +476,7 @@ class _Link:
     def __init__(self, on_crash: Callable[["_Link", str], None]) -> None:
         context = multiprocessing.get_context("spawn")
         self.conn, self._child = context.Pipe(duplex=True)
-        self.process = context.Process(target=serve, args=(self._child,), name="dacc-gui preview", daemon=True)
+        self.process = context.Process(target=serve, args=(self._child,), name="dacc-gui preview", daemon=False)
         self.on_crash = on_crash
         self.outbox: queue.SimpleQueue = queue.SimpleQueue()
         self.requests: dict[int, Request] = {}
@@ -480,6 +485,7 @@ class _Link:
         self.dead: str | None = None  # why the worker stopped
         self.started = threading.Event()
         threading.Thread(target=self._send_loop, name="preview-outbox", daemon=True).start()
+        _links.add(self)
 
     @property
     def pid(self) -> int | None:
@@ -501,11 +507,15 @@ class _Link:
             self.requests.pop(number, None)
 
     def close(self) -> None:
+        _links.discard(self)
         self.closed = True
         self.outbox.put(None)
         if self.started.wait(30) and self.process.is_alive():
             self.process.terminate()
             self.process.join(2)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join(2)
 
     # --- sending -----------------------------------------------------------
     def _send(self, message: tuple) -> None:
