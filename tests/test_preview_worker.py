@@ -249,3 +249,19 @@ def test_the_worker_runs_below_the_app(worker):
     worker.request(many_events(1), CONTEXT, date(2023, 1, 2)).result()  # started and answering
     mine = os.getpriority(os.PRIO_PROCESS, 0)
     assert os.getpriority(os.PRIO_PROCESS, worker.pid) == min(19, mine + 5)
+
+
+def test_the_worker_checks_in_its_checker_process_which_goes_with_it():
+    import psutil
+
+    worker = PreviewWorker()
+    try:
+        events = many_events(3_000)
+        got = worker.request(events, CONTEXT, date(2023, 1, 2)).result()
+        same(got, compute_preview(events, CONTEXT, date(2023, 1, 2)))
+        (checker,) = psutil.Process(worker.pid).children()
+        assert checker.is_running() and "spawn_main" in " ".join(checker.cmdline())
+    finally:
+        worker.close()
+    checker.wait(10)  # its worker stopped: it stops too
+    assert not checker.is_running()
