@@ -23,6 +23,8 @@ from dacc_gui.events.edits import Change
 from dacc_gui.events.loader import load_file
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.rules import preview_process as P
+from dacc_gui.rules.indicators import Indicator
+from dacc_gui.rules.packing import pack_ids, packed_indicator, unpack_ids, unpacked_indicator
 from dacc_gui.rules.preview import compute_preview
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
@@ -111,14 +113,14 @@ def test_parts_hold_a_thousand_objects_at_most(monkeypatch):
 
 
 def test_event_ids_travel_as_one_text_unless_one_holds_the_separator():
-    assert P._pack(["e1", "e2", ""]) == "e1\0e2\0"
-    assert P._unpack("e1\0e2\0") == ["e1", "e2", ""]
-    assert P._pack(["a\0b", "c"]) == ["a\0b", "c"]  # would split in three: sent as a list
-    assert P._pack([""]) == [""] and P._pack([]) == []
+    assert pack_ids(["e1", "e2", ""]) == "e1\0e2\0"
+    assert unpack_ids("e1\0e2\0") == ["e1", "e2", ""]
+    assert pack_ids(["a\0b", "c"]) == ["a\0b", "c"]  # would split in three: sent as a list
+    assert pack_ids([""]) == [""] and pack_ids([]) == []
     rule = compute_preview(load_file(GOLDEN / "01-one-day.json").events, UserContext(),
                            date(2021, 12, 9)).results[0].indicators[0].rule
-    indicator = P.Indicator("m", "2021-12-08", 2.5, (("k", "v"), None, None), rule, ["x\0y", "z"], "other")
-    back = P._unpacked_indicator(pickle.loads(pickle.dumps(P._packed_indicator(indicator))))
+    indicator = Indicator("m", "2021-12-08", 2.5, (("k", "v"), None, None), rule, ["x\0y", "z"], "other")
+    back = unpacked_indicator(pickle.loads(pickle.dumps(packed_indicator(indicator))))
     assert back == indicator and back.event_ids == ["x\0y", "z"] and back.createdBy == "other"
 
 

@@ -44,7 +44,6 @@ and ``restart`` starts another, sent the app's events with the next request.
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import gc
 import itertools
 import logging
@@ -71,7 +70,7 @@ from dacc_gui.events.edits import Change
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.rules.accumulate import Skipped
 from dacc_gui.rules.checker_process import start_checker, usable
-from dacc_gui.rules.indicators import Indicator
+from dacc_gui.rules.packing import pack_ids, packed_indicator, unpack_ids, unpacked_indicator
 from dacc_gui.rules.preview import Preview, PreviewRow, compute_preview
 from dacc_gui.rules.series import by_measure
 from dacc_gui.rules.timeline import Timeline
@@ -155,37 +154,6 @@ def _slices(items: Sequence, weight: Callable[[Any], int] | None = None) -> Iter
 
 
 RUN_LISTS = ("indicators", "skipped", "aggregated", "aggregated_indices")
-_INDICATOR_FIELDS = tuple(f.name for f in dataclasses.fields(Indicator))
-_EVENT_IDS = _INDICATOR_FIELDS.index("event_ids")
-_indicator_values = operator.attrgetter(*_INDICATOR_FIELDS)
-SEPARATOR = "\0"
-
-
-def _pack(names: list[str]) -> str | list[str]:
-    """Event ids as one text, which a pickle writes and reads at once (a list
-    of a thousand strings is a thousand objects each way); as they are when
-    one holds the separator, or when there are fewer than two."""
-    if len(names) < 2:
-        return names
-    text = SEPARATOR.join(names)
-    return text if text.count(SEPARATOR) == len(names) - 1 else names
-
-
-def _unpack(packed: str | list[str]) -> list[str]:
-    return packed if isinstance(packed, list) else packed.split(SEPARATOR)
-
-
-def _packed_indicator(indicator: Indicator) -> tuple:
-    values = list(_indicator_values(indicator))
-    values[_EVENT_IDS] = _pack(values[_EVENT_IDS])
-    return tuple(values)
-
-
-def _unpacked_indicator(values: tuple) -> Indicator:
-    values = list(values)
-    values[_EVENT_IDS] = _unpack(values[_EVENT_IDS])
-    return Indicator(*values)
-
 
 def _parts(preview: Preview) -> Iterator[tuple]:
     """What a result is sent as, ``PART`` objects at most a part, each part
@@ -203,12 +171,12 @@ def _parts(preview: Preview) -> Iterator[tuple]:
             setattr(result, name, [])
         yield ("run", result)
         for piece in _slices(lists["indicators"], lambda i: 1 + len(i.event_ids)):
-            yield ("indicators", n, list(map(_packed_indicator, piece)))
+            yield ("indicators", n, list(map(packed_indicator, piece)))
         for piece in _slices(lists["skipped"]):
-            yield ("skipped", n, _pack([s.event_id for s in piece]), [s.reason for s in piece],
+            yield ("skipped", n, pack_ids([s.event_id for s in piece]), [s.reason for s in piece],
                    [s.index for s in piece])
         for piece in _slices(lists["aggregated"]):
-            yield ("aggregated", n, _pack(piece))
+            yield ("aggregated", n, pack_ids(piece))
         for piece in _slices(lists["aggregated_indices"]):
             yield ("aggregated_indices", n, piece)
         # Rows are each run's indicators in order, with their validation.
@@ -235,12 +203,12 @@ class _Assembly:
             self.runs.append(part[1])
             self.validations.append([])
         elif kind == "indicators":
-            self.runs[part[1]].indicators.extend(map(_unpacked_indicator, part[2]))
+            self.runs[part[1]].indicators.extend(map(unpacked_indicator, part[2]))
         elif kind == "skipped":
             _, n, ids, reasons, indices = part
-            self.runs[n].skipped.extend(map(Skipped, _unpack(ids), reasons, indices))
+            self.runs[n].skipped.extend(map(Skipped, unpack_ids(ids), reasons, indices))
         elif kind == "aggregated":
-            self.runs[part[1]].aggregated.extend(_unpack(part[2]))
+            self.runs[part[1]].aggregated.extend(unpack_ids(part[2]))
         elif kind == "aggregated_indices":
             self.runs[part[1]].aggregated_indices.extend(part[2])
         elif kind == "validations":
