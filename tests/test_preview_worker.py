@@ -265,3 +265,15 @@ def test_the_worker_checks_in_its_checker_process_which_goes_with_it():
         worker.close()
     checker.wait(10)  # its worker stopped: it stops too
     assert not checker.is_running()
+
+
+def test_closed_mid_preview_the_worker_stops_by_itself():
+    worker = PreviewWorker()
+    events = many_events(30_000)
+    worker.request(events, CONTEXT, date(2023, 1, 2)).result()  # started, with its checker
+    request = worker.request(events, CONTEXT, *LONG)
+    request.answers.get(timeout=30)  # its first progress: computing
+    process = worker._link.process
+    worker.close()
+    process.join(5)  # (the thread that reads its answers may be the one that saw it end)
+    assert process.exitcode == 0  # it left by itself (terminated, it would say -15)

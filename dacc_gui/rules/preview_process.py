@@ -19,6 +19,7 @@ app -> worker
   ("remove", rows)                 events removed (their positions before, ascending)
   ("preview", id, count, context, first, last, ignore)
   ("cancel", id)
+  ("stop",)                        the app closes the worker: it stops its checker and exits
 
 An event travels as itself: a msgspec struct, which pickles fast and
 whole (its extra fields and key order included).
@@ -84,6 +85,7 @@ CHUNK = 1_000  # events a message
 PART = 1_000  # objects a streamed part (an indicator counts its events)
 NICENESS = 5
 POLL_S = 0.05  # how often a waiting request looks at its cancel flag
+STOP_S = 2.0  # how long a worker told to stop may take before it is terminated
 PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 Progress = Callable[[int, int], None]
@@ -251,9 +253,14 @@ class _Serving:
             try:
                 message = pickle.loads(self.conn.recv_bytes())
             except (EOFError, OSError):
-                self.inbox.put(None)  # the app went away
+                with self.lock:  # the app went away, or closes the worker: what runs stops
+                    if self.running is not None:
+                        self.running.set()
+                self.inbox.put(None)
                 return
             kind = message[0]
+            if kind == "stop":
+                message = None  # as if the app went away
             with self.lock:
                 if kind == "preview":
                     self.latest = max(self.latest, message[1])
@@ -264,6 +271,8 @@ class _Serving:
                 if self.running is not None and stops:
                     self.running.set()
             self.inbox.put(message)
+            if message is None:
+                return
 
     def serve(self, checked_apart: bool = True) -> None:
         threading.Thread(target=self.read, name="preview-inbox", daemon=True).start()
@@ -277,7 +286,7 @@ class _Serving:
                 getattr(self, "_" + message[0])(*message[1:])
         finally:
             if self.checker is not None:
-                self.checker.shutdown(wait=False, cancel_futures=True)
+                self.checker.shutdown(wait=True, cancel_futures=True)
 
     # --- the events -------------------------------------------------------
     def _load(self) -> None:
@@ -479,6 +488,8 @@ class _Link:
         self.closed = True
         self.outbox.put(None)
         if self.started.wait(30) and self.process.is_alive():
+            self.process.join(STOP_S)
+        if self.process.is_alive():
             self.process.terminate()
             self.process.join(2)
             if self.process.is_alive():
@@ -505,14 +516,12 @@ class _Link:
             while True:
                 item = self.outbox.get()
                 if item is None:
+                    self._send(("stop",))  # the worker stops what it computes, stops its checker, and exits
                     break
                 for message in _messages(item):
                     self._send(message)
         except OSError:
             pass  # the worker is gone: the reader says so
-        finally:
-            if self.closed:
-                self.conn.close()
 
     # --- receiving -----------------------------------------------------------
     def _read_loop(self) -> None:
@@ -552,6 +561,7 @@ class _Link:
             if assembly is not None:
                 _resume_collection()
         self._died()
+        self.conn.close()
 
     def abandon(self, message: str) -> None:
         """Give up on a worker that is out of step with the app's events."""
