@@ -143,7 +143,8 @@ class _Checks:
     def __init__(self, checker: Executor | None) -> None:
         self.checker = checker
         self.payloads: dict[int, list[dict[str, Any]]] = {}
-        self.pieces: dict[int, list[tuple[int, Future]]] = {}  # (start, its checks) in order
+        self.pieces: dict[int, list[tuple[int, Future, int]]] = {}  # (start, its checks, size) in order
+        self.failed = False  # the checker broke during this preview (said once)
 
     def feed(self, night: int, indicators: list[Indicator]) -> None:
         payloads = self.payloads.setdefault(night, [])
@@ -193,7 +194,9 @@ class _Checks:
             except FutureTimeout:
                 continue
             except Exception:  # noqa: BLE001 - the checker broke (killed?): this piece is checked here
-                log.warning("The preview's checker process failed; checking in the worker", exc_info=True)
+                if not self.failed:
+                    log.warning("The preview's checker process failed; checking in the worker", exc_info=True)
+                    self.failed = True
                 return check_all(payloads)
 
 

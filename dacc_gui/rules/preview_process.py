@@ -274,10 +274,9 @@ class _Serving:
             if message is None:
                 return
 
-    def serve(self, checked_apart: bool = True) -> None:
+    def serve(self) -> None:
         threading.Thread(target=self.read, name="preview-inbox", daemon=True).start()
-        if checked_apart:
-            self.checker = start_checker()
+        self.checker = start_checker()
         try:
             while True:
                 message = self.inbox.get()
