@@ -46,12 +46,29 @@ def assert_checked_as_at_the_end(case, preview) -> None:
         (c.status, c.messages()) for c in checks]
 
 
+class Recording(ThreadPoolExecutor):
+    """A checker that notes the size of each piece it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.sizes: list[int] = []
+
+    def submit(self, fn, *args):
+        self.sizes.append(len(args[0]))
+        return super().submit(fn, *args)
+
+
 @pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.stem)
-def test_checks_made_meanwhile_in_small_pieces_are_those_made_at_the_end(path, monkeypatch):
+def test_checks_made_meanwhile_in_small_pieces_are_those_made_at_the_end(path, monkeypatch, caplog):
     monkeypatch.setattr(P, "CHECK_PIECE", 2)
-    with ThreadPoolExecutor(1) as checker:
+    with Recording() as checker:
         case, preview = case_preview(path, checker=checker)
     assert_checked_as_at_the_end(case, preview)
+    # Every indicator went to the checker, in pieces of two or more as they came
+    # (a night's last piece may be smaller), and none came back failed.
+    assert sum(checker.sizes) == len(preview.rows)
+    assert all(size >= 2 for size in checker.sizes[:-1])
+    assert "checker process" not in caplog.text
 
 
 def test_a_duplicate_across_two_pieces_is_flagged(monkeypatch):
