@@ -24,6 +24,8 @@ END_EVENTS = {
     T.QUIZ_END: ("start_quiz", "end_quiz", ("target", "context")),
 }
 
+_NO_START = {etype: f"{etype}: no startDate, so no event-duration" for etype in END_EVENTS}
+
 # event type -> (page, feature); params are the non-empty parts of target:context
 NAVIGATION_ACTIONS = {
     T.CONSUMPTION_CHANGE_TIMESTEP: ("consumption", "change_timestep"),
@@ -53,6 +55,18 @@ def device(context: object) -> str:
         if context.strip().lower() in ("mobile", "tablet") or _MOBILE_UA.search(context):
             return "mobile"
     return "desktop"
+
+
+_DEVICES: dict[str, str] = {}  # the device of a browser text: a user's few browsers, a million events
+
+
+def _device_of(context: object) -> str:
+    kind = device(context)
+    if isinstance(context, str):
+        if len(_DEVICES) >= 4096:
+            _DEVICES.clear()
+        _DEVICES[context] = kind
+    return kind
 
 
 def seconds_between(start: datetime, end: datetime) -> int:
@@ -91,8 +105,12 @@ def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: Skip
     CONNECTION, NAVIGATION, CHALLENGE_LAUNCH, DUEL_LAUNCH, QUIZ_END = (
         T.CONNECTION, T.NAVIGATION, T.CHALLENGE_LAUNCH, T.DUEL_LAUNCH, T.QUIZ_END)
     KONNECTOR_EVENTS = (T.KONNECTOR_CONNECT, T.KONNECTOR_REFRESH)
-    by_device, by_konnector, by_page, by_action, by_challenge = (
-        connections.counts, konnectors.counts, pages.counts, actions.counts, launches.counts)
+    # Counted by their values (a text hashes once); the groups are made at the end.
+    by_device: dict[str, list[str]] = {}
+    by_konnector: dict[tuple[str, str, str], list[str]] = {}
+    by_page: dict[str, list[str]] = {}
+    by_action: dict[tuple[str, str, str], list[str]] = {}
+    by_challenge: dict[str, list[str]] = {}
     # The session open (section 4, Sessions): it starts at a ConnectionEvent and
     # takes every later event of the day up to the next one.
     opening: Entry | None = None
@@ -116,7 +134,11 @@ def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: Skip
                 session_pages += 1
 
         if etype == CONNECTION:
-            by_device.setdefault((("device", device(event.context)), None, None), []).append(entry.id)
+            context = event.context
+            kind = _DEVICES.get(context) if type(context) is str else None
+            if kind is None:
+                kind = _device_of(context)
+            by_device.setdefault(kind, []).append(entry.id)
         elif etype in KONNECTOR_EVENTS:
             slug = text(event.target)
             if not slug:
@@ -124,26 +146,28 @@ def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: Skip
                 continue
             kind = "connection" if etype == T.KONNECTOR_CONNECT else "refresh"
             status = text(event.result) or "error"
-            by_konnector.setdefault((("slug", slug), ("event_type", kind), ("status", status)), []).append(entry.id)
+            by_konnector.setdefault((slug, kind, status), []).append(entry.id)
         elif etype == NAVIGATION:
-            page = text(event.target)
+            page = event.target
+            if type(page) is not str:
+                page = text(page)
             if not page:
                 skips.add(entry.index, entry.id, "NavigationEvent without target (page name)")
                 continue
-            by_page.setdefault((("page", page), None, None), []).append(entry.id)
+            by_page.setdefault(page, []).append(entry.id)
         elif etype in NAVIGATION_ACTIONS:
             page, feature = NAVIGATION_ACTIONS[etype]
             if etype == T.PROFILE_SET:
                 params = "none"
             else:
                 params = ":".join(p for p in (text(event.target), text(event.context)) if p) or "none"
-            by_action.setdefault((("page", page), ("feature", feature), ("params", params)), []).append(entry.id)
+            by_action.setdefault((page, feature, params), []).append(entry.id)
         elif etype == CHALLENGE_LAUNCH:
             challenge = text(event.target)
             if not challenge:
                 skips.add(entry.index, entry.id, "ChallengeLaunchEvent without target (challenge id)")
             else:
-                by_challenge.setdefault((("challenge_id", challenge), None, None), []).append(entry.id)
+                by_challenge.setdefault(challenge, []).append(entry.id)
             first = _first_challenge(entry, timeline)
             if first is not None:
                 durations.append(first)
@@ -160,6 +184,13 @@ def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: Skip
 
     if opening is not None:
         sessions.append(_session(opening, last, session_pages, session_ids, start))
+    connections.counts = {(g("device", d), None, None): ids for d, ids in by_device.items()}
+    konnectors.counts = {(g("slug", slug), g("event_type", kind), g("status", status)): ids
+                         for (slug, kind, status), ids in by_konnector.items()}
+    pages.counts = {(g("page", page), None, None): ids for page, ids in by_page.items()}
+    actions.counts = {(g("page", page), g("feature", feature), g("params", params)): ids
+                      for (page, feature, params), ids in by_action.items()}
+    launches.counts = {(g("challenge_id", c), None, None): ids for c, ids in by_challenge.items()}
     return (
         connections.indicators() + konnectors.indicators() + pages.indicators()
         + actions.indicators() + launches.indicators() + sessions + durations + stars
@@ -177,6 +208,9 @@ def _session(opening: Entry, last: Entry, pages: int, ids: list[str], start: str
 def _event_duration(entry: Entry, skips: SkipList) -> Indicator | None:
     event = entry.event
     start_event, end_event, fields = END_EVENTS[event.type]
+    if event.startDate is None:
+        skips.add(entry.index, entry.id, _NO_START[event.type])
+        return None
     started = parse_event_date(event.startDate)
     if started is None:
         what = "no startDate" if event.startDate in (None, "") else f"startDate {event.startDate!r} does not parse"
