@@ -22,6 +22,7 @@ from dacc_gui.events.context import UserContext
 from dacc_gui.events.loader import load_file
 from dacc_gui.rules import preview as P
 from dacc_gui.dacc.validation import validate_all
+from dacc_gui.rules.checker_process import CheckerStopped, start_checker, usable
 from tests.conftest import GOLDEN
 
 from tests.helpers import payload_multiset
@@ -142,8 +143,8 @@ def test_the_checker_process_checks_and_goes_when_its_worker_is_killed(tmp_path)
         "    m = {'createdBy': 'ecolyo', 'measureName': 'no-such-measure', 'startDate': '2021-12-08', 'value': 1}\n"
         "    print(checker.submit(os.getpid).result(), checker.submit(check_all, [m]).result()[0].status, flush=True)\n"
         "    time.sleep(60)\n")
-    worker = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    worker = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         pid, status = worker.stdout.readline().split()
         assert status == "400" and int(pid) != worker.pid
@@ -153,8 +154,29 @@ def test_the_checker_process_checks_and_goes_when_its_worker_is_killed(tmp_path)
         while time.monotonic() < deadline and _alive(int(pid)):
             time.sleep(0.1)
         assert not _alive(int(pid)), "the checker outlived its worker"
+        assert worker.stderr.read() == ""  # nothing left behind to warn about (a process pool's semaphores)
     finally:
         worker.kill()
+
+
+def test_a_killed_checker_fails_what_it_was_given_and_another_is_started():
+    checker = start_checker()
+    try:
+        assert checker.submit(sum, [1, 2]).result(30) == 3
+        waiting = checker.submit(time.sleep, 30)
+        os.kill(checker.pid, signal.SIGKILL)
+        with pytest.raises(CheckerStopped):
+            waiting.result(10)
+        assert checker.stopped
+        with pytest.raises(CheckerStopped):
+            checker.submit(sum, [1])
+        again = usable(checker)
+        assert again is not checker and again.submit(sum, [4, 5]).result(30) == 9
+        assert usable(again) is again
+        again.shutdown()
+        assert not again._process.is_alive()
+    finally:
+        checker.shutdown()
 
 
 def _alive(pid: int) -> bool:

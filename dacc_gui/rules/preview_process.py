@@ -61,7 +61,6 @@ import time
 import traceback
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor
 from datetime import date
 from typing import Any
 
@@ -70,7 +69,7 @@ from dacc_gui.events.context import UserContext
 from dacc_gui.events.edits import Change
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.rules.accumulate import Skipped
-from dacc_gui.rules.checker_process import start_checker, usable
+from dacc_gui.rules.checker_process import Checker, start_checker, usable
 from dacc_gui.rules.packing import pack_ids, packed_indicator, unpack_ids, unpacked_indicator
 from dacc_gui.rules.preview import Preview, PreviewRow, compute_preview
 from dacc_gui.rules.series import by_measure
@@ -98,7 +97,7 @@ _links: "weakref.WeakSet[_Link]" = weakref.WeakSet()  # the workers running, sto
 @atexit.register
 def _at_exit() -> None:
     # Runs before multiprocessing's own exit handler, which would wait for
-    # the workers (they are no daemons: a daemon may not start the checker
+    # the workers (they are no daemons: a daemon may not start its checker
     # process); their end is then no crash to report.
     global _exiting
     _exiting = True
@@ -236,7 +235,7 @@ class _Serving:
         # preview files those again instead of building one of the whole list.
         self.timeline: Timeline | None = None
         self.edited: set[int] = set()
-        self.checker: Executor | None = None  # the process that makes the DACC's checks meanwhile
+        self.checker: Checker | None = None  # the process that makes the DACC's checks meanwhile
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.running: threading.Event | None = None  # the cancel flag of the computation running
@@ -370,7 +369,7 @@ class _Serving:
             with self.lock:
                 self.running = None
 
-    def _checker(self) -> Executor | None:
+    def _checker(self) -> Checker | None:
         if self.checker is not None:
             self.checker = usable(self.checker)
         return self.checker
