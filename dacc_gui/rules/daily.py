@@ -57,18 +57,6 @@ def device(context: object) -> str:
     return "desktop"
 
 
-_DEVICES: dict[str, str] = {}  # the device of a browser text: a user's few browsers, a million events
-
-
-def _device_of(context: object) -> str:
-    kind = device(context)
-    if isinstance(context, str):
-        if len(_DEVICES) >= 4096:
-            _DEVICES.clear()
-        _DEVICES[context] = kind
-    return kind
-
-
 def seconds_between(start: datetime, end: datetime) -> int:
     """Whole seconds, rounded down."""
     return math.floor((end - start).total_seconds())
@@ -111,6 +99,7 @@ def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: Skip
     by_page: dict[str, list[str]] = {}
     by_action: dict[tuple[str, str, str], list[str]] = {}
     by_challenge: dict[str, list[str]] = {}
+    devices: dict[str, str] = {}  # the day's browsers: a user has few
     # The session open (section 4, Sessions): it starts at a ConnectionEvent and
     # takes every later event of the day up to the next one.
     opening: Entry | None = None
@@ -135,9 +124,11 @@ def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: Skip
 
         if etype == CONNECTION:
             context = event.context
-            kind = _DEVICES.get(context) if type(context) is str else None
+            kind = devices.get(context) if type(context) is str else None
             if kind is None:
-                kind = _device_of(context)
+                kind = device(context)
+                if type(context) is str:
+                    devices[context] = kind
             by_device.setdefault(kind, []).append(entry.id)
         elif etype in KONNECTOR_EVENTS:
             slug = text(event.target)
