@@ -76,6 +76,16 @@ def test_navigation_count_daily_per_page_and_missing_target_is_skipped():
     assert c.id in result.aggregated
 
 
+def test_navigation_targets_that_are_not_text_count_as_their_text():
+    a = ev("NavigationEvent", "2022-03-09T08:00", target=7)
+    b = ev("NavigationEvent", "2022-03-09T08:01", target=True)
+    c = ev("NavigationEvent", "2022-03-09T08:02", target="7")
+    result = run(a, b, c)
+    assert [(p["group1"], p["value"]) for p in of_measure(result, "navigation-count-daily")] == [
+        ({"page": "7"}, 2), ({"page": "true"}, 1)]
+    assert result.skipped == []
+
+
 def test_navigation_action_daily_keys_and_params():
     result = run(
         ev("ConsumptionChangeTimeStepEvent", "2022-03-09T08:00", target="day", context="gas"),
