@@ -163,15 +163,14 @@ def validate_measure(
     return validation_of(answer_measure(measure, catalog), catalog, seen)
 
 
-def validation_of(answer: Answer, catalog: MeasureCatalog | None = None, seen: set | None = None,
-                  key: Callable[[dict[str, Any]], Hashable] = duplicate_key) -> Validation:
+def validation_of(answer: Answer, catalog: MeasureCatalog | None = None, seen: set[str] | None = None) -> Validation:
     """A production answer with the lints of a 201, and duplicates among stored
-    measures (``seen`` holds the ``key`` of each)."""
+    measures (``seen`` holds the ``duplicate_key`` of each)."""
     result = Validation.of(answer)
     if answer.status == 201:
         result.warnings = lint_measure(answer.measure, catalog)
         if seen is not None:
-            _note_duplicate(result, answer.measure, seen, key, catalog)
+            _note_duplicate(result, answer.measure, seen, duplicate_key, catalog)
     return result
 
 

@@ -80,11 +80,11 @@ def quiz_stars(result: object) -> int | None:
 def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: SkipList) -> list[Indicator]:
     """The daily indicators of day D from its pending events (sorted by time)."""
     start = day.isoformat()
-    connections = Counter(R.CONNECTION_COUNT_DAILY, start)
-    konnectors = Counter(R.KONNECTOR_EVENT_DAILY, start)
-    pages = Counter(R.NAVIGATION_COUNT_DAILY, start)
-    actions = Counter(R.NAVIGATION_ACTION_DAILY, start)
-    launches = Counter(R.CHALLENGE_LAUNCH_DAILY, start)
+    connections = Counter(R.CONNECTION_COUNT_DAILY, start, _device_groups)
+    konnectors = Counter(R.KONNECTOR_EVENT_DAILY, start, _konnector_groups)
+    pages = Counter(R.NAVIGATION_COUNT_DAILY, start, _page_groups)
+    actions = Counter(R.NAVIGATION_ACTION_DAILY, start, _action_groups)
+    launches = Counter(R.CHALLENGE_LAUNCH_DAILY, start, _challenge_groups)
     durations: list[Indicator] = []
     stars: list[Indicator] = []
     sessions: list[Indicator] = []
@@ -94,11 +94,8 @@ def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: Skip
         T.CONNECTION, T.NAVIGATION, T.CHALLENGE_LAUNCH, T.DUEL_LAUNCH, T.QUIZ_END)
     KONNECTOR_EVENTS = (T.KONNECTOR_CONNECT, T.KONNECTOR_REFRESH)
     # Counted by their values (a text hashes once); the groups are made at the end.
-    by_device: dict[str, list[str]] = {}
-    by_konnector: dict[tuple[str, str, str], list[str]] = {}
-    by_page: dict[str, list[str]] = {}
-    by_action: dict[tuple[str, str, str], list[str]] = {}
-    by_challenge: dict[str, list[str]] = {}
+    by_device, by_konnector, by_page, by_action, by_challenge = (
+        connections.counts, konnectors.counts, pages.counts, actions.counts, launches.counts)
     devices: dict[str, str] = {}  # the day's browsers: a user has few
     # The session open (section 4, Sessions): it starts at a ConnectionEvent and
     # takes every later event of the day up to the next one.
@@ -175,17 +172,32 @@ def compute_day(day: date, entries: list[Entry], timeline: Timeline, skips: Skip
 
     if opening is not None:
         sessions.append(_session(opening, last, session_pages, session_ids, start))
-    connections.counts = {(g("device", d), None, None): ids for d, ids in by_device.items()}
-    konnectors.counts = {(g("slug", slug), g("event_type", kind), g("status", status)): ids
-                         for (slug, kind, status), ids in by_konnector.items()}
-    pages.counts = {(g("page", page), None, None): ids for page, ids in by_page.items()}
-    actions.counts = {(g("page", page), g("feature", feature), g("params", params)): ids
-                      for (page, feature, params), ids in by_action.items()}
-    launches.counts = {(g("challenge_id", c), None, None): ids for c, ids in by_challenge.items()}
     return (
         connections.indicators() + konnectors.indicators() + pages.indicators()
         + actions.indicators() + launches.indicators() + sessions + durations + stars
     )
+
+
+def _device_groups(device: str) -> tuple:
+    return (g("device", device), None, None)
+
+
+def _konnector_groups(key: tuple[str, str, str]) -> tuple:
+    slug, kind, status = key
+    return (g("slug", slug), g("event_type", kind), g("status", status))
+
+
+def _page_groups(page: str) -> tuple:
+    return (g("page", page), None, None)
+
+
+def _action_groups(key: tuple[str, str, str]) -> tuple:
+    page, feature, params = key
+    return (g("page", page), g("feature", feature), g("params", params))
+
+
+def _challenge_groups(challenge: str) -> tuple:
+    return (g("challenge_id", challenge), None, None)
 
 
 def _session(opening: Entry, last: Entry, pages: int, ids: list[str], start: str) -> Indicator:
