@@ -91,10 +91,15 @@ def parse_date(text: str) -> datetime:
     too, since a part the text lacks defaults to today; a plain YYYY-MM-DD,
     what Ecolyo sends, lacks none, and is remembered by itself.
     """
-    if (len(text) == 10 and text.isascii() and text[4] == "-" and text[7] == "-" and text[:4].isdigit()
-            and text[5:7].isdigit() and text[8:].isdigit()):
+    if is_plain_day(text):
         return _parse_day(text)
     return _parse_date_on(text, date.today())
+
+
+def is_plain_day(text: str) -> bool:
+    """YYYY-MM-DD in ASCII digits: a text that lacks no part of a date."""
+    return (len(text) == 10 and text.isascii() and text[4] == "-" and text[7] == "-" and text[:4].isdigit()
+            and text[5:7].isdigit() and text[8:].isdigit())
 
 
 @lru_cache(maxsize=4096)
