@@ -1,11 +1,12 @@
-"""The preview's parts at scale, in one process: what the worker keeps and what its checker takes.
+"""The preview's parts at scale, in one process: its timeline, its rules and its checks.
 
     .venv/bin/python bench/bench_preview.py [N]      # N events (default 1,000,000), as bench_ui.py makes them
 
 Ratios in the same process, the collector off as in the worker: the
 timeline updated after a shift of the first 100,000 events against one
-built anew, and the preview with its DACC checks in a checker process
-against the checks made at the end. No goal of its own (bench_ui.py has
+built anew; the nightly rules against the whole preview; and the DACC's
+checks of the preview's measures (most take the short way for measures as
+the rulebook sends them) against production's full steps for each. No goal of its own (bench_ui.py has
 the app's); it says where a preview's time goes.
 """
 
@@ -23,7 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dacc_gui.events import edits  # noqa: E402
 from dacc_gui.events.context import UserContext  # noqa: E402
-from dacc_gui.rules.checker_process import start_checker  # noqa: E402
+from dacc_gui.dacc.measures import load_catalog  # noqa: E402
+from dacc_gui.dacc.production import answer_measure  # noqa: E402
+from dacc_gui.dacc.validation import validate_all, validation_of  # noqa: E402
+from dacc_gui.rules import simulate  # noqa: E402
 from dacc_gui.rules.preview import compute_preview  # noqa: E402
 from dacc_gui.rules.timeline import Timeline  # noqa: E402
 
@@ -50,6 +54,7 @@ def main() -> int:
     gc.freeze()
     gc.disable()
     context = UserContext()
+    catalog = load_catalog()
     print(f"{n:,} events, best of {ROUNDS}")
 
     fresh = best(lambda: Timeline(events))
@@ -74,16 +79,14 @@ def main() -> int:
     print(f"timeline built anew               {fresh:7.3f} s")
     print(f"timeline updated after the shift  {min(spent):7.3f} s   {min(spent) / fresh:5.2f}x built anew")
 
-    at_end = best(lambda: compute_preview(events, context, RUN, timeline=timeline))
-    checker = start_checker()
-    if checker is None:
-        print("no checker process could start")
-        return 1
-    checker.submit(int).result()  # started
-    meanwhile = best(lambda: compute_preview(events, context, RUN, timeline=timeline, checker=checker))
-    checker.shutdown()
-    print(f"preview, checks at the end        {at_end:7.3f} s")
-    print(f"preview, checks in the checker    {meanwhile:7.3f} s   {meanwhile / at_end:5.2f}x at the end")
+    preview = best(lambda: compute_preview(events, context, RUN, timeline=timeline))
+    rules = best(lambda: simulate(events, context, RUN, RUN, timeline=timeline))
+    payloads = [i.payload() for i in simulate(events, context, RUN, RUN, timeline=timeline)[0].indicators]
+    checks = best(lambda: validate_all(payloads))
+    full = best(lambda: [validation_of(answer_measure(m, catalog), catalog) for m in payloads])
+    print(f"preview (rules and checks)        {preview:7.3f} s")
+    print(f"  of which the nightly rules      {rules:7.3f} s   {rules / preview:5.2f}x the preview")
+    print(f"{f'checks of its {len(payloads):,} measures':<34}{checks:7.3f} s   {checks / full:5.2f}x the full steps each")
     return 0
 
 

@@ -251,26 +251,10 @@ def test_the_worker_runs_below_the_app(worker):
     assert os.getpriority(os.PRIO_PROCESS, worker.pid) == min(19, mine + 5)
 
 
-def test_the_worker_checks_in_its_checker_process_which_goes_with_it():
-    import psutil
-
-    worker = PreviewWorker()
-    try:
-        events = many_events(3_000)
-        got = worker.request(events, CONTEXT, date(2023, 1, 2)).result()
-        same(got, compute_preview(events, CONTEXT, date(2023, 1, 2)))
-        (checker,) = psutil.Process(worker.pid).children()
-        assert checker.is_running() and "spawn_main" in " ".join(checker.cmdline())
-    finally:
-        worker.close()
-    checker.wait(10)  # its worker stopped: it stops too
-    assert not checker.is_running()
-
-
 def test_closed_mid_preview_the_worker_stops_by_itself():
     worker = PreviewWorker()
     events = many_events(30_000)
-    worker.request(events, CONTEXT, date(2023, 1, 2)).result()  # started, with its checker
+    worker.request(events, CONTEXT, date(2023, 1, 2)).result()  # started
     request = worker.request(events, CONTEXT, *LONG)
     request.answers.get(timeout=30)  # its first progress: computing
     process = worker._link.process

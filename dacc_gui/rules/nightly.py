@@ -88,15 +88,12 @@ def simulate(
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
     timeline: Timeline | None = None,
-    on_indicators: Callable[[int, list[Indicator]], None] | None = None,
 ) -> list[RunResult]:
     """Nights ``first``..``last`` in order, each seeing the flags the previous
     ones left. Every pending day is computed once over the whole range.
 
     ``timeline``: one already built of ``events`` (the preview's worker keeps
-    one from a preview to the next). ``on_indicators(night, indicators)`` is
-    told each night's indicators as they come, in order, so that they can be
-    checked meanwhile."""
+    one from a preview to the next)."""
     context = context or UserContext()
     if last < first:
         raise ValueError(f"the range ends ({last}) before it starts ({first})")
@@ -114,11 +111,7 @@ def simulate(
         result = RunResult(run_date, monthly_analysis_day=context.monthlyAnalysisDay)
         results.append(result)
 
-        def add(indicators: list[Indicator], night: int = n, result: RunResult = result) -> None:
-            result.indicators.extend(indicators)
-            if on_indicators is not None and indicators:
-                on_indicators(night, indicators)
-
+        add = result.indicators.extend
         if not context.daccConsent:
             # The gate: nothing sent, nothing marked; later nights see the same.
             result.consent_blocked = True

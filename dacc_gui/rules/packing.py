@@ -2,8 +2,7 @@
 
 A dataclass pickles slower than a tuple of its fields, and a list of a
 thousand event ids is a thousand objects each way; packed, the ids are one
-text. The preview's worker sends its results so, and a forked copy of it
-sends the days it computed (``forked_days``).
+text. The preview's worker sends its results so.
 """
 
 from __future__ import annotations

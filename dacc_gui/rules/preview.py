@@ -11,9 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -22,13 +20,10 @@ from dacc_gui.dacc.groups import group_text
 from dacc_gui.events.context import UserContext
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.rules.indicators import Indicator
-from dacc_gui.common.cancel import Cancelled
 from dacc_gui.rules import RunResult, simulate
 from dacc_gui.rules.series import MeasureRun, by_measure
 from dacc_gui.rules.timeline import Timeline
-from dacc_gui.dacc.validation import Validation, check_all, flag_duplicates, validate_all
-
-log = logging.getLogger(__name__)
+from dacc_gui.dacc.validation import Validation, validate_all
 
 CSV_FIELDS = ("runDate", "measureName", "startDate", "value", "group1", "group2", "group3",
               "validation", "messages", "ruleSource", "events")
@@ -112,92 +107,17 @@ def compute_preview(
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     timeline: Timeline | None = None,
-    checker: Executor | None = None,
 ) -> Preview:
-    """Simulate nights ``first``..``last`` (just ``first`` without a range end).
-
-    ``checker``: a process that makes the DACC's checks while the rules run
-    (the preview's worker has one), a piece of ``CHECK_PIECE`` at a time.
-    """
+    """Simulate nights ``first``..``last`` (just ``first`` without a range end)."""
     last = last or first
-    checks = _Checks(checker)
-    results = simulate(events, context, first, last, ignore_monthly_date_protection, progress, cancelled, timeline,
-                       checks.feed if checker is not None else None)
+    results = simulate(events, context, first, last, ignore_monthly_date_protection, progress, cancelled, timeline)
     rows = []
-    for night, result in enumerate(results):
-        validations = checks.of(night, result, cancelled)
+    for result in results:
+        validations = validate_all(result.payloads())
         rows.extend(PreviewRow(result, ind, check) for ind, check in zip(result.indicators, validations))
     preview = Preview(results, rows, ignore_monthly_date_protection, by_measure=by_measure(results))
     preview.skipped_rows = preview.skipped()
     return preview
-
-
-CHECK_PIECE = 1_000  # indicators sent to the checker at a time
-WAIT_S = 0.05  # how often waiting for the checker looks at the cancel flag
-
-
-class _Checks:
-    """The DACC's checks of each night's indicators: in the checker process as
-    the rules give them, when there is one; else all at once at the end."""
-
-    def __init__(self, checker: Executor | None) -> None:
-        self.checker = checker
-        self.payloads: dict[int, list[dict[str, Any]]] = {}
-        self.pieces: dict[int, list[tuple[int, Future, int]]] = {}  # (start, its checks, size) in order
-        self.failed = False  # the checker broke during this preview (said once)
-
-    def feed(self, night: int, indicators: list[Indicator]) -> None:
-        payloads = self.payloads.setdefault(night, [])
-        payloads.extend(i.payload() for i in indicators)
-        self._send(night, len(payloads) >= self._sent(night) + CHECK_PIECE)
-
-    def _sent(self, night: int) -> int:
-        pieces = self.pieces.get(night)
-        return pieces[-1][0] + pieces[-1][2] if pieces else 0
-
-    def _send(self, night: int, due: bool) -> None:
-        payloads, start = self.payloads.get(night, []), self._sent(night)
-        if self.checker is None or not due or start >= len(payloads):
-            return
-        piece = payloads[start:]
-        try:
-            future = self.checker.submit(check_all, piece)
-        except Exception:  # noqa: BLE001 - a checker that broke: the rest is checked here
-            log.warning("The preview's checker process stopped; checking in the worker", exc_info=True)
-            self.checker = None
-            return
-        self.pieces.setdefault(night, []).append((start, future, len(piece)))
-
-    def of(self, night: int, result: RunResult, cancelled: Callable[[], bool] | None) -> list[Validation]:
-        """The checks of one night's indicators (``result``'s), in their order."""
-        payloads = self.payloads.get(night)
-        if payloads is None or len(payloads) != len(result.indicators):
-            payloads = result.payloads()  # not fed (no checker)
-            return validate_all(payloads)
-        self._send(night, True)
-        checks: list[Validation] = []
-        for start, future, size in self.pieces.get(night, []):
-            checks.extend(self._wait(future, payloads[start:start + size], cancelled))
-        checks.extend(check_all(payloads[len(checks):]))  # what was not sent
-        return flag_duplicates(payloads, checks)
-
-    def _wait(self, future: Future, payloads: list[dict[str, Any]],
-              cancelled: Callable[[], bool] | None) -> list[Validation]:
-        while True:
-            if cancelled is not None and cancelled():
-                for pieces in self.pieces.values():
-                    for _start, waiting, _size in pieces:
-                        waiting.cancel()
-                raise Cancelled()
-            try:
-                return future.result(timeout=WAIT_S)
-            except FutureTimeout:
-                continue
-            except Exception:  # noqa: BLE001 - the checker broke (killed?): this piece is checked here
-                if not self.failed:
-                    log.warning("The preview's checker process failed; checking in the worker", exc_info=True)
-                    self.failed = True
-                return check_all(payloads)
 
 
 def dumps_json(preview: Preview) -> str:

@@ -19,7 +19,7 @@ app -> worker
   ("remove", rows)                 events removed (their positions before, ascending)
   ("preview", id, count, context, first, last, ignore)
   ("cancel", id)
-  ("stop",)                        the app closes the worker: it stops its checker and exits
+  ("stop",)                        the app closes the worker: it stops what it computes and exits
 
 An event travels as itself: a msgspec struct, which pickles fast and
 whole (its extra fields and key order included).
@@ -69,7 +69,6 @@ from dacc_gui.events.context import UserContext
 from dacc_gui.events.edits import Change
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.rules.accumulate import Skipped
-from dacc_gui.rules.checker_process import Checker, start_checker, usable
 from dacc_gui.rules.packing import pack_ids, packed_indicator, unpack_ids, unpacked_indicator
 from dacc_gui.rules.preview import Preview, PreviewRow, compute_preview
 from dacc_gui.rules.series import by_measure
@@ -97,8 +96,8 @@ _links: "weakref.WeakSet[_Link]" = weakref.WeakSet()  # the workers running, sto
 @atexit.register
 def _at_exit() -> None:
     # Runs before multiprocessing's own exit handler, which would wait for
-    # the workers (they are no daemons: a daemon may not start its checker
-    # process); their end is then no crash to report.
+    # the workers (no daemons: each ends its work and exits by itself); their
+    # end is then no crash to report.
     global _exiting
     _exiting = True
     for link in list(_links):
@@ -235,7 +234,6 @@ class _Serving:
         # preview files those again instead of building one of the whole list.
         self.timeline: Timeline | None = None
         self.edited: set[int] = set()
-        self.checker: Checker | None = None  # the process that makes the DACC's checks meanwhile
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.running: threading.Event | None = None  # the cancel flag of the computation running
@@ -275,16 +273,11 @@ class _Serving:
 
     def serve(self) -> None:
         threading.Thread(target=self.read, name="preview-inbox", daemon=True).start()
-        self.checker = start_checker()
-        try:
-            while True:
-                message = self.inbox.get()
-                if message is None:
-                    return
-                getattr(self, "_" + message[0])(*message[1:])
-        finally:
-            if self.checker is not None:
-                self.checker.shutdown(wait=True, cancel_futures=True)
+        while True:
+            message = self.inbox.get()
+            if message is None:
+                return
+            getattr(self, "_" + message[0])(*message[1:])
 
     # --- the events -------------------------------------------------------
     def _load(self) -> None:
@@ -356,7 +349,7 @@ class _Serving:
             try:
                 preview = compute_preview(self.events, context, first, last, ignore,
                                           lambda done, total: self.send(("progress", request, done, total)),
-                                          flag.is_set, self._timeline(flag.is_set), self._checker())
+                                          flag.is_set, self._timeline(flag.is_set))
                 self._stream(request, preview, flag)
             finally:
                 gc.freeze()  # the timeline kept, out of the collector's walks between previews too
@@ -368,11 +361,6 @@ class _Serving:
         finally:
             with self.lock:
                 self.running = None
-
-    def _checker(self) -> Checker | None:
-        if self.checker is not None:
-            self.checker = usable(self.checker)
-        return self.checker
 
     def _stream(self, request: int, preview: Preview, flag: threading.Event) -> None:
         self.send(("begin", request))
@@ -514,7 +502,7 @@ class _Link:
             while True:
                 item = self.outbox.get()
                 if item is None:
-                    self._send(("stop",))  # the worker stops what it computes, stops its checker, and exits
+                    self._send(("stop",))  # the worker stops what it computes, and exits
                     break
                 for message in _messages(item):
                     self._send(message)
