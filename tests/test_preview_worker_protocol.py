@@ -317,3 +317,30 @@ def test_each_kind_of_edit_goes_to_the_worker_as_its_message():
     link.posted.clear()
     worker.changed(Change("removed", [0]), events)
     assert link.posted == []  # stale: nothing to keep in step until then
+
+
+def test_a_result_is_pickled_whole_while_the_app_has_not_read_it_yet(collector_restored):
+    """The parts go out on a thread: the worker does not wait for the app to
+    take in each part (a pipe holds 64 KiB) before it pickles the next."""
+    app_end, worker_end = multiprocessing.Pipe(duplex=True)
+    s = P._Serving(worker_end)
+    s._load()
+    s._events([ev(n, day=1 + n % 28) for n in range(20_000)])  # megabytes of parts
+    computing = threading.Thread(target=s._preview, args=(1, 20_000, UserContext(), date(2022, 1, 1), None, False),
+                                 daemon=True)
+    computing.start()
+    computing.join(20)
+    assert not computing.is_alive(), "the worker waited for the app to read"
+    assert not s.outbox.empty()  # still to be written: more than the pipe holds
+    said = []
+    while not said or said[-1][0] != "end":
+        data = app_end.recv_bytes()
+        said.append(("P", pickle.loads(data[1:])) if data[:1] == b"P" else pickle.loads(data[1:]))
+    assert [m[0] for m in said[:2]] == ["progress", "begin"] and sum(1 for m in said if m[0] == "P") > 1
+    assembly = P._Assembly()
+    for message in said:
+        if message[0] == "P":
+            assembly.add(message[1])
+    assert len(assembly.preview.rows) == len(compute_preview(s.events, UserContext(), date(2022, 1, 1)).rows) > 0
+    s.flush()
+    app_end.close()

@@ -240,9 +240,34 @@ class _Serving:
         self.running_id = -1
         self.latest = -1  # the newest request seen
         self.cancelled: set[int] = set()
+        # What goes to the app, in order, written by a thread of its own: the
+        # next part of a result is pickled while the app reads one. (A pipe
+        # holds 64 KiB: written from here, each part waited for the app to
+        # have taken in the one before, and sending took the sum of both.)
+        self.outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.sender: threading.Thread | None = None
+        if conn is not None:
+            self.sender = threading.Thread(target=self._send_loop, name="preview-outbox", daemon=True)
+            self.sender.start()
 
     def send(self, message: tuple) -> None:
-        self.conn.send_bytes(b"M" + pickle.dumps(message, PROTOCOL))
+        self.outbox.put(b"M" + pickle.dumps(message, PROTOCOL))
+
+    def _send_loop(self) -> None:
+        while True:
+            data = self.outbox.get()
+            if data is None:
+                return
+            try:
+                self.conn.send_bytes(data)
+            except OSError:
+                return  # the app went away: the inbox says so too, and what runs stops
+
+    def flush(self) -> None:
+        """Wait until everything said has been written to the app."""
+        if self.sender is not None:
+            self.outbox.put(None)
+            self.sender.join()
 
     def read(self) -> None:
         """On a thread: messages into the inbox; each one stops the computation running."""
@@ -273,11 +298,14 @@ class _Serving:
 
     def serve(self) -> None:
         threading.Thread(target=self.read, name="preview-inbox", daemon=True).start()
-        while True:
-            message = self.inbox.get()
-            if message is None:
-                return
-            getattr(self, "_" + message[0])(*message[1:])
+        try:
+            while True:
+                message = self.inbox.get()
+                if message is None:
+                    return
+                getattr(self, "_" + message[0])(*message[1:])
+        finally:
+            self.flush()
 
     # --- the events -------------------------------------------------------
     def _load(self) -> None:
@@ -367,7 +395,7 @@ class _Serving:
         for part in _parts(preview):
             if flag.is_set():
                 raise Cancelled()
-            self.conn.send_bytes(b"P" + pickle.dumps(part, PROTOCOL))
+            self.outbox.put(b"P" + pickle.dumps(part, PROTOCOL))
         self.send(("end", request))
 
 
