@@ -344,3 +344,24 @@ def test_a_result_is_pickled_whole_while_the_app_has_not_read_it_yet(collector_r
     assert len(assembly.preview.rows) == len(compute_preview(s.events, UserContext(), date(2022, 1, 1)).rows) > 0
     s.flush()
     app_end.close()
+
+
+def test_the_runs_go_out_before_their_checks_are_made(serving):
+    """The app takes in the runs while the worker checks their indicators."""
+    event_set = load_file(GOLDEN / "02-missed-nights.json")
+    events, context = event_set.events, event_set.context or UserContext()
+    post(serving, "load")
+    post(serving, "events", events)
+    post(serving, "preview", 1, len(events), context, date(2022, 3, 10), date(2022, 3, 12), False)
+    said = answers(serving, "end")
+    kinds = [m[1][0] if m[0] == "P" else m[0] for m in said]
+    first_check = kinds.index("validations")
+    assert set(kinds[first_check:-2]) == {"validations"} and kinds[-2:] == ["preview", "end"]
+    assert kinds[:first_check].count("run") == 3  # every night's run, before any check
+    want = compute_preview(events, context, date(2022, 3, 10), date(2022, 3, 12))
+    assembly = P._Assembly()
+    for message in said:
+        if message[0] == "P":
+            assembly.add(message[1])
+    assert [(r.validation.level, r.validation.messages()) for r in assembly.preview.rows] == \
+        [(r.validation.level, r.validation.messages()) for r in want.rows]

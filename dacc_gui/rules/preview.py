@@ -113,11 +113,16 @@ def compute_preview(
     results = simulate(events, context, first, last, ignore_monthly_date_protection, progress, cancelled, timeline)
     rows = []
     for result in results:
-        validations = validate_all(result.payloads())
+        validations = night_checks(result.indicators)
         rows.extend(PreviewRow(result, ind, check) for ind, check in zip(result.indicators, validations))
     preview = Preview(results, rows, ignore_monthly_date_protection, by_measure=by_measure(results))
     preview.skipped_rows = preview.skipped()
     return preview
+
+
+def night_checks(indicators: list[Indicator]) -> list[Validation]:
+    """What the DACC would say of each of a night's indicators (duplicates within the night included)."""
+    return validate_all([i.payload() for i in indicators])
 
 
 def dumps_json(preview: Preview) -> str:

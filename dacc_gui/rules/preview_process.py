@@ -70,7 +70,8 @@ from dacc_gui.events.edits import Change
 from dacc_gui.events.model import UsageEvent
 from dacc_gui.rules.accumulate import Skipped
 from dacc_gui.rules.packing import pack_ids, packed_indicator, unpack_ids, unpacked_indicator
-from dacc_gui.rules.preview import Preview, PreviewRow, compute_preview
+from dacc_gui.rules.nightly import RunResult, simulate
+from dacc_gui.rules.preview import Preview, PreviewRow, compute_preview, night_checks
 from dacc_gui.rules.series import by_measure
 from dacc_gui.rules.timeline import Timeline
 
@@ -155,17 +156,19 @@ def _slices(items: Sequence, weight: Callable[[Any], int] | None = None) -> Iter
 
 RUN_LISTS = ("indicators", "skipped", "aggregated", "aggregated_indices")
 
-def _parts(preview: Preview) -> Iterator[tuple]:
+def _parts(results: list[RunResult], preview: Preview) -> Iterator[tuple]:
     """What a result is sent as, ``PART`` objects at most a part, each part
     pickled on its own; ``_Assembly`` puts it back together. A run goes out
     empty and its items after it, as plain values (a dataclass pickles
-    slower) with their event ids packed; the rows, the (run, skipped) pairs
-    and the split per measure only refer to those, so the app rebuilds them
-    (a pickle memo shared by the parts would hold a million references, and
-    letting go of it at once held the app's lock 0.1 s). Consumes the
-    preview (its lists are taken out)."""
-    offset = 0
-    for n, result in enumerate(preview.results):
+    slower) with their event ids packed; then the DACC's checks of each
+    run's indicators, made only now, while the app takes in the runs; then
+    the ``preview`` without its lists. The rows, the (run, skipped) pairs and
+    the split per measure only refer to the runs' items, so the app rebuilds
+    them (a pickle memo shared by the parts would hold a million references,
+    and letting go of it at once held the app's lock 0.1 s). Consumes the
+    results (their lists are taken out)."""
+    nights: list[list] = []  # each run's indicators, to be checked
+    for n, result in enumerate(results):
         lists = {name: getattr(result, name) for name in RUN_LISTS}
         for name in RUN_LISTS:
             setattr(result, name, [])
@@ -179,13 +182,11 @@ def _parts(preview: Preview) -> Iterator[tuple]:
             yield ("aggregated", n, pack_ids(piece))
         for piece in _slices(lists["aggregated_indices"]):
             yield ("aggregated_indices", n, piece)
-        # Rows are each run's indicators in order, with their validation.
-        checks = [row.validation for row in preview.rows[offset:offset + len(lists["indicators"])]]
-        offset += len(checks)
-        yield from (("validations", n, piece) for piece in _slices(checks))
-    has_skipped_rows, has_by_measure = preview.skipped_rows is not None, preview.by_measure is not None
-    preview.results, preview.rows, preview.skipped_rows, preview.by_measure = [], [], None, None
-    yield ("preview", preview, has_skipped_rows, has_by_measure)
+        nights.append(lists["indicators"])
+    for n, indicators in enumerate(nights):
+        yield from (("validations", n, piece) for piece in _slices(night_checks(indicators)))
+    # Rows are each run's indicators in order, with their validation; the app makes them.
+    yield ("preview", preview, True, True)
 
 
 class _Assembly:
@@ -375,10 +376,10 @@ class _Serving:
             gc.freeze()
             gc.disable()
             try:
-                preview = compute_preview(self.events, context, first, last, ignore,
-                                          lambda done, total: self.send(("progress", request, done, total)),
-                                          flag.is_set, self._timeline(flag.is_set))
-                self._stream(request, preview, flag)
+                results = simulate(self.events, context, first, last or first, ignore,
+                                   lambda done, total: self.send(("progress", request, done, total)),
+                                   flag.is_set, self._timeline(flag.is_set))
+                self._stream(request, results, Preview(ignore_monthly_date_protection=ignore), flag)
             finally:
                 gc.freeze()  # the timeline kept, out of the collector's walks between previews too
                 gc.enable()
@@ -390,9 +391,9 @@ class _Serving:
             with self.lock:
                 self.running = None
 
-    def _stream(self, request: int, preview: Preview, flag: threading.Event) -> None:
+    def _stream(self, request: int, results: list[RunResult], preview: Preview, flag: threading.Event) -> None:
         self.send(("begin", request))
-        for part in _parts(preview):
+        for part in _parts(results, preview):
             if flag.is_set():
                 raise Cancelled()
             self.outbox.put(b"P" + pickle.dumps(part, PROTOCOL))
