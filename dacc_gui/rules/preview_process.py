@@ -83,6 +83,7 @@ log = logging.getLogger(__name__)
 CHUNK = 1_000  # events a message
 PART = 1_000  # objects a streamed part (an indicator counts its events)
 NICENESS = 5
+SWITCH_S = 0.0005  # how long a thread of the worker may hold the interpreter lock when another waits
 POLL_S = 0.05  # how often a waiting request looks at its cancel flag
 STOP_S = 2.0  # how long a worker told to stop may take before it is terminated
 PROTOCOL = pickle.HIGHEST_PROTOCOL
@@ -405,6 +406,10 @@ def serve(conn) -> None:  # noqa: ANN001
     if hasattr(os, "nice"):
         # On a busy machine the window gets a core before the preview does.
         os.nice(NICENESS)
+    # The thread that writes a result to the app needs the interpreter lock
+    # for each 64 KiB the pipe takes, while this one checks the next night:
+    # at the default 5 ms a turn, a result's megabytes waited for the checks.
+    sys.setswitchinterval(SWITCH_S)
     try:
         _Serving(conn).serve()
     except (EOFError, OSError, KeyboardInterrupt):
